@@ -1,0 +1,26 @@
+# salesnav-etl: see README.md.
+GO ?= go
+
+.PHONY: demo test build vet bench clean
+
+# Run the main job on the embedded fake Sales Navigator API into ./out.
+demo:
+	$(GO) run ./cmd/salesnav-etl run --fake-api
+
+# The whole test suite (what .ci/run runs).
+test:
+	$(GO) vet ./...
+	$(GO) test -race ./...
+
+build:
+	$(GO) build -o bin/salesnav-etl ./cmd/salesnav-etl
+
+vet:
+	$(GO) vet ./...
+
+# Micro-benchmarks of the transform (against arrow-go's CSV reader) and the Parquet sink.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 5x -count 3 ./transform ./load
+
+clean:
+	rm -rf bin out

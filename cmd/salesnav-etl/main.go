@@ -1,0 +1,294 @@
+// Command salesnav-etl loads LinkedIn Sales Navigator analytics exports into
+// a Parquet dataset, incrementally. See the README for configuration.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/sethvargo/go-envconfig"
+	"github.com/spf13/cobra"
+
+	"github.com/salesnav-etl/salesnav-etl/extract"
+	"github.com/salesnav-etl/salesnav-etl/fakeapi"
+	"github.com/salesnav-etl/salesnav-etl/load"
+	"github.com/salesnav-etl/salesnav-etl/pipeline"
+)
+
+// Exit codes.
+const (
+	ExitOK      = 0 // the run is complete
+	ExitFailure = 1 // the run failed: nothing could be loaded, or an error stopped it
+	ExitConfig  = 2 // bad configuration or usage; nothing was done
+	ExitPartial = 3 // some streams or contracts failed (see the summary); the rest loaded
+)
+
+const exitCodesHelp = `Exit codes:
+  0  complete: every stream of every contract is loaded up to the end day
+  1  failed: nothing could be loaded, or an error stopped the run
+  2  configuration or usage error, naming the variable or flag; nothing done
+  3  partial: some streams or contracts failed (see the summary), others loaded`
+
+// exitError carries an exit code out of a command.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := execute(ctx, os.Args[1:], envconfig.OsLookuper(), os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// execute runs the CLI and returns the exit code.
+func execute(ctx context.Context, args []string, lookup envconfig.Lookuper, stdout, stderr io.Writer) int {
+	root := newRootCmd(lookup, stdout, stderr)
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	fmt.Fprintln(stderr, "salesnav-etl:", err)
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	var ce *ConfigError
+	if errors.As(err, &ce) {
+		return ExitConfig
+	}
+	// cobra's own flag and argument errors.
+	return ExitConfig
+}
+
+func newRootCmd(lookup envconfig.Lookuper, stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "salesnav-etl",
+		Short:         "Load LinkedIn Sales Navigator exports into Parquet, incrementally",
+		Long:          "salesnav-etl extracts LinkedIn Sales Navigator analytics exports (seat, activity,\nactivity outcome), checks them against their schemas and loads them into a\nHive-partitioned Parquet dataset, picking up where the last run ended.\n\n" + exitCodesHelp,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(newRunCmd(lookup, stdout, stderr), newFakeAPICmd(stderr))
+	return root
+}
+
+func newRunCmd(lookup envconfig.Lookuper, stdout, stderr io.Writer) *cobra.Command {
+	var (
+		summaryPath string
+		withFake    bool
+		fakeRows    int
+		parquetDir  string
+		streams     string
+		statePath   string
+	)
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "Load every stream of every reporting contract up to the end day",
+		Long: `Load every configured stream of every contract with reporting access, from each
+(stream, contract)'s saved cursor (or SALESNAV_START on a first run) up to
+SALESNAV_END (exclusive; default: yesterday, UTC, for LinkedIn's 24-hour data
+delay). Each window is created, polled, downloaded, checked and written, and
+only then is its cursor saved: a re-run never duplicates or loses a row.
+
+Configuration (environment; flags override):
+  SALESNAV_API_URL           API root (https://api.linkedin.com/v2)
+  SALESNAV_ACCESS_TOKEN      OAuth2 bearer token (required unless --fake-api)
+  SALESNAV_TOKEN_HOSTS       extra hosts that may receive the token on downloads
+  SALESNAV_SINK              parquet
+  SALESNAV_PARQUET_DIR       dataset root (./out)                 --parquet-dir
+  SALESNAV_STREAMS           seat,activity,activity_outcome        --streams
+  SALESNAV_START             first day of a first run (end - 30 days)
+  SALESNAV_END               exclusive last day (yesterday, UTC)
+  SALESNAV_STATE_PATH        state file (<parquet dir>/_state.json) --state-path
+  SALESNAV_REJECTS_DIR       rejected rows (<parquet dir>/_rejects)
+  SALESNAV_MAX_REJECT_RATIO  share of rejected rows a window may have (0)
+  SALESNAV_CONCURRENCY       contracts at once (2)
+  SALESNAV_POLL_INTERVAL     first poll delay, doubling (2s)
+  SALESNAV_POLL_MAX_INTERVAL longest poll delay (1m)
+  SALESNAV_JOB_TIMEOUT       longest wait for one export job (3h)
+  SALESNAV_BATCH_SIZE        rows per Arrow record batch (65536)
+  SALESNAV_LOG_LEVEL         debug, info, warn, error (info)
+
+` + exitCodesHelp,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			env, err := LoadEnv(ctx, lookup)
+			if err != nil {
+				return &exitError{ExitConfig, err}
+			}
+			env.Override(&env.ParquetDir, "parquet-dir", cmd.Flags())
+			env.Override(&env.Streams, "streams", cmd.Flags())
+			env.Override(&env.StatePath, "state-path", cmd.Flags())
+			if withFake {
+				if _, set := lookup.Lookup(envPrefix + "POLL_INTERVAL"); !set {
+					env.PollInterval = "20ms" // the fake completes a job on its second poll
+				}
+			}
+			cfg, err := env.Resolve(time.Now(), !withFake)
+			if err != nil {
+				return &exitError{ExitConfig, err}
+			}
+			log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+			if withFake {
+				stopFake, baseURL, token, err := startFake(fakeRows, log)
+				if err != nil {
+					return &exitError{ExitFailure, err}
+				}
+				defer stopFake()
+				cfg.API.BaseURL, cfg.API.Token = baseURL, token
+				log.Info("embedded fake Sales Navigator API started", "url", baseURL)
+			}
+			sum, err := runPipeline(ctx, cfg, log)
+			if sum != nil {
+				sum.WriteTable(stdout)
+				if summaryPath != "" {
+					raw, _ := json.MarshalIndent(sum, "", "  ")
+					if werr := load.WriteFileAtomic(summaryPath, append(raw, '\n'), 0o644); werr != nil {
+						log.Error("writing summary", "error", werr)
+					}
+				}
+				rows, rejected := sum.Totals()
+				log.Info("run finished", "status", sum.Status, "rows", rows, "rejected", rejected,
+					"duration", sum.FinishedAt.Sub(sum.StartedAt).Round(time.Millisecond).String())
+				if withFake && cfg.Sink == "parquet" {
+					printReadHints(stdout, cfg.Parquet.Dir)
+				}
+			}
+			if err != nil {
+				return &exitError{ExitFailure, err}
+			}
+			switch sum.Status {
+			case pipeline.StatusPartial:
+				return &exitError{ExitPartial, fmt.Errorf("run partial: %d error(s), see the summary", len(sum.Errors))}
+			case pipeline.StatusFailed:
+				return &exitError{ExitFailure, fmt.Errorf("run failed: %d error(s), see the summary", len(sum.Errors))}
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&summaryPath, "summary", "", "also write the run summary as JSON to this file")
+	f.BoolVar(&withFake, "fake-api", false, "start the embedded fake Sales Navigator API and run against it (no LinkedIn account needed)")
+	f.IntVar(&fakeRows, "fake-rows-per-day", fakeapi.DefaultRowsPerDay, "with --fake-api: activities per contract per day")
+	f.StringVar(&parquetDir, "parquet-dir", "", "dataset root (overrides SALESNAV_PARQUET_DIR)")
+	f.StringVar(&streams, "streams", "", "comma-separated streams (overrides SALESNAV_STREAMS)")
+	f.StringVar(&statePath, "state-path", "", "state file (overrides SALESNAV_STATE_PATH)")
+	return cmd
+}
+
+// runPipeline wires the API client, sink and state, then runs.
+func runPipeline(ctx context.Context, cfg *Config, log *slog.Logger) (*pipeline.Summary, error) {
+	cfg.API.Logger = log
+	api, err := extract.New(cfg.API)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Parquet.Logger = log
+	sink, err := load.NewParquetSink(cfg.Parquet)
+	if err != nil {
+		return nil, err
+	}
+	defer sink.Close()
+	state, err := load.OpenFileState(cfg.StatePath)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Pipeline.Logger = log
+	runner, err := pipeline.New(cfg.Pipeline, api, sink, state)
+	if err != nil {
+		return nil, err
+	}
+	return runner.Run(ctx)
+}
+
+// startFake serves the embedded fake API on a free loopback port.
+func startFake(rowsPerDay int, log *slog.Logger) (stop func(), baseURL, token string, err error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, "", "", fmt.Errorf("starting embedded fake API: %w", err)
+	}
+	fake := fakeapi.New(fakeapi.Config{RowsPerDay: rowsPerDay, Logger: log})
+	srv := &http.Server{Handler: fake.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	stop = func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+	}
+	return stop, "http://" + ln.Addr().String() + "/v2", fakeapi.DefaultToken, nil
+}
+
+func printReadHints(w io.Writer, dir string) {
+	fmt.Fprintf(w, `
+Read the dataset:
+  duckdb -c "SELECT activityType, count(*) FROM read_parquet('%[1]s/activity/**/*.parquet', hive_partitioning=true) GROUP BY 1 ORDER BY 2 DESC"
+  python3 -c "import pandas as pd; df = pd.read_parquet('%[1]s/activity'); print(df.groupby('activityType').size())"
+`, dir)
+}
+
+func newFakeAPICmd(stderr io.Writer) *cobra.Command {
+	var (
+		addr, token string
+		seed        int64
+		rows, polls int
+		gz, crmBody bool
+	)
+	cmd := &cobra.Command{
+		Use:   "fake-api",
+		Short: "Serve the embedded fake Sales Navigator API (deterministic data)",
+		Long: `Serve the embedded fake Sales Navigator API: every operation of the real API
+under /v2, deterministic data for a seed, jobs that complete on their second
+poll, and signed download URLs that expire after an hour. Point the connector
+at it with SALESNAV_API_URL=http://ADDR/v2 SALESNAV_ACCESS_TOKEN=TOKEN.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log := slog.New(slog.NewJSONHandler(stderr, nil))
+			fake := fakeapi.New(fakeapi.Config{Token: token, Seed: seed, RowsPerDay: rows, PollsToComplete: polls,
+				Gzip: gz, CRMCreateBody: crmBody, Logger: log})
+			ln, err := net.Listen("tcp", addr)
+			if err != nil {
+				return &exitError{ExitFailure, fmt.Errorf("listening on %s: %w", addr, err)}
+			}
+			srv := &http.Server{Handler: fake.Handler(), ReadHeaderTimeout: 10 * time.Second}
+			log.Info("fake Sales Navigator API listening", "url", "http://"+ln.Addr().String()+"/v2", "seed", seed, "rows_per_day", rows)
+			errc := make(chan error, 1)
+			go func() { errc <- srv.Serve(ln) }()
+			select {
+			case err := <-errc:
+				return &exitError{ExitFailure, err}
+			case <-cmd.Context().Done():
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				return srv.Shutdown(ctx)
+			}
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&addr, "addr", "127.0.0.1:8089", "address to listen on")
+	f.StringVar(&token, "token", fakeapi.DefaultToken, "the bearer token accepted")
+	f.Int64Var(&seed, "seed", fakeapi.DefaultSeed, "data seed")
+	f.IntVar(&rows, "rows-per-day", fakeapi.DefaultRowsPerDay, "activities per contract per day (±20%)")
+	f.IntVar(&polls, "polls-to-complete", 2, "poll at which a job reports COMPLETED")
+	f.BoolVar(&gz, "gzip", false, "serve export files gzip-compressed")
+	f.BoolVar(&crmBody, "crm-create-body", false, "answer CRM validation creates with a JSON body (the OpenAPI file's form)")
+	return cmd
+}

@@ -1,0 +1,118 @@
+package extract
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/salesnav-etl/salesnav-etl/internal/iox"
+)
+
+// Download is an open export file. The caller must Close it.
+type Download struct {
+	// Body streams the file's content, gunzipped when it was gzip.
+	Body io.Reader
+	// ContentLength is the size on the wire, -1 when not sent.
+	ContentLength int64
+	// Gzip reports whether the content was gzip-compressed.
+	Gzip bool
+	// BytesRead counts bytes received from the wire so far.
+	BytesRead func() int64
+
+	closers []io.Closer
+}
+
+// Close releases the connection.
+func (d *Download) Close() error {
+	var first error
+	for i := len(d.closers) - 1; i >= 0; i-- {
+		if err := d.closers[i].Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// isLoopback reports whether host is localhost or a loopback address.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// CheckDownloadURL enforces the download policy: https only, except plain
+// http to a loopback host when the API itself is on loopback (the embedded
+// fake API).
+func (c *Client) CheckDownloadURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return nil, fmt.Errorf("%w: not an absolute URL", ErrDownloadURL)
+	}
+	switch u.Scheme {
+	case "https":
+		return u, nil
+	case "http":
+		if isLoopback(u.Hostname()) && isLoopback(c.base.Hostname()) {
+			return u, nil
+		}
+		return nil, fmt.Errorf("%w: plain http to %s (only https, or http on loopback when the API is on loopback)", ErrDownloadURL, u.Hostname())
+	}
+	return nil, fmt.Errorf("%w: scheme %q", ErrDownloadURL, u.Scheme)
+}
+
+// Download opens an export file for streaming. The bearer token goes only to
+// allowed hosts (the API host and TokenHosts); LinkedIn's signed download
+// URLs need none. Opening the file is retried like any call; the body is
+// never held in memory. gzip content is detected by its magic bytes and
+// decompressed.
+func (c *Client) Download(ctx context.Context, rawURL string) (*Download, error) {
+	u, err := c.CheckDownloadURL(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("downloading from %s: %w", redactedURL(rawURL), err)
+	}
+	resp, err := c.do(ctx, request{op: "download", method: http.MethodGet, url: u.String(), auth: true})
+	if err != nil {
+		return nil, fmt.Errorf("downloading from %s: %w", redactedURL(rawURL), err)
+	}
+	cr := &countingReader{r: resp.Body}
+	body, gz, err := iox.MaybeGunzip(cr)
+	if err != nil {
+		resp.Body.Close()
+		return nil, fmt.Errorf("downloading from %s: %w", redactedURL(rawURL), err)
+	}
+	return &Download{
+		Body:          body,
+		ContentLength: resp.ContentLength,
+		Gzip:          gz,
+		BytesRead:     func() int64 { return cr.n },
+		closers:       []io.Closer{resp.Body, body},
+	}, nil
+}
+
+// redactedURL drops the query (signatures) from a URL for messages.
+func redactedURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	u.RawQuery = ""
+	u.User = nil
+	return u.String()
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}

@@ -1,0 +1,243 @@
+package extract_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/salesnav-etl/salesnav-etl/extract"
+)
+
+// scripted answers each request with the next status of a script.
+func scripted(t *testing.T, statuses []int, header http.Header) (*httptest.Server, *atomic.Int32) {
+	t.Helper()
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		i := int(n.Add(1)) - 1
+		st := statuses[min(i, len(statuses)-1)]
+		for k, v := range header {
+			w.Header()[k] = v
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(st)
+		if st == 200 {
+			io.WriteString(w, `{"elements":[{"contract":"urn:li:contract:1","name":"c","hasReportingAccess":true}]}`)
+			return
+		}
+		io.WriteString(w, `{"status":`+strconv.Itoa(st)+`,"code":"THROTTLED","message":"slow down"}`)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &n
+}
+
+func client(t *testing.T, base string, attempts int) *extract.Client {
+	t.Helper()
+	c, err := extract.New(extract.Config{BaseURL: base + "/v2", Token: "tok", MaxAttempts: attempts,
+		RetryInitial: time.Millisecond, RetryMax: 4 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestRetriesOn429And5xx(t *testing.T) {
+	srv, n := scripted(t, []int{429, 503, 500, 200}, nil)
+	got, err := client(t, srv.URL, 6).Contracts(context.Background())
+	if err != nil || len(got) != 1 {
+		t.Fatalf("Contracts = %v, %v", got, err)
+	}
+	if n.Load() != 4 {
+		t.Errorf("%d requests, want 4", n.Load())
+	}
+}
+
+func TestNoRetryOn4xx(t *testing.T) {
+	for _, st := range []int{400, 401, 403, 404, 426} {
+		srv, n := scripted(t, []int{st, 200}, nil)
+		_, err := client(t, srv.URL, 6).Contracts(context.Background())
+		var apiErr *extract.APIError
+		if !errors.As(err, &apiErr) || apiErr.StatusCode != st || apiErr.Code != "THROTTLED" || apiErr.Message != "slow down" {
+			t.Errorf("status %d: error %v", st, err)
+		}
+		if n.Load() != 1 {
+			t.Errorf("status %d was retried: %d requests", st, n.Load())
+		}
+	}
+	srv, _ := scripted(t, []int{426}, nil)
+	if _, err := client(t, srv.URL, 6).Contracts(context.Background()); !errors.Is(err, extract.ErrVersionRetired) {
+		t.Errorf("426: %v, want ErrVersionRetired", err)
+	}
+}
+
+func TestRetriesRunOut(t *testing.T) {
+	srv, n := scripted(t, []int{429}, nil)
+	_, err := client(t, srv.URL, 3).Contracts(context.Background())
+	if !errors.Is(err, extract.ErrRateLimited) {
+		t.Fatalf("error %v, want ErrRateLimited", err)
+	}
+	var apiErr *extract.APIError
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 429 {
+		t.Errorf("errors.As APIError failed on %v", err)
+	}
+	if n.Load() != 3 {
+		t.Errorf("%d requests, want 3", n.Load())
+	}
+}
+
+func TestRetryAfterHonoured(t *testing.T) {
+	srv, n := scripted(t, []int{429, 200}, http.Header{"Retry-After": {"1"}})
+	start := time.Now()
+	if _, err := client(t, srv.URL, 3).Contracts(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// Backoff alone would wait about a millisecond; Retry-After asks for 1 s.
+	if waited := time.Since(start); waited < 900*time.Millisecond {
+		t.Errorf("retried after %v, Retry-After asked for 1s", waited)
+	}
+	if n.Load() != 2 {
+		t.Errorf("%d requests, want 2", n.Load())
+	}
+}
+
+func TestCancelStopsWaiting(t *testing.T) {
+	srv, _ := scripted(t, []int{503}, http.Header{"Retry-After": {"3600"}})
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := client(t, srv.URL, 10).Contracts(ctx)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("error %v, want the context's", err)
+	}
+	if time.Since(start) > 5*time.Second {
+		t.Errorf("cancel did not stop the wait")
+	}
+}
+
+func TestRetriesConnectionErrors(t *testing.T) {
+	// A listener that drops the first two connections, then serves.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns atomic.Int32
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"elements":[]}`)
+	})}
+	dropping := &dropListener{Listener: ln, drop: 2, n: &conns}
+	go srv.Serve(dropping)
+	defer srv.Close()
+	c := client(t, "http://"+ln.Addr().String(), 5)
+	if _, err := c.Contracts(context.Background()); err != nil {
+		t.Fatalf("Contracts after dropped connections: %v", err)
+	}
+	if conns.Load() < 3 {
+		t.Errorf("%d connections, want at least 3", conns.Load())
+	}
+}
+
+type dropListener struct {
+	net.Listener
+	drop int32
+	n    *atomic.Int32
+}
+
+func (d *dropListener) Accept() (net.Conn, error) {
+	for {
+		c, err := d.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		if d.n.Add(1) <= d.drop {
+			c.Close()
+			continue
+		}
+		return c, nil
+	}
+}
+
+// TestTokenOnlyToAllowedHosts: a download URL on another host gets no
+// Authorization header, nor does a redirect from an allowed host to
+// another one.
+func TestTokenOnlyToAllowedHosts(t *testing.T) {
+	var sawAuth atomic.Value
+	sawAuth.Store("")
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sawAuth.Store(r.Header.Get("Authorization"))
+		io.WriteString(w, "a,b\n1,2\n")
+	}))
+	defer other.Close()
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/redirect" {
+			// Same port, other loopback name: another host.
+			http.Redirect(w, r, strings.Replace(other.URL, "127.0.0.1", "localhost", 1)+"/file", http.StatusFound)
+			return
+		}
+		if r.Header.Get("Authorization") != "Bearer tok" {
+			w.WriteHeader(401)
+			return
+		}
+		io.WriteString(w, "a,b\n1,2\n")
+	}))
+	defer api.Close()
+	c := client(t, api.URL, 1)
+	ctx := context.Background()
+
+	// The API host gets the token.
+	dl, err := c.Download(ctx, api.URL+"/file")
+	if err != nil {
+		t.Fatalf("download from the API host: %v", err)
+	}
+	dl.Close()
+	// Another host does not (localhost is not 127.0.0.1's name here).
+	dl, err = c.Download(ctx, strings.Replace(other.URL, "127.0.0.1", "localhost", 1)+"/file")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dl.Close()
+	if got := sawAuth.Load().(string); got != "" {
+		t.Errorf("other host received Authorization %q", got)
+	}
+	// A redirect from the API host to another host drops it.
+	sawAuth.Store("unset")
+	dl, err = c.Download(ctx, api.URL+"/redirect")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dl.Close()
+	if got := sawAuth.Load().(string); got != "" {
+		t.Errorf("redirect target received Authorization %q", got)
+	}
+}
+
+func TestDownloadURLPolicy(t *testing.T) {
+	c := client(t, "http://127.0.0.1:1", 1)
+	for _, u := range []string{"ftp://127.0.0.1/x", "http://example.com/x", "/relative", "file:///etc/passwd"} {
+		if _, err := c.Download(context.Background(), u); !errors.Is(err, extract.ErrDownloadURL) {
+			t.Errorf("Download(%q) = %v, want ErrDownloadURL", u, err)
+		}
+	}
+	remote, _ := extract.New(extract.Config{BaseURL: "https://api.linkedin.com/v2", Token: "t"})
+	if _, err := remote.CheckDownloadURL("http://127.0.0.1/x"); !errors.Is(err, extract.ErrDownloadURL) {
+		t.Errorf("plain http accepted with a non-loopback API: %v", err)
+	}
+	if _, err := remote.CheckDownloadURL("https://www.linkedin.com/ambry/?x=1"); err != nil {
+		t.Errorf("https refused: %v", err)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	err := extract.Config{BaseURL: "ftp://x", MaxAttempts: -1}.Validate()
+	for _, want := range []string{"token is empty", "not an http(s) URL", "negative"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Validate() = %v, want it to mention %q", err, want)
+		}
+	}
+}

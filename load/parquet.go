@@ -1,0 +1,351 @@
+package load
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+)
+
+// Defaults of ParquetConfig.
+const (
+	DefaultRowGroupRows  = 512 * 1024
+	DefaultRowGroupBytes = 128 << 20
+	// DataFileName is the one file of each partition. Replacing it is an
+	// atomic rename, so a reader never sees two generations of a partition.
+	DataFileName = "data.parquet"
+)
+
+// ParquetConfig configures a ParquetSink.
+type ParquetConfig struct {
+	// Dir is the dataset root on local disk; ignored when Storage is set.
+	Dir string
+	// Storage overrides Dir.
+	Storage Storage
+	// RowGroupRows caps rows per row group (default DefaultRowGroupRows).
+	RowGroupRows int
+	// RowGroupBytes caps a buffered row group's encoded size (default
+	// DefaultRowGroupBytes).
+	RowGroupBytes int64
+	// Allocator is used by the Parquet encoder (default Go's).
+	Allocator memory.Allocator
+	Logger    *slog.Logger
+}
+
+// Validate reports every problem of c.
+func (c ParquetConfig) Validate() error {
+	var errs []error
+	if c.Dir == "" && c.Storage == nil {
+		errs = append(errs, errors.New("parquet directory is empty"))
+	}
+	if c.RowGroupRows < 0 {
+		errs = append(errs, fmt.Errorf("row group rows %d is negative", c.RowGroupRows))
+	}
+	if c.RowGroupBytes < 0 {
+		errs = append(errs, fmt.Errorf("row group bytes %d is negative", c.RowGroupBytes))
+	}
+	return errors.Join(errs...)
+}
+
+// ParquetSink writes a Hive-partitioned Parquet dataset (zstd):
+//
+//	<dir>/<stream>/contract=<id>/date=YYYY-MM-DD/data.parquet
+//
+// where date is the record's own UTC date (event streams) or the snapshot
+// date (snapshot streams). Each partition is one file, staged under a name
+// no *.parquet glob matches and renamed into place on Commit.
+type ParquetSink struct {
+	cfg   ParquetConfig
+	st    Storage
+	props *parquet.WriterProperties
+	aprop pqarrow.ArrowWriterProperties
+	log   *slog.Logger
+}
+
+var _ Sink = (*ParquetSink)(nil)
+
+// NewParquetSink returns a sink for cfg.
+func NewParquetSink(cfg ParquetConfig) (*ParquetSink, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("configuring parquet sink: %w", err)
+	}
+	if cfg.RowGroupRows == 0 {
+		cfg.RowGroupRows = DefaultRowGroupRows
+	}
+	if cfg.RowGroupBytes == 0 {
+		cfg.RowGroupBytes = DefaultRowGroupBytes
+	}
+	if cfg.Allocator == nil {
+		cfg.Allocator = memory.DefaultAllocator
+	}
+	st := cfg.Storage
+	if st == nil {
+		ds, err := NewDirStorage(cfg.Dir)
+		if err != nil {
+			return nil, err
+		}
+		st = ds
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	props := parquet.NewWriterProperties(
+		parquet.WithCompression(compress.Codecs.Zstd),
+		parquet.WithDictionaryDefault(true),
+		parquet.WithStats(true),
+		parquet.WithMaxRowGroupLength(int64(cfg.RowGroupRows)),
+		parquet.WithAllocator(cfg.Allocator),
+		parquet.WithCreatedBy("salesnav-etl"),
+	)
+	aprop := pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema(), pqarrow.WithAllocator(cfg.Allocator))
+	return &ParquetSink{cfg: cfg, st: st, props: props, aprop: aprop, log: log}, nil
+}
+
+// Storage returns the sink's storage.
+func (p *ParquetSink) Storage() Storage { return p.st }
+
+// Close does nothing: every window closes its own files.
+func (p *ParquetSink) Close() error { return nil }
+
+// PartitionName is the file name of one partition.
+func PartitionName(stream, partitionID string, date time.Time) string {
+	return fmt.Sprintf("%s/contract=%s/date=%s/%s", stream, partitionID, date.UTC().Format(time.DateOnly), DataFileName)
+}
+
+// OpenWindow starts a window.
+func (p *ParquetSink) OpenWindow(_ context.Context, w Window, s *arrow.Schema) (WindowWriter, error) {
+	if w.PartitionID == "" || strings.ContainsAny(w.PartitionID, `/\.`) {
+		return nil, fmt.Errorf("opening window: bad partition id %q", w.PartitionID)
+	}
+	pw := &parquetWindow{sink: p, w: w, schema: s, partCol: -1, parts: map[arrow.Date32]*partFile{}}
+	if !w.Stream.Snapshot() {
+		idx := s.FieldIndices(w.Stream.PartitionColumn)
+		if len(idx) != 1 {
+			return nil, fmt.Errorf("opening window: schema has no partition column %q", w.Stream.PartitionColumn)
+		}
+		pw.partCol = idx[0]
+	}
+	pw.startDay = arrow.Date32FromTime(w.Start)
+	pw.endDay = arrow.Date32FromTime(w.End)
+	return pw, nil
+}
+
+type parquetWindow struct {
+	sink             *ParquetSink
+	w                Window
+	schema           *arrow.Schema
+	partCol          int
+	startDay, endDay arrow.Date32 // [startDay, endDay)
+	parts            map[arrow.Date32]*partFile
+	rows             int64
+	closed           bool
+}
+
+type partFile struct {
+	name   string
+	staged Staged
+	cw     *countingWriter
+	bw     *bufio.Writer
+	fw     *pqarrow.FileWriter
+}
+
+func (pw *parquetWindow) part(day arrow.Date32) (*partFile, error) {
+	if pf, ok := pw.parts[day]; ok {
+		return pf, nil
+	}
+	name := PartitionName(pw.w.Stream.Name, pw.w.PartitionID, day.ToTime())
+	staged, err := pw.sink.st.Create(context.Background(), name)
+	if err != nil {
+		return nil, err
+	}
+	cw := &countingWriter{w: staged}
+	bw := bufio.NewWriterSize(cw, 1<<20)
+	// pqarrow closes the io.Writer it is given when it is a Closer; bufio's
+	// is not, so the staged file stays ours to commit.
+	fw, err := pqarrow.NewFileWriter(pw.schema, bw, pw.sink.props, pw.sink.aprop)
+	if err != nil {
+		staged.Abort()
+		return nil, fmt.Errorf("opening parquet writer for %s: %w", name, err)
+	}
+	pf := &partFile{name: name, staged: staged, cw: cw, bw: bw, fw: fw}
+	pw.parts[day] = pf
+	return pf, nil
+}
+
+func (pw *parquetWindow) writeTo(day arrow.Date32, rec arrow.RecordBatch) error {
+	pf, err := pw.part(day)
+	if err != nil {
+		return err
+	}
+	if err := pf.fw.WriteBuffered(rec); err != nil {
+		return fmt.Errorf("writing %s: %w", pf.name, err)
+	}
+	if pf.fw.RowGroupTotalBytesWritten() >= pw.sink.cfg.RowGroupBytes {
+		if err := pf.fw.NewBufferedRowGroupChecked(); err != nil {
+			return fmt.Errorf("writing %s: %w", pf.name, err)
+		}
+	}
+	return nil
+}
+
+// Write splits rec by partition date into zero-copy slices.
+func (pw *parquetWindow) Write(ctx context.Context, rec arrow.RecordBatch) error {
+	if pw.closed {
+		return ErrWindowClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	n := int(rec.NumRows())
+	if n == 0 {
+		return nil
+	}
+	pw.rows += int64(n)
+	if pw.partCol < 0 {
+		return pw.writeTo(arrow.Date32FromTime(pw.w.SnapshotDate()), rec)
+	}
+	ts, ok := rec.Column(pw.partCol).(*array.Timestamp)
+	if !ok {
+		return fmt.Errorf("writing window: partition column %q is %s, not a timestamp", pw.w.Stream.PartitionColumn, rec.Column(pw.partCol).DataType())
+	}
+	vals := ts.TimestampValues()
+	dayOf := func(i int) (arrow.Date32, error) {
+		if ts.IsNull(i) {
+			return 0, fmt.Errorf("writing window: row %d has a null %s", i, pw.w.Stream.PartitionColumn)
+		}
+		ms := int64(vals[i])
+		d := ms / 86_400_000
+		if ms%86_400_000 < 0 {
+			d--
+		}
+		day := arrow.Date32(d)
+		if day < pw.startDay || day >= pw.endDay {
+			return 0, fmt.Errorf("writing window: %w: %s %s is not in [%s, %s)", ErrOutsideWindow, pw.w.Stream.PartitionColumn,
+				time.UnixMilli(ms).UTC().Format(time.RFC3339), pw.w.Start.Format(time.DateOnly), pw.w.End.Format(time.DateOnly))
+		}
+		return day, nil
+	}
+	start := 0
+	cur, err := dayOf(0)
+	if err != nil {
+		return err
+	}
+	for i := 1; i <= n; i++ {
+		var day arrow.Date32
+		if i < n {
+			if day, err = dayOf(i); err != nil {
+				return err
+			}
+			if day == cur {
+				continue
+			}
+		}
+		var werr error
+		if start == 0 && i == n {
+			werr = pw.writeTo(cur, rec)
+		} else {
+			slice := rec.NewSlice(int64(start), int64(i))
+			werr = pw.writeTo(cur, slice)
+			slice.Release()
+		}
+		if werr != nil {
+			return werr
+		}
+		start, cur = i, day
+	}
+	return nil
+}
+
+// Commit finishes every partition file, publishes them, then removes the
+// files of covered dates that received no rows.
+func (pw *parquetWindow) Commit(ctx context.Context) (Stats, error) {
+	var st Stats
+	if pw.closed {
+		return st, ErrWindowClosed
+	}
+	days := make([]arrow.Date32, 0, len(pw.parts))
+	for d := range pw.parts {
+		days = append(days, d)
+	}
+	sort.Slice(days, func(i, j int) bool { return days[i] < days[j] })
+	// Finish every file before publishing any: a failure here leaves the
+	// previous dataset untouched.
+	for _, d := range days {
+		pf := pw.parts[d]
+		if err := pf.fw.Close(); err != nil {
+			pw.Abort()
+			return st, fmt.Errorf("finishing %s: %w", pf.name, err)
+		}
+		if err := pf.bw.Flush(); err != nil {
+			pw.Abort()
+			return st, fmt.Errorf("finishing %s: %w", pf.name, err)
+		}
+	}
+	pw.closed = true
+	for i, d := range days {
+		pf := pw.parts[d]
+		if err := pf.staged.Commit(); err != nil {
+			for _, rest := range days[i+1:] {
+				pw.parts[rest].staged.Abort()
+			}
+			return st, err
+		}
+		st.Files++
+		st.Bytes += pf.cw.n
+		st.Partitions = append(st.Partitions, pf.name)
+	}
+	for _, date := range pw.w.Dates() {
+		if _, written := pw.parts[arrow.Date32FromTime(date)]; written {
+			continue
+		}
+		name := PartitionName(pw.w.Stream.Name, pw.w.PartitionID, date)
+		ok, err := pw.sink.st.Exists(ctx, name)
+		if err != nil {
+			return st, err
+		}
+		if ok {
+			if err := pw.sink.st.Remove(ctx, name); err != nil {
+				return st, err
+			}
+			st.Removed++
+		}
+	}
+	st.Rows = pw.rows
+	return st, nil
+}
+
+// Abort discards every staged file.
+func (pw *parquetWindow) Abort() error {
+	pw.closed = true
+	var errs []error
+	for _, pf := range pw.parts {
+		_ = pf.fw.Close() // frees encoder memory; the bytes go nowhere visible
+		errs = append(errs, pf.staged.Abort())
+	}
+	pw.parts = map[arrow.Date32]*partFile{}
+	return errors.Join(errs...)
+}
+
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}

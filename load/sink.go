@@ -1,0 +1,76 @@
+// Package load writes typed record batches to a destination and keeps the
+// connector's state.
+//
+// A Sink loads one window at a time. The unit of replacement is the
+// partition (stream, contract, date): committing a window replaces every
+// date partition it covers, so overlapping windows (re-runs, lookbacks,
+// backfills) never leave a duplicate row, and a window that is aborted
+// leaves the previous data as it was.
+package load
+
+import (
+	"context"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/salesnav-etl/salesnav-etl/schema"
+)
+
+// Window is one extraction window of one stream and contract.
+type Window struct {
+	Stream   *schema.Stream
+	Contract string
+	// PartitionID is the contract's directory-safe id (see PartitionID).
+	PartitionID string
+	// Start and End are whole UTC days; Start inclusive, End exclusive.
+	Start, End time.Time
+	JobID      int64
+}
+
+// SnapshotDate is the date of a snapshot stream's rows for this window: its
+// last day.
+func (w Window) SnapshotDate() time.Time { return w.End.AddDate(0, 0, -1) }
+
+// Dates returns the partition dates the window covers: each day of
+// [Start, End) for event streams, the snapshot date for snapshot streams.
+func (w Window) Dates() []time.Time {
+	if w.Stream.Snapshot() {
+		return []time.Time{w.SnapshotDate()}
+	}
+	var out []time.Time
+	for d := w.Start; d.Before(w.End); d = d.AddDate(0, 0, 1) {
+		out = append(out, d)
+	}
+	return out
+}
+
+// Stats describes what a committed window wrote.
+type Stats struct {
+	Rows       int64
+	Files      int // files (or partitions) written
+	Removed    int // partitions emptied because the window had no rows there
+	Bytes      int64
+	Partitions []string
+}
+
+// Sink is a destination for windows of record batches.
+type Sink interface {
+	// OpenWindow starts loading w; every batch written must have schema s.
+	// The caller must Commit or Abort the WindowWriter.
+	OpenWindow(ctx context.Context, w Window, s *arrow.Schema) (WindowWriter, error)
+	// Close releases the sink.
+	Close() error
+}
+
+// WindowWriter receives the batches of one window.
+type WindowWriter interface {
+	// Write adds a batch. The writer does not keep rec after it returns;
+	// the caller still owns and releases it.
+	Write(ctx context.Context, rec arrow.RecordBatch) error
+	// Commit makes the window visible, replacing every partition it covers.
+	// Readers see each partition either as before or as after, never half.
+	Commit(ctx context.Context) (Stats, error)
+	// Abort discards the window; previous data stays. Safe after Commit.
+	Abort() error
+}

@@ -1,0 +1,68 @@
+package load_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/salesnav-etl/salesnav-etl/load"
+)
+
+func TestFileStateRoundTrip(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sub", "state.json")
+	s, err := load.OpenFileState(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, ok, _ := s.Cursor(ctx, "activity", "c1"); ok {
+		t.Fatal("new state has a cursor")
+	}
+	d := time.Date(2026, 3, 5, 0, 0, 0, 0, time.UTC)
+	if err := s.SetCursor(ctx, "activity", "c1", d); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetCursor(ctx, "seat", "c2", d.AddDate(0, 0, 1)); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := load.OpenFileState(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, ok, err := s2.Cursor(ctx, "activity", "c1")
+	if err != nil || !ok || !got.Equal(d) {
+		t.Errorf("reopened cursor = %v %v %v", got, ok, err)
+	}
+	got, ok, _ = s2.Cursor(ctx, "seat", "c2")
+	if !ok || !got.Equal(d.AddDate(0, 0, 1)) {
+		t.Errorf("seat cursor = %v", got)
+	}
+	fi, _ := os.Stat(path)
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("state file mode %v, want 0600", fi.Mode().Perm())
+	}
+	entries, _ := os.ReadDir(filepath.Dir(path))
+	if len(entries) != 1 {
+		t.Errorf("state directory holds %d entries, want just the state file", len(entries))
+	}
+}
+
+func TestFileStateCorrupt(t *testing.T) {
+	dir := t.TempDir()
+	for name, content := range map[string]string{
+		"garbage.json": "{not json",
+		"version.json": `{"version": 99, "streams": {}}`,
+		"cursor.json":  `{"version": 1, "streams": {"activity": {"c": {"cursor": "yesterday"}}}}`,
+	} {
+		path := filepath.Join(dir, name)
+		os.WriteFile(path, []byte(content), 0o600)
+		_, err := load.OpenFileState(path)
+		if !errors.Is(err, load.ErrStateCorrupt) || !strings.Contains(err.Error(), path) {
+			t.Errorf("%s: error %v, want ErrStateCorrupt naming the file", name, err)
+		}
+	}
+}

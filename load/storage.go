@@ -1,0 +1,208 @@
+package load
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+)
+
+// Storage is where the Parquet sink keeps files, addressed by slash-separated
+// names relative to its root. Local disk implements it today; object stores
+// can implement it the same way (write whole, then publish).
+type Storage interface {
+	// Create stages a new file that will appear at name on Commit. Until
+	// then it is invisible to readers globbing *.parquet.
+	Create(ctx context.Context, name string) (Staged, error)
+	// Remove deletes name; a missing name is not an error.
+	Remove(ctx context.Context, name string) error
+	// Exists reports whether name exists.
+	Exists(ctx context.Context, name string) (bool, error)
+	// Location renders name for people (a path or URL).
+	Location(name string) string
+}
+
+// Staged is a file being written.
+type Staged interface {
+	io.Writer
+	// Commit publishes the file atomically at its name, replacing any file
+	// there, and makes it durable.
+	Commit() error
+	// Abort discards the staged file. Safe after Commit.
+	Abort() error
+}
+
+// DirStorage is Storage on a local directory.
+type DirStorage struct{ root string }
+
+var _ Storage = (*DirStorage)(nil)
+
+// NewDirStorage returns storage rooted at dir, created when missing.
+func NewDirStorage(dir string) (*DirStorage, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("creating output directory: %w", err)
+	}
+	return &DirStorage{root: dir}, nil
+}
+
+// path maps a slash name to a path below the root, refusing any escape.
+func (d *DirStorage) path(name string) (string, error) {
+	clean := path.Clean("/" + name)
+	if clean == "/" || strings.Contains(name, "\x00") || clean != "/"+name {
+		return "", fmt.Errorf("storage name %q is not a clean relative path", name)
+	}
+	return filepath.Join(d.root, filepath.FromSlash(clean[1:])), nil
+}
+
+// Location returns the file's path.
+func (d *DirStorage) Location(name string) string {
+	p, err := d.path(name)
+	if err != nil {
+		return name
+	}
+	return p
+}
+
+// tempPrefix marks staged files: hidden, and ending in neither .parquet
+// nor .json, so readers' globs never match them.
+const tempPrefix = ".staging-"
+
+// Create stages name in its own directory as .staging-<base>-<random>.tmp.
+func (d *DirStorage) Create(_ context.Context, name string) (Staged, error) {
+	p, err := d.path(name)
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.Dir(p)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("creating %s: %w", dir, err)
+	}
+	f, err := os.CreateTemp(dir, tempPrefix+filepath.Base(p)+"-*.tmp")
+	if err != nil {
+		return nil, fmt.Errorf("staging %s: %w", p, err)
+	}
+	return &stagedFile{f: f, final: p}, nil
+}
+
+// Remove deletes name.
+func (d *DirStorage) Remove(_ context.Context, name string) error {
+	p, err := d.path(name)
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("removing %s: %w", p, err)
+	}
+	return nil
+}
+
+// Exists reports whether name exists.
+func (d *DirStorage) Exists(_ context.Context, name string) (bool, error) {
+	p, err := d.path(name)
+	if err != nil {
+		return false, err
+	}
+	_, err = os.Stat(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// CleanStaging removes staged files left in dir (a slash name) by a process
+// that died before committing them.
+func (d *DirStorage) CleanStaging(name string) error {
+	p, err := d.path(name)
+	if err != nil {
+		return err
+	}
+	matches, _ := filepath.Glob(filepath.Join(p, tempPrefix+"*.tmp"))
+	for _, m := range matches {
+		if err := os.Remove(m); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("removing stale %s: %w", m, err)
+		}
+	}
+	return nil
+}
+
+type stagedFile struct {
+	f     *os.File
+	final string
+	done  bool
+}
+
+func (s *stagedFile) Write(p []byte) (int, error) { return s.f.Write(p) }
+
+func (s *stagedFile) Commit() error {
+	if s.done {
+		return ErrWindowClosed
+	}
+	s.done = true
+	if err := s.f.Sync(); err != nil {
+		s.f.Close()
+		os.Remove(s.f.Name())
+		return fmt.Errorf("syncing %s: %w", s.final, err)
+	}
+	if err := s.f.Close(); err != nil {
+		os.Remove(s.f.Name())
+		return fmt.Errorf("closing %s: %w", s.final, err)
+	}
+	if err := os.Rename(s.f.Name(), s.final); err != nil {
+		os.Remove(s.f.Name())
+		return fmt.Errorf("publishing %s: %w", s.final, err)
+	}
+	return syncDir(filepath.Dir(s.final))
+}
+
+func (s *stagedFile) Abort() error {
+	if s.done {
+		return nil
+	}
+	s.done = true
+	s.f.Close()
+	if err := os.Remove(s.f.Name()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// syncDir makes a rename in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("opening %s to sync: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
+		return fmt.Errorf("syncing %s: %w", dir, err)
+	}
+	return nil
+}
+
+// WriteFileAtomic writes data to path through a temporary file and a
+// rename, so readers see the old content or the new, never a mix.
+func WriteFileAtomic(path string, data []byte, perm fs.FileMode) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return fmt.Errorf("creating %s: %w", dir, err)
+	}
+	f, err := os.CreateTemp(dir, tempPrefix+filepath.Base(path)+"-*.tmp")
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	s := &stagedFile{f: f, final: path}
+	if err := f.Chmod(perm); err != nil {
+		s.Abort()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if _, err := f.Write(data); err != nil {
+		s.Abort()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return s.Commit()
+}

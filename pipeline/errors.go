@@ -1,0 +1,14 @@
+package pipeline
+
+import "errors"
+
+// Sentinel errors of the pipeline.
+var (
+	// ErrTooManyRejects: a window's rejected rows exceeded the configured
+	// ratio; the window was not loaded and its cursor not moved.
+	ErrTooManyRejects = errors.New("too many rejected rows")
+	// ErrJobTimeout: an export job did not finish within the job timeout.
+	ErrJobTimeout = errors.New("export job timed out")
+	// ErrPartitionIDClash: two contracts map to the same partition id.
+	ErrPartitionIDClash = errors.New("two contracts share a partition id")
+)

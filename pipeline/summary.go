@@ -1,0 +1,181 @@
+package pipeline
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+)
+
+// Status is the outcome of a run.
+type Status string
+
+// Run outcomes.
+const (
+	// StatusComplete: every (stream, contract) loaded every window.
+	StatusComplete Status = "complete"
+	// StatusPartial: some (stream, contract) pairs failed, others loaded.
+	StatusPartial Status = "partial"
+	// StatusFailed: nothing could be loaded.
+	StatusFailed Status = "failed"
+)
+
+// Summary reports a run. It is safe for concurrent updates through its
+// methods while the run goes on.
+type Summary struct {
+	Status     Status                    `json:"status"`
+	StartedAt  time.Time                 `json:"startedAt"`
+	FinishedAt time.Time                 `json:"finishedAt"`
+	End        string                    `json:"end"` // exclusive end day of this run
+	Contracts  []string                  `json:"contracts"`
+	Skipped    []string                  `json:"skippedContracts,omitempty"` // no reporting access
+	Streams    map[string]*StreamSummary `json:"streams"`
+	Errors     []UnitError               `json:"errors,omitempty"`
+
+	mu       sync.Mutex
+	units    int
+	unitsOK  int
+	runError string
+}
+
+// StreamSummary totals one stream over all contracts.
+type StreamSummary struct {
+	Windows           int      `json:"windows"`
+	Rows              int64    `json:"rows"`
+	Rejected          int64    `json:"rejected"`
+	Files             int      `json:"files"`
+	RemovedPartitions int      `json:"removedPartitions"`
+	Bytes             int64    `json:"bytes"`
+	Drift             []string `json:"drift,omitempty"`
+	RejectFiles       []string `json:"rejectFiles,omitempty"`
+	Failed            int      `json:"failedContracts"`
+}
+
+// UnitError is the error that stopped one (stream, contract).
+type UnitError struct {
+	Stream   string `json:"stream"`
+	Contract string `json:"contract"`
+	Window   string `json:"window,omitempty"`
+	Error    string `json:"error"`
+}
+
+func newSummary(streams []string, now time.Time, end time.Time) *Summary {
+	s := &Summary{StartedAt: now.UTC(), End: end.Format(time.DateOnly), Streams: map[string]*StreamSummary{}}
+	for _, name := range streams {
+		s.Streams[name] = &StreamSummary{}
+	}
+	return s
+}
+
+func (s *Summary) addWindow(stream string, rows, rejected int64, files, removed int, bytes int64, drift []string, rejectFile string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.Streams[stream]
+	st.Windows++
+	st.Rows += rows
+	st.Rejected += rejected
+	st.Files += files
+	st.RemovedPartitions += removed
+	st.Bytes += bytes
+	for _, d := range drift {
+		if !contains(st.Drift, d) {
+			st.Drift = append(st.Drift, d)
+		}
+	}
+	if rejectFile != "" {
+		st.RejectFiles = append(st.RejectFiles, rejectFile)
+	}
+}
+
+func (s *Summary) addRejectFile(stream, path string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.Streams[stream].RejectFiles = append(s.Streams[stream].RejectFiles, path)
+}
+
+func (s *Summary) unitDone(stream, contract string, span *Span, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.units++
+	if err == nil {
+		s.unitsOK++
+		return
+	}
+	s.Streams[stream].Failed++
+	ue := UnitError{Stream: stream, Contract: contract, Error: err.Error()}
+	if span != nil {
+		ue.Window = span.Start.Format(time.DateOnly) + "/" + span.End.Format(time.DateOnly)
+	}
+	s.Errors = append(s.Errors, ue)
+}
+
+func (s *Summary) fail(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.runError = err.Error()
+	s.Errors = append(s.Errors, UnitError{Error: err.Error()})
+}
+
+func (s *Summary) finish(now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.FinishedAt = now.UTC()
+	sort.Slice(s.Errors, func(i, j int) bool {
+		a, b := s.Errors[i], s.Errors[j]
+		return a.Stream+a.Contract < b.Stream+b.Contract
+	})
+	switch {
+	case s.runError != "" || (s.units > 0 && s.unitsOK == 0):
+		s.Status = StatusFailed
+	case s.unitsOK < s.units:
+		s.Status = StatusPartial
+	default:
+		s.Status = StatusComplete
+	}
+}
+
+// Totals returns rows and rejects over all streams.
+func (s *Summary) Totals() (rows, rejected int64) {
+	for _, st := range s.Streams {
+		rows += st.Rows
+		rejected += st.Rejected
+	}
+	return rows, rejected
+}
+
+// WriteTable prints the summary for people.
+func (s *Summary) WriteTable(w io.Writer) {
+	fmt.Fprintf(w, "run %s: %d contract(s), data up to %s (exclusive), %s\n",
+		s.Status, len(s.Contracts), s.End, s.FinishedAt.Sub(s.StartedAt).Round(time.Millisecond))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "stream\twindows\trows\trejected\tfiles\tbytes\tdrift\t")
+	names := make([]string, 0, len(s.Streams))
+	for n := range s.Streams {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		st := s.Streams[n]
+		drift := strings.Join(st.Drift, ",")
+		if drift == "" {
+			drift = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%s\t\n", n, st.Windows, st.Rows, st.Rejected, st.Files, st.Bytes, drift)
+	}
+	tw.Flush()
+	for _, e := range s.Errors {
+		fmt.Fprintf(w, "error: %s %s %s: %s\n", e.Stream, e.Contract, e.Window, e.Error)
+	}
+}
+
+func contains(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}

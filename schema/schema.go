@@ -1,0 +1,221 @@
+// Package schema describes the CSV exports of the Sales Navigator API as
+// typed columns, and maps them to Apache Arrow schemas.
+//
+// Only the activity export's columns are documented in full by LinkedIn.
+// The columns of the seat and activity outcome exports beyond the documented
+// ones are assumptions (Column.Assumed): the transform works from the header
+// it receives, types the columns it knows, keeps unknown ones as nullable
+// strings and reports them as drift, so a guess here never loses data.
+package schema
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/apache/arrow-go/v18/arrow"
+)
+
+// Kind is a column's logical type.
+type Kind int
+
+// Column kinds.
+const (
+	String Kind = iota
+	Int64
+	Float64
+	Bool
+	// Timestamp is a CSV time "MM-DD-YYYY HH:MM:SS" in UTC, stored as
+	// timestamp[ms, UTC].
+	Timestamp
+	// Date is "YYYY-MM-DD", stored as date32.
+	Date
+	// Enum is a string restricted to Column.Values.
+	Enum
+)
+
+func (k Kind) String() string {
+	return [...]string{"string", "int64", "float64", "bool", "timestamp", "date", "enum"}[k]
+}
+
+// TimestampType is the Arrow type of every timestamp column.
+var TimestampType = &arrow.TimestampType{Unit: arrow.Millisecond, TimeZone: "UTC"}
+
+// ArrowType maps a kind to its Arrow type.
+func (k Kind) ArrowType() arrow.DataType {
+	switch k {
+	case Int64:
+		return arrow.PrimitiveTypes.Int64
+	case Float64:
+		return arrow.PrimitiveTypes.Float64
+	case Bool:
+		return arrow.FixedWidthTypes.Boolean
+	case Timestamp:
+		return TimestampType
+	case Date:
+		return arrow.FixedWidthTypes.Date32
+	default:
+		return arrow.BinaryTypes.String
+	}
+}
+
+// Column is one CSV column.
+type Column struct {
+	Name string
+	Kind Kind
+	// Required columns must be in the header; a missing one is an error.
+	Required bool
+	// Nullable columns accept an empty value, read as null. An empty value
+	// in a column that is not nullable rejects the row.
+	Nullable bool
+	// Values are the allowed values of an Enum column.
+	Values []string
+	// Assumed marks a column that LinkedIn does not document: its name or
+	// type is this project's assumption.
+	Assumed bool
+}
+
+// Field returns the column's Arrow field.
+func (c Column) Field() arrow.Field {
+	return arrow.Field{Name: c.Name, Type: c.Kind.ArrowType(), Nullable: c.Nullable}
+}
+
+// Lineage column names. Every loaded row carries them; the leading
+// underscore keeps them apart from the API's own columns.
+const (
+	LineageContract     = "_contract"      // contract URN
+	LineageWindowStart  = "_window_start"  // export window start, inclusive
+	LineageWindowEnd    = "_window_end"    // export window end, inclusive (last ms)
+	LineageJobID        = "_job_id"        // export job id
+	LineageExtractedAt  = "_extracted_at"  // when the file was downloaded
+	LineageSnapshotDate = "_snapshot_date" // snapshot streams only: the snapshot's date
+)
+
+// IsLineage reports whether name is reserved for a lineage column.
+func IsLineage(name string) bool {
+	switch name {
+	case LineageContract, LineageWindowStart, LineageWindowEnd, LineageJobID, LineageExtractedAt, LineageSnapshotDate:
+		return true
+	}
+	return false
+}
+
+// Stream is one export.
+type Stream struct {
+	// Name is the stream's name: the dataset directory and table name.
+	Name string
+	// Action is the API action that creates its export job.
+	Action string
+	// Columns are the known CSV columns, in their documented order.
+	Columns []Column
+	// PartitionColumn is the Timestamp column whose UTC date partitions the
+	// rows. Empty for snapshot streams, partitioned by snapshot date.
+	PartitionColumn string
+	// Key lists the columns that identify a row, when known.
+	Key []string
+}
+
+// Snapshot reports whether the stream is a snapshot per window (seat)
+// rather than events with their own dates.
+func (s *Stream) Snapshot() bool { return s.PartitionColumn == "" }
+
+// Column returns the known column called name.
+func (s *Stream) Column(name string) (Column, bool) {
+	for _, c := range s.Columns {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return Column{}, false
+}
+
+// LineageFields returns the stream's lineage fields, in order.
+func (s *Stream) LineageFields() []arrow.Field {
+	f := []arrow.Field{
+		{Name: LineageContract, Type: arrow.BinaryTypes.String},
+		{Name: LineageWindowStart, Type: TimestampType},
+		{Name: LineageWindowEnd, Type: TimestampType},
+		{Name: LineageJobID, Type: arrow.PrimitiveTypes.Int64},
+		{Name: LineageExtractedAt, Type: TimestampType},
+	}
+	if s.Snapshot() {
+		f = append(f, arrow.Field{Name: LineageSnapshotDate, Type: arrow.FixedWidthTypes.Date32})
+	}
+	return f
+}
+
+// ActivityTypes are the seven documented activity types.
+var ActivityTypes = []string{
+	"SAVED_LEAD", "SAVED_ACCOUNT", "SEARCH_PERFORMED", "PROFILE_VIEWED",
+	"INMAIL_SENT", "MESSAGE_SENT", "CONNECTION_MADE",
+}
+
+// Activity is the activity export (exportActivityData), documented in full.
+var Activity = &Stream{
+	Name:   "activity",
+	Action: "exportActivityData",
+	Columns: []Column{
+		{Name: "activityId", Kind: String, Required: true},
+		{Name: "activityType", Kind: Enum, Required: true, Values: ActivityTypes},
+		{Name: "createdAt", Kind: Timestamp, Required: true},
+		{Name: "seatId", Kind: Int64, Required: true},
+		{Name: "memberIdentityKey", Kind: String, Required: false, Nullable: true},
+	},
+	PartitionColumn: "createdAt",
+	Key:             []string{LineageContract, "activityId"},
+}
+
+// ActivityOutcome is the activity outcome export
+// (exportActivityOutcomeData). LinkedIn documents only that it starts with
+// activityId and activityType; the outcome types are not listed, so
+// activityType is a plain string. createdAt (the outcome's time, used to
+// partition rows by date) and seatId are assumptions.
+var ActivityOutcome = &Stream{
+	Name:   "activity_outcome",
+	Action: "exportActivityOutcomeData",
+	Columns: []Column{
+		{Name: "activityId", Kind: String, Required: true},
+		{Name: "activityType", Kind: String, Required: true},
+		{Name: "createdAt", Kind: Timestamp, Required: true, Assumed: true},
+		{Name: "seatId", Kind: Int64, Nullable: true, Assumed: true},
+	},
+	PartitionColumn: "createdAt",
+	Key:             []string{LineageContract, "activityId", "activityType"},
+}
+
+// Seat is the seat export (exportSeatData): one row per seat holder, a
+// snapshot per export window. LinkedIn names its content (name, seat status,
+// Social Selling Index scores, total connections) but not its columns: every
+// column name here is an assumption, and none is required.
+var Seat = &Stream{
+	Name:   "seat",
+	Action: "exportSeatData",
+	Columns: []Column{
+		{Name: "seatId", Kind: Int64, Nullable: true, Assumed: true},
+		{Name: "firstName", Kind: String, Nullable: true, Assumed: true},
+		{Name: "lastName", Kind: String, Nullable: true, Assumed: true},
+		{Name: "seatStatus", Kind: String, Nullable: true, Assumed: true},
+		{Name: "socialSellingIndex", Kind: Float64, Nullable: true, Assumed: true},
+		{Name: "ssiProfessionalBrand", Kind: Float64, Nullable: true, Assumed: true},
+		{Name: "ssiFindRightPeople", Kind: Float64, Nullable: true, Assumed: true},
+		{Name: "ssiEngageWithInsights", Kind: Float64, Nullable: true, Assumed: true},
+		{Name: "ssiBuildRelationships", Kind: Float64, Nullable: true, Assumed: true},
+		{Name: "totalConnections", Kind: Int64, Nullable: true, Assumed: true},
+	},
+	Key: []string{LineageContract, LineageSnapshotDate, "seatId"},
+}
+
+// Streams lists the analytics export streams in their default run order.
+var Streams = []*Stream{Seat, Activity, ActivityOutcome}
+
+// Lookup returns the stream called name.
+func Lookup(name string) (*Stream, error) {
+	i := slices.IndexFunc(Streams, func(s *Stream) bool { return s.Name == name })
+	if i < 0 {
+		names := make([]string, len(Streams))
+		for j, s := range Streams {
+			names[j] = s.Name
+		}
+		return nil, fmt.Errorf("unknown stream %q (known: %v)", name, names)
+	}
+	return Streams[i], nil
+}

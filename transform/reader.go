@@ -1,0 +1,458 @@
+// Package transform turns an export's CSV into typed Apache Arrow record
+// batches checked against a schema.Stream.
+//
+// A Reader reads like arrow's own CSV reader (Next, RecordBatch, Err,
+// Release), but it never stops at a bad value: a row with a bad type, enum
+// or null goes to a RejectSink with its line number, column, raw value and
+// reason, and the rest of the file goes on. Unknown columns are kept as
+// nullable strings and reported as drift; a missing required column is an
+// error before any row is read.
+package transform
+
+import (
+	"bufio"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/salesnav-etl/salesnav-etl/internal/iox"
+	"github.com/salesnav-etl/salesnav-etl/schema"
+)
+
+// DefaultBatchSize is the number of rows per record batch.
+const DefaultBatchSize = 64 * 1024
+
+// Lineage is stamped on every row read.
+type Lineage struct {
+	Contract string
+	// WindowStart and WindowEnd bound the export, both inclusive. When
+	// WindowEnd is set, rows of a partitioned stream whose time falls
+	// outside the window are rejected.
+	WindowStart, WindowEnd time.Time
+	JobID                  int64
+	ExtractedAt            time.Time
+	// SnapshotDate is the date of a snapshot stream's rows.
+	SnapshotDate time.Time
+}
+
+// Reject is one row that was not loaded, and why.
+type Reject struct {
+	Stream string   `json:"stream"`
+	Source string   `json:"source,omitempty"`
+	Line   int      `json:"line"`
+	Column string   `json:"column,omitempty"`
+	Value  string   `json:"value"`
+	Reason string   `json:"reason"`
+	Record []string `json:"record"`
+}
+
+// RejectSink receives rejected rows. An error from it stops the Reader.
+type RejectSink interface {
+	Reject(r Reject) error
+}
+
+// RejectFunc adapts a function to RejectSink.
+type RejectFunc func(Reject) error
+
+// Reject calls f.
+func (f RejectFunc) Reject(r Reject) error { return f(r) }
+
+type config struct {
+	mem       memory.Allocator
+	batchSize int
+	lineage   *Lineage
+	rejects   RejectSink
+	source    string
+}
+
+// Option configures a Reader.
+type Option func(*config)
+
+// WithAllocator sets the allocator of the record batches.
+func WithAllocator(mem memory.Allocator) Option { return func(c *config) { c.mem = mem } }
+
+// WithBatchSize sets the rows per record batch (default DefaultBatchSize).
+func WithBatchSize(n int) Option { return func(c *config) { c.batchSize = n } }
+
+// WithLineage appends the lineage columns to every batch, with these values.
+func WithLineage(l Lineage) Option { return func(c *config) { c.lineage = &l } }
+
+// WithRejects sends rejected rows to s. Without it rejects are only counted.
+func WithRejects(s RejectSink) Option { return func(c *config) { c.rejects = s } }
+
+// WithSource names the input in errors and rejects (a file or job).
+func WithSource(name string) Option { return func(c *config) { c.source = name } }
+
+// plan maps one output column to its CSV field.
+type plan struct {
+	col   schema.Column
+	src   int // index in the CSV record; -1 when absent from the header
+	enum  map[string]struct{}
+	drift bool
+}
+
+// Reader streams record batches out of a CSV export.
+type Reader struct {
+	cfg     config
+	stream  *schema.Stream
+	body    io.ReadCloser
+	csv     *csv.Reader
+	schema  *arrow.Schema
+	plans   []plan
+	nfields int
+	drift   []string
+	bld     *array.RecordBuilder
+	cur     arrow.RecordBatch
+	err     error
+	done    bool
+	empty   bool
+
+	partIdx          int // plan index of the partition column, -1 if none
+	winStart, winEnd int64
+
+	// scratch values of the row being parsed, by plan index
+	ints   []int64
+	floats []float64
+	bools  []bool
+	nulls  []bool
+
+	rows, rejected int64
+}
+
+// NewReader reads the header of r (gzip or plain, with or without a UTF-8
+// BOM) and checks it against stream. The Reader does not close r.
+func NewReader(r io.Reader, stream *schema.Stream, opts ...Option) (*Reader, error) {
+	cfg := config{mem: memory.DefaultAllocator, batchSize: DefaultBatchSize, source: stream.Name}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.batchSize <= 0 {
+		cfg.batchSize = DefaultBatchSize
+	}
+	body, _, err := iox.MaybeGunzip(r)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", cfg.source, err)
+	}
+	br := bufio.NewReaderSize(body, 256<<10)
+	if b, _ := br.Peek(3); len(b) == 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF {
+		_, _ = br.Discard(3)
+	}
+	cr := csv.NewReader(br)
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = true
+	rd := &Reader{cfg: cfg, stream: stream, body: body, csv: cr, partIdx: -1}
+
+	header, err := cr.Read()
+	switch {
+	case errors.Is(err, io.EOF):
+		rd.empty = true
+		header = nil
+	case err != nil:
+		body.Close()
+		return nil, fmt.Errorf("%s: reading header: %w: %v", cfg.source, ErrCSVSyntax, err)
+	}
+	if err := rd.planColumns(header); err != nil {
+		body.Close()
+		return nil, err
+	}
+	rd.bld = array.NewRecordBuilder(cfg.mem, rd.schema)
+	n := len(rd.plans)
+	rd.ints, rd.floats, rd.bools, rd.nulls = make([]int64, n), make([]float64, n), make([]bool, n), make([]bool, n)
+	if l := cfg.lineage; l != nil && !l.WindowEnd.IsZero() {
+		rd.winStart, rd.winEnd = l.WindowStart.UnixMilli(), l.WindowEnd.UnixMilli()
+	}
+	if rd.empty {
+		rd.done = true
+	}
+	return rd, nil
+}
+
+func (r *Reader) planColumns(header []string) error {
+	src := map[string]int{}
+	for i, h := range header {
+		h = strings.TrimSpace(h)
+		if h == "" {
+			return &HeaderError{Source: r.cfg.source, Column: fmt.Sprintf("#%d", i+1), Reason: ErrBadHeader, Detail: "empty column name"}
+		}
+		if _, dup := src[h]; dup {
+			return &HeaderError{Source: r.cfg.source, Column: h, Reason: ErrBadHeader, Detail: "column appears twice"}
+		}
+		if schema.IsLineage(h) {
+			return &HeaderError{Source: r.cfg.source, Column: h, Reason: ErrBadHeader, Detail: "name is reserved for a lineage column"}
+		}
+		src[h] = i
+	}
+	r.nfields = len(header)
+	var fields []arrow.Field
+	for _, c := range r.stream.Columns {
+		i, ok := src[c.Name]
+		if !ok {
+			if c.Required && !r.empty {
+				return &HeaderError{Source: r.cfg.source, Column: c.Name, Reason: ErrMissingColumn}
+			}
+			i = -1
+			c.Nullable = true // absent optional columns read as null
+		}
+		p := plan{col: c, src: i}
+		if c.Kind == schema.Enum {
+			p.enum = make(map[string]struct{}, len(c.Values))
+			for _, v := range c.Values {
+				p.enum[v] = struct{}{}
+			}
+		}
+		if c.Name == r.stream.PartitionColumn {
+			r.partIdx = len(r.plans)
+		}
+		r.plans = append(r.plans, p)
+		fields = append(fields, c.Field())
+	}
+	for i, h := range header {
+		h = strings.TrimSpace(h)
+		if _, known := r.stream.Column(h); known {
+			continue
+		}
+		c := schema.Column{Name: h, Kind: schema.String, Nullable: true}
+		r.plans = append(r.plans, plan{col: c, src: i, drift: true})
+		r.drift = append(r.drift, h)
+		fields = append(fields, c.Field())
+	}
+	if r.cfg.lineage != nil {
+		fields = append(fields, r.stream.LineageFields()...)
+	}
+	r.schema = arrow.NewSchema(fields, nil)
+	return nil
+}
+
+// Schema is the schema of every batch: the stream's known columns in
+// documented order, then drift columns in header order, then lineage.
+func (r *Reader) Schema() *arrow.Schema { return r.schema }
+
+// Drift lists the header's columns that the stream does not know.
+func (r *Reader) Drift() []string { return r.drift }
+
+// Empty reports whether the input had no header at all (a 0-byte file).
+func (r *Reader) Empty() bool { return r.empty }
+
+// Rows is the number of rows read into batches so far.
+func (r *Reader) Rows() int64 { return r.rows }
+
+// Rejected is the number of rows rejected so far.
+func (r *Reader) Rejected() int64 { return r.rejected }
+
+// Err is the error that stopped Next, if any. Rejected rows are not errors.
+func (r *Reader) Err() error { return r.err }
+
+// RecordBatch returns the current batch. It is valid until the next call to
+// Next or Release; Retain it to keep it longer.
+func (r *Reader) RecordBatch() arrow.RecordBatch { return r.cur }
+
+// Release frees the current batch and the builders. It is safe to call
+// more than once.
+func (r *Reader) Release() {
+	if r.cur != nil {
+		r.cur.Release()
+		r.cur = nil
+	}
+	if r.bld != nil {
+		r.bld.Release()
+		r.bld = nil
+	}
+	if r.body != nil {
+		r.body.Close()
+		r.body = nil
+	}
+}
+
+// Next reads the next batch. It returns false at the end of the input or
+// on an error (see Err).
+func (r *Reader) Next() bool {
+	if r.cur != nil {
+		r.cur.Release()
+		r.cur = nil
+	}
+	if r.done || r.err != nil || r.bld == nil {
+		return false
+	}
+	n := 0
+	for n < r.cfg.batchSize {
+		rec, err := r.csv.Read()
+		if errors.Is(err, io.EOF) {
+			r.done = true
+			break
+		}
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				r.err = fmt.Errorf("%s: line %d, column %d: %w: %v", r.cfg.source, pe.Line, pe.Column, ErrCSVSyntax, pe.Err)
+			} else {
+				r.err = fmt.Errorf("%s: reading: %w", r.cfg.source, err)
+			}
+			break
+		}
+		ok, err := r.parseRow(rec)
+		if err != nil {
+			r.err = err
+			break
+		}
+		if ok {
+			n++
+		}
+	}
+	if n == 0 {
+		return false
+	}
+	r.appendLineage(n)
+	r.cur = r.bld.NewRecordBatch()
+	r.rows += int64(n)
+	return true
+}
+
+func (r *Reader) reject(line int, rec []string, column, value, reason string) error {
+	r.rejected++
+	if r.cfg.rejects == nil {
+		return nil
+	}
+	cp := make([]string, len(rec))
+	copy(cp, rec)
+	err := r.cfg.rejects.Reject(Reject{Stream: r.stream.Name, Source: r.cfg.source, Line: line, Column: column, Value: value, Reason: reason, Record: cp})
+	if err != nil {
+		return fmt.Errorf("%s: writing reject of line %d: %w", r.cfg.source, line, err)
+	}
+	return nil
+}
+
+// parseRow parses rec into scratch and appends it, or rejects it. It
+// returns whether the row was appended.
+func (r *Reader) parseRow(rec []string) (bool, error) {
+	line, _ := r.csv.FieldPos(0)
+	if len(rec) != r.nfields {
+		return false, r.reject(line, rec, "", "", fmt.Sprintf("row has %d fields, header has %d", len(rec), r.nfields))
+	}
+	for i := range r.plans {
+		p := &r.plans[i]
+		if p.src < 0 {
+			r.nulls[i] = true
+			continue
+		}
+		v := rec[p.src]
+		if v == "" {
+			if !p.col.Nullable {
+				return false, r.reject(line, rec, p.col.Name, v, "empty value in a column that cannot be null")
+			}
+			r.nulls[i] = true
+			continue
+		}
+		r.nulls[i] = false
+		var bad string
+		switch p.col.Kind {
+		case schema.Int64:
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				bad = "not an integer"
+			}
+			r.ints[i] = n
+		case schema.Float64:
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				bad = "not a number"
+			}
+			r.floats[i] = f
+		case schema.Bool:
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				bad = "not a boolean"
+			}
+			r.bools[i] = b
+		case schema.Timestamp:
+			ms, err := parseExportTime(v)
+			if err != nil {
+				bad = "not a time: " + err.Error()
+			} else if i == r.partIdx && r.winEnd != 0 && (ms < r.winStart || ms > r.winEnd) {
+				bad = fmt.Sprintf("outside the export window [%s, %s]",
+					time.UnixMilli(r.winStart).UTC().Format(time.RFC3339), time.UnixMilli(r.winEnd).UTC().Format(time.RFC3339Nano))
+			}
+			r.ints[i] = ms
+		case schema.Date:
+			d, err := parseISODate(v)
+			if err != nil {
+				bad = "not a date: " + err.Error()
+			}
+			r.ints[i] = int64(d)
+		case schema.Enum:
+			if _, ok := p.enum[v]; !ok {
+				bad = "not one of " + strings.Join(p.col.Values, ", ")
+			}
+		}
+		if bad != "" {
+			return false, r.reject(line, rec, p.col.Name, v, bad)
+		}
+	}
+	for i := range r.plans {
+		b := r.bld.Field(i)
+		if r.nulls[i] {
+			b.AppendNull()
+			continue
+		}
+		switch p := &r.plans[i]; p.col.Kind {
+		case schema.Int64:
+			b.(*array.Int64Builder).Append(r.ints[i])
+		case schema.Float64:
+			b.(*array.Float64Builder).Append(r.floats[i])
+		case schema.Bool:
+			b.(*array.BooleanBuilder).Append(r.bools[i])
+		case schema.Timestamp:
+			b.(*array.TimestampBuilder).Append(arrow.Timestamp(r.ints[i]))
+		case schema.Date:
+			b.(*array.Date32Builder).Append(arrow.Date32(r.ints[i]))
+		default:
+			b.(*array.StringBuilder).Append(rec[p.src])
+		}
+	}
+	return true, nil
+}
+
+// appendLineage fills the lineage columns of the n rows just appended.
+func (r *Reader) appendLineage(n int) {
+	l := r.cfg.lineage
+	if l == nil {
+		return
+	}
+	i := len(r.plans)
+	sb := r.bld.Field(i).(*array.StringBuilder)
+	sb.ReserveData(n * len(l.Contract))
+	for range n {
+		sb.Append(l.Contract)
+	}
+	fillTS := func(b array.Builder, t time.Time) {
+		tb := b.(*array.TimestampBuilder)
+		v := arrow.Timestamp(t.UnixMilli())
+		tb.Reserve(n)
+		for range n {
+			tb.UnsafeAppend(v)
+		}
+	}
+	fillTS(r.bld.Field(i+1), l.WindowStart)
+	fillTS(r.bld.Field(i+2), l.WindowEnd)
+	jb := r.bld.Field(i + 3).(*array.Int64Builder)
+	jb.Reserve(n)
+	for range n {
+		jb.UnsafeAppend(l.JobID)
+	}
+	fillTS(r.bld.Field(i+4), l.ExtractedAt)
+	if r.stream.Snapshot() {
+		db := r.bld.Field(i + 5).(*array.Date32Builder)
+		d := arrow.Date32FromTime(l.SnapshotDate)
+		db.Reserve(n)
+		for range n {
+			db.UnsafeAppend(d)
+		}
+	}
+}
