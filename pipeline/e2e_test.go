@@ -327,6 +327,9 @@ func TestRejectsOverRatioLeaveWindowUnloaded(t *testing.T) {
 	if n := len(testkit.ReadDataset(t, e.dir, "activity").Rows); n != 0 {
 		t.Errorf("%d activity rows loaded from windows over the reject ratio", n)
 	}
+	if got := sum.Streams["activity"].Rejected; got != 2 || len(sum.Streams["activity"].RejectFiles) != 2 {
+		t.Errorf("summary counts %d rejects in %d files, want 2 in 2", got, len(sum.Streams["activity"].RejectFiles))
+	}
 	if n := len(testkit.ReadDataset(t, e.dir, "seat").Rows); n != 50 {
 		t.Errorf("seat rows %d: other streams must still load", n)
 	}
@@ -354,6 +357,33 @@ func TestRejectsOverRatioLeaveWindowUnloaded(t *testing.T) {
 	}
 	if _, err := os.Stat(rejFile); err != nil {
 		t.Errorf("rejects file gone after a tolerated load: %v", err)
+	}
+}
+
+// A download shorter than the job's rowCount (truncated) must not replace
+// partitions, nor move the cursor.
+func TestShortDownloadFailsTheWindow(t *testing.T) {
+	e := newEnv(t, 50)
+	start, end := date("2026-03-01"), date("2026-03-03")
+	e.run(start, end.AddDate(0, 0, -1))
+	before := testkit.ReadDataset(t, e.dir, "activity")
+	e.mangle = func(b []byte) []byte {
+		if bytes.HasPrefix(b, []byte("activityId,activityType,createdAt,seatId,memberIdentityKey\n")) {
+			return b[:bytes.IndexByte(b, '\n')+1] // header only
+		}
+		return b
+	}
+	sum := e.run(start, end)
+	if sum.Status != pipeline.StatusPartial || !strings.Contains(sum.Errors[0].Error, pipeline.ErrShortExport.Error()) {
+		t.Fatalf("status %s, errors %+v", sum.Status, sum.Errors)
+	}
+	after := testkit.ReadDataset(t, e.dir, "activity")
+	if !mapsEqual(before.Files, after.Files) {
+		t.Error("a truncated download changed the dataset")
+	}
+	st, _ := load.OpenFileState(filepath.Join(e.dir, "_state.json"))
+	if c, _, _ := st.Cursor(context.Background(), "activity", reporting[0]); !c.Equal(end.AddDate(0, 0, -1)) {
+		t.Errorf("cursor %v moved past a failed window", c)
 	}
 }
 

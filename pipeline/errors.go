@@ -7,6 +7,9 @@ var (
 	// ErrTooManyRejects: a window's rejected rows exceeded the configured
 	// ratio; the window was not loaded and its cursor not moved.
 	ErrTooManyRejects = errors.New("too many rejected rows")
+	// ErrShortExport: the file held fewer rows than the job's rowCount (a
+	// truncated download); the window was not loaded.
+	ErrShortExport = errors.New("export file shorter than its rowCount")
 	// ErrJobTimeout: an export job did not finish within the job timeout.
 	ErrJobTimeout = errors.New("export job timed out")
 	// ErrPartitionIDClash: two contracts map to the same partition id.

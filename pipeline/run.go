@@ -280,15 +280,21 @@ func (r *Runner) runWindow(ctx context.Context, sum *Summary, st *schema.Stream,
 		return fmt.Errorf("reading export %d: %w", job.ID, err)
 	}
 	rows, rejected := tr.Rows(), tr.Rejected()
-	if job.RowCount != nil && *job.RowCount != rows+rejected {
-		log.Warn("row count differs from the job's rowCount", "row_count", *job.RowCount, "rows_read", rows+rejected)
+	if job.RowCount != nil && rows+rejected != *job.RowCount {
+		if rows+rejected < *job.RowCount {
+			// A short file must not replace partitions holding more.
+			ww.Abort()
+			return fmt.Errorf("export %d: %w: the job reported %d rows, the file had %d", job.ID, ErrShortExport, *job.RowCount, rows+rejected)
+		}
+		log.Warn("the file has more rows than the job's rowCount", "row_count", *job.RowCount, "rows_read", rows+rejected)
 	}
 	if rejected > 0 && float64(rejected) > r.cfg.MaxRejectRatio*float64(rows+rejected) {
 		ww.Abort()
 		path, perr := rej.commit()
-		if perr == nil {
-			sum.addRejectFile(st.Name, path)
+		if perr != nil {
+			log.Error("writing rejects", "error", perr)
 		}
+		sum.addUnloadedRejects(st.Name, rejected, path)
 		return fmt.Errorf("export %d: %w: %d of %d rows (max ratio %v); window not loaded, rejects in %s",
 			job.ID, ErrTooManyRejects, rejected, rows+rejected, r.cfg.MaxRejectRatio, path)
 	}

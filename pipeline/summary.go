@@ -90,10 +90,15 @@ func (s *Summary) addWindow(stream string, rows, rejected int64, files, removed 
 	}
 }
 
-func (s *Summary) addRejectFile(stream, path string) {
+// addUnloadedRejects counts the rejects of a window that was not loaded.
+func (s *Summary) addUnloadedRejects(stream string, rejected int64, path string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.Streams[stream].RejectFiles = append(s.Streams[stream].RejectFiles, path)
+	st := s.Streams[stream]
+	st.Rejected += rejected
+	if path != "" {
+		st.RejectFiles = append(st.RejectFiles, path)
+	}
 }
 
 func (s *Summary) unitDone(stream, contract string, span *Span, err error) {
