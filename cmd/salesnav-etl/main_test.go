@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -91,6 +94,40 @@ func TestRunWithEmbeddedFakeAPI(t *testing.T) {
 			t.Errorf("%s: %d rows on disk, summary says %d", s, len(ds.Rows), sum.Streams[s].Rows)
 		}
 	}
+	// DuckDB reads the dataset as a user would: the same rows, the types
+	// analysts expect, and the Hive partition columns.
+	glob := func(stream string) string {
+		return "read_parquet('" + filepath.ToSlash(out) + "/" + stream + "/**/*.parquet', hive_partitioning=true)"
+	}
+	res := testkit.DuckDB(t,
+		"SELECT count(*) AS n, count(DISTINCT activityId) AS ids FROM "+glob("activity"),
+		"SELECT count(*) AS n FROM "+glob("activity_outcome"),
+		"SELECT count(*) AS n, count(DISTINCT date) AS dates FROM "+glob("seat"),
+		"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM "+glob("activity")+")",
+		"SELECT count(*) AS n FROM "+glob("activity")+" WHERE CAST(createdAt AS DATE) <> date OR _contract NOT LIKE '%:' || contract",
+	)
+	if n, ids := res[0][0]["n"], res[0][0]["ids"]; n != ids || n != strconv.FormatInt(sum.Streams["activity"].Rows, 10) {
+		t.Errorf("duckdb sees %v activity rows (%v distinct ids), the run loaded %d", n, ids, sum.Streams["activity"].Rows)
+	}
+	if n := res[1][0]["n"]; n != strconv.FormatInt(sum.Streams["activity_outcome"].Rows, 10) {
+		t.Errorf("duckdb sees %v outcome rows, the run loaded %d", n, sum.Streams["activity_outcome"].Rows)
+	}
+	if n, dates := res[2][0]["n"], res[2][0]["dates"]; n != "50" || dates != "1" {
+		t.Errorf("duckdb sees %v seat rows over %v dates, want 50 over 1", n, dates)
+	}
+	types := map[string]string{}
+	for _, row := range res[3] {
+		types[row["column_name"].(string)] = row["column_type"].(string)
+	}
+	for col, want := range map[string]string{"activityId": "VARCHAR", "createdAt": "TIMESTAMP WITH TIME ZONE", "seatId": "BIGINT",
+		"_window_start": "TIMESTAMP WITH TIME ZONE", "_job_id": "BIGINT", "date": "DATE"} {
+		if types[col] != want {
+			t.Errorf("duckdb types %s as %q, want %s", col, types[col], want)
+		}
+	}
+	if n := res[4][0]["n"]; n != "0" {
+		t.Errorf("%v rows sit in a partition that is not their own date and contract", n)
+	}
 	// Logs are JSON lines with structured keys, and never the token.
 	for _, line := range strings.Split(strings.TrimSpace(stderr), "\n") {
 		var m map[string]any
@@ -131,5 +168,58 @@ func TestDefaultEndIsYesterday(t *testing.T) {
 	}
 	if cfg.StatePath != filepath.Join("out", "_state.json") || cfg.Pipeline.RejectsDir != filepath.Join("out", "_rejects") {
 		t.Errorf("state %s, rejects %s", cfg.StatePath, cfg.Pipeline.RejectsDir)
+	}
+}
+
+// The README's two-process flow: `salesnav-etl fake-api` on a port, and
+// `run` pointed at it by SALESNAV_API_URL and SALESNAV_ACCESS_TOKEN.
+func TestFakeAPICommandServesTheRun(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	var fakeErr bytes.Buffer
+	go func() {
+		done <- execute(ctx, []string{"fake-api", "--addr", addr, "--token", "T0k", "--seed", "7", "--rows-per-day", "40"},
+			envconfig.MapLookuper(nil), io.Discard, &fakeErr)
+	}()
+	defer func() {
+		cancel()
+		if code := <-done; code != ExitOK {
+			t.Errorf("fake-api exited %d: %s", code, fakeErr.String())
+		}
+	}()
+	// Wait for the listener.
+	for i := 0; ; i++ {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if i > 200 {
+			t.Fatalf("fake-api did not listen on %s: %s", addr, fakeErr.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	out := t.TempDir()
+	env := map[string]string{"SALESNAV_API_URL": "http://" + addr + "/v2", "SALESNAV_ACCESS_TOKEN": "T0k",
+		"SALESNAV_PARQUET_DIR": out, "SALESNAV_START": "2026-02-01", "SALESNAV_END": "2026-02-03",
+		"SALESNAV_POLL_INTERVAL": "5ms", "SALESNAV_STREAMS": "activity"}
+	code, stdout, stderr := runCLI(t, env, "run")
+	if code != ExitOK {
+		t.Fatalf("run exited %d\n%s\n%s", code, stdout, stderr)
+	}
+	if n := len(testkit.ReadDataset(t, out, "activity").Rows); n < 2*2*32 || n > 2*2*48 {
+		t.Errorf("%d activity rows for 2 contracts × 2 days at 40/day ±20%%", n)
+	}
+	// A wrong token fails the run with exit 1 and LinkedIn's 401 message.
+	env["SALESNAV_ACCESS_TOKEN"] = "wrong"
+	code, _, stderr = runCLI(t, env, "run")
+	if code != ExitFailure || !strings.Contains(stderr, "HTTP 401") {
+		t.Errorf("wrong token: exit %d, stderr %s", code, stderr)
 	}
 }
