@@ -1,7 +1,7 @@
 # salesnav-etl: see README.md.
 GO ?= go
 
-.PHONY: demo test build vet bench duckdb clean
+.PHONY: demo test build vet bench duckdb chdb clickhouse clean
 
 # Run the main job on the embedded fake Sales Navigator API into ./out.
 demo:
@@ -18,6 +18,18 @@ duckdb: tools/duckdb/node_modules/@duckdb/node-api
 tools/duckdb/node_modules/@duckdb/node-api: tools/duckdb/package.json
 	cd tools/duckdb && npm install --no-package-lock --no-audit --no-fund --loglevel=error
 
+# chDB (npm chdb: a current ClickHouse in-process), which a test uses to run
+# the generated DDL on a current engine.
+chdb: tools/chdb/node_modules/chdb
+
+tools/chdb/node_modules/chdb: tools/chdb/package.json
+	cd tools/chdb && npm install --no-package-lock --no-audit --no-fund --loglevel=error
+
+# Debian's clickhouse-server (18.16), which the tests start themselves.
+clickhouse:
+	@command -v clickhouse-server >/dev/null || test -x /usr/sbin/clickhouse-server || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clickhouse-server clickhouse-client; }
+
 build:
 	$(GO) build -o bin/salesnav-etl ./cmd/salesnav-etl
 
@@ -29,4 +41,4 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 5x -count 3 ./transform ./load
 
 clean:
-	rm -rf bin out tools/duckdb/node_modules
+	rm -rf bin out tools/duckdb/node_modules tools/chdb/node_modules

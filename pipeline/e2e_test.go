@@ -4,15 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -28,62 +24,25 @@ import (
 
 var reporting = []string{"urn:li:salesContract:1001", "urn:li:salesContract:1002"}
 
-func date(s string) time.Time {
-	t, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		panic(err)
-	}
-	return t
-}
+var date = testkit.Date
 
 // env is a fake API served over HTTP plus an output directory.
 type env struct {
-	t    *testing.T
-	fake *fakeapi.Server
-	url  string
-	dir  string
-	mu   sync.Mutex
-	reqs []extract.ExportRequest // export requests seen, in order
-	// mangle, when set, rewrites download bodies.
-	mangle func([]byte) []byte
+	*testkit.Fake
+	t   *testing.T
+	dir string
 }
 
 func newEnv(t *testing.T, rowsPerDay int) *env {
-	e := &env{t: t, fake: fakeapi.New(fakeapi.Config{RowsPerDay: rowsPerDay}), dir: t.TempDir()}
-	h := e.fake.Handler()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/salesAnalyticsExportJobs") {
-			body, _ := io.ReadAll(r.Body)
-			var req extract.ExportRequest
-			_ = jsonUnmarshal(body, &req)
-			e.mu.Lock()
-			e.reqs = append(e.reqs, req)
-			e.mu.Unlock()
-			r.Body = io.NopCloser(bytes.NewReader(body))
-		}
-		if e.mangle != nil && strings.HasPrefix(r.URL.Path, "/downloads/") {
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, r)
-			w.WriteHeader(rec.Code)
-			w.Write(e.mangle(rec.Body.Bytes()))
-			return
-		}
-		h.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	e.url = srv.URL + "/v2"
-	return e
+	return &env{Fake: testkit.NewFake(t, fakeapi.Config{RowsPerDay: rowsPerDay}), t: t, dir: t.TempDir()}
 }
 
-// run runs the pipeline over [start, end) with a checked allocator.
+// run runs the pipeline over [start, end) into Parquet with a checked
+// allocator.
 func (e *env) run(start, end time.Time, mutate ...func(*pipeline.Config)) *pipeline.Summary {
 	e.t.Helper()
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(e.t, 0)
-	api, err := extract.New(extract.Config{BaseURL: e.url, Token: fakeapi.DefaultToken})
-	if err != nil {
-		e.t.Fatal(err)
-	}
 	sink, err := load.NewParquetSink(load.ParquetConfig{Dir: e.dir, Allocator: mem})
 	if err != nil {
 		e.t.Fatal(err)
@@ -92,48 +51,19 @@ func (e *env) run(start, end time.Time, mutate ...func(*pipeline.Config)) *pipel
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	cfg := pipeline.Config{
-		Streams: schema.Streams, Start: start, End: end, RejectsDir: filepath.Join(e.dir, "_rejects"),
-		PollInitial: time.Millisecond, PollMax: 5 * time.Millisecond, BatchSize: 1000, Allocator: mem,
-	}
-	for _, m := range mutate {
-		m(&cfg)
-	}
-	r, err := pipeline.New(cfg, api, sink, state)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	sum, err := r.Run(context.Background())
+	sum, err := testkit.Run(e.t, e.URL, sink, state, filepath.Join(e.dir, "_rejects"), mem, start, end, mutate...)
 	if err != nil {
 		e.t.Fatalf("run: %v", err)
 	}
 	return sum
 }
 
-// fakeActivityIDs lists the activity ids the fake serves for the reporting
-// contracts over [start, end).
 func (e *env) fakeActivityIDs(start, end time.Time) []string {
-	var ids []string
-	for _, c := range reporting {
-		e.fake.Data().Activities(c, start.UnixMilli(), end.UnixMilli()-1, func(a fakeapi.Activity) bool {
-			ids = append(ids, a.ActivityID)
-			return true
-		})
-	}
-	sort.Strings(ids)
-	return ids
+	return e.ActivityIDs(reporting, start, end)
 }
 
 func (e *env) fakeOutcomeKeys(start, end time.Time) []string {
-	var keys []string
-	for _, c := range reporting {
-		e.fake.Data().Outcomes(c, start.UnixMilli(), end.UnixMilli()-1, func(o fakeapi.Outcome) bool {
-			keys = append(keys, o.ActivityID)
-			return true
-		})
-	}
-	sort.Strings(keys)
-	return keys
+	return e.OutcomeIDs(reporting, start, end)
 }
 
 func TestRunLoadsExactlyWhatTheAPIServes(t *testing.T) {
@@ -191,10 +121,10 @@ func TestRerunChangesNothing(t *testing.T) {
 	for _, s := range schema.Streams {
 		before[s.Name] = testkit.ReadDataset(t, e.dir, s.Name)
 	}
-	nreq := len(e.reqs)
+	nreq := len(e.Requests())
 	sum := e.run(start, end)
-	if sum.Status != pipeline.StatusComplete || len(e.reqs) != nreq {
-		t.Fatalf("second run: status %s, %d new export jobs, want none", sum.Status, len(e.reqs)-nreq)
+	if sum.Status != pipeline.StatusComplete || len(e.Requests()) != nreq {
+		t.Fatalf("second run: status %s, %d new export jobs, want none", sum.Status, len(e.Requests())-nreq)
 	}
 	for _, s := range schema.Streams {
 		after := testkit.ReadDataset(t, e.dir, s.Name)
@@ -217,9 +147,9 @@ func TestSameWindowTwiceIdenticalDataset(t *testing.T) {
 	if err := os.Remove(filepath.Join(e.dir, "_state.json")); err != nil {
 		t.Fatal(err)
 	}
-	nreq := len(e.reqs)
+	nreq := len(e.Requests())
 	e.run(start, end)
-	if len(e.reqs) == nreq {
+	if len(e.Requests()) == nreq {
 		t.Fatal("second run created no job: the test did not re-extract")
 	}
 	for _, s := range schema.Streams {
@@ -235,7 +165,7 @@ func TestAdvancingEndLoadsExactlyTheNewDays(t *testing.T) {
 	start, end := date("2026-03-01"), date("2026-03-06")
 	e.run(start, end)
 	before := testkit.ReadDataset(t, e.dir, "activity")
-	nreq := len(e.reqs)
+	nreq := len(e.Requests())
 	newEnd := end.AddDate(0, 0, 3)
 	sum := e.run(start, newEnd)
 	after := testkit.ReadDataset(t, e.dir, "activity")
@@ -259,10 +189,10 @@ func TestAdvancingEndLoadsExactlyTheNewDays(t *testing.T) {
 		t.Errorf("new partitions for dates %v", added)
 	}
 	// One new job per stream and contract, each starting at the old end.
-	if len(e.reqs)-nreq != 6 {
-		t.Errorf("%d new jobs, want 6", len(e.reqs)-nreq)
+	if len(e.Requests())-nreq != 6 {
+		t.Errorf("%d new jobs, want 6", len(e.Requests())-nreq)
 	}
-	for _, r := range e.reqs[nreq:] {
+	for _, r := range e.Requests()[nreq:] {
 		if r.StartAt.Time() != end || r.EndAt.Time() != newEnd.Add(-time.Millisecond) {
 			t.Errorf("job window [%v, %v], want [%v, %v]", r.StartAt.Time(), r.EndAt.Time(), end, newEnd.Add(-time.Millisecond))
 		}
@@ -280,7 +210,7 @@ func TestLongRangeSplitIntoWindowsOf90Days(t *testing.T) {
 		t.Fatalf("status %s, %d windows, want 3 per contract", sum.Status, sum.Streams["activity"].Windows)
 	}
 	byContract := map[string][]extract.ExportRequest{}
-	for _, r := range e.reqs {
+	for _, r := range e.Requests() {
 		byContract[r.Contract] = append(byContract[r.Contract], r)
 	}
 	for c, rs := range byContract {
@@ -304,7 +234,7 @@ func TestLongRangeSplitIntoWindowsOf90Days(t *testing.T) {
 
 // badRow appends a row with an unknown activity type to activity files.
 func badRow(b []byte) []byte {
-	if bytes.HasPrefix(b, []byte("activityId,activityType,createdAt,seatId,memberIdentityKey\n")) {
+	if testkit.IsActivityFile(b) {
 		lines := bytes.SplitN(b, []byte("\n"), 3)
 		// Reuse the first row's time so the row is inside the window.
 		fields := bytes.Split(lines[1], []byte(","))
@@ -316,7 +246,7 @@ func badRow(b []byte) []byte {
 func TestRejectsOverRatioLeaveWindowUnloaded(t *testing.T) {
 	e := newEnv(t, 50)
 	start, end := date("2026-03-01"), date("2026-03-03")
-	e.mangle = badRow
+	e.Mangle = badRow
 	sum := e.run(start, end)
 	if sum.Status != pipeline.StatusPartial {
 		t.Fatalf("status %s, want partial (activity failed, other streams loaded)", sum.Status)
@@ -367,8 +297,8 @@ func TestShortDownloadFailsTheWindow(t *testing.T) {
 	start, end := date("2026-03-01"), date("2026-03-03")
 	e.run(start, end.AddDate(0, 0, -1))
 	before := testkit.ReadDataset(t, e.dir, "activity")
-	e.mangle = func(b []byte) []byte {
-		if bytes.HasPrefix(b, []byte("activityId,activityType,createdAt,seatId,memberIdentityKey\n")) {
+	e.Mangle = func(b []byte) []byte {
+		if testkit.IsActivityFile(b) {
 			return b[:bytes.IndexByte(b, '\n')+1] // header only
 		}
 		return b

@@ -110,7 +110,8 @@ type Stream struct {
 	// PartitionColumn is the Timestamp column whose UTC date partitions the
 	// rows. Empty for snapshot streams, partitioned by snapshot date.
 	PartitionColumn string
-	// Key lists the columns that identify a row, when known.
+	// Key lists the columns that identify a row: the documented key
+	// columns, or "_row_hash" where none is known.
 	Key []string
 }
 
@@ -201,7 +202,9 @@ var Seat = &Stream{
 		{Name: "ssiBuildRelationships", Kind: Float64, Nullable: true, Assumed: true},
 		{Name: "totalConnections", Kind: Int64, Nullable: true, Assumed: true},
 	},
-	Key: []string{LineageContract, LineageSnapshotDate, "seatId"},
+	// No column of the seat export is documented, so rows are told apart
+	// by a hash of their data columns (computed by the ClickHouse sink).
+	Key: []string{LineageContract, LineageSnapshotDate, "_row_hash"},
 }
 
 // Streams lists the analytics export streams in their default run order.

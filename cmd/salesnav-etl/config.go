@@ -15,6 +15,7 @@ import (
 
 	"github.com/salesnav-etl/salesnav-etl/extract"
 	"github.com/salesnav-etl/salesnav-etl/load"
+	"github.com/salesnav-etl/salesnav-etl/load/chsink"
 	"github.com/salesnav-etl/salesnav-etl/pipeline"
 	"github.com/salesnav-etl/salesnav-etl/schema"
 )
@@ -31,6 +32,7 @@ type Env struct {
 	TokenHosts      string `env:"TOKEN_HOSTS"`
 	Sink            string `env:"SINK, default=parquet"`
 	ParquetDir      string `env:"PARQUET_DIR, default=./out"`
+	ClickHouseDSN   string `env:"CLICKHOUSE_DSN"`
 	Streams         string `env:"STREAMS, default=seat,activity,activity_outcome"`
 	Start           string `env:"START"`
 	End             string `env:"END"`
@@ -72,7 +74,7 @@ type envField struct {
 func (e *Env) fields() []envField {
 	return []envField{
 		{"API_URL", &e.APIURL}, {"ACCESS_TOKEN", &e.AccessToken}, {"TOKEN_HOSTS", &e.TokenHosts},
-		{"SINK", &e.Sink}, {"PARQUET_DIR", &e.ParquetDir}, {"STREAMS", &e.Streams},
+		{"SINK", &e.Sink}, {"PARQUET_DIR", &e.ParquetDir}, {"CLICKHOUSE_DSN", &e.ClickHouseDSN}, {"STREAMS", &e.Streams},
 		{"START", &e.Start}, {"END", &e.End}, {"STATE_PATH", &e.StatePath}, {"REJECTS_DIR", &e.RejectsDir},
 		{"MAX_REJECT_RATIO", &e.MaxRejectRatio}, {"CONCURRENCY", &e.Concurrency},
 		{"POLL_INTERVAL", &e.PollInterval}, {"POLL_MAX_INTERVAL", &e.PollMaxInterval},
@@ -91,12 +93,13 @@ func (e *Env) Override(ptr *string, flagName string, fs *pflag.FlagSet) {
 
 // Config is the resolved configuration of a run.
 type Config struct {
-	API       extract.Config
-	Sink      string
-	Parquet   load.ParquetConfig
-	StatePath string
-	Pipeline  pipeline.Config
-	LogLevel  slog.Level
+	API        extract.Config
+	Sink       string
+	Parquet    load.ParquetConfig
+	ClickHouse chsink.Config
+	StatePath  string
+	Pipeline   pipeline.Config
+	LogLevel   slog.Level
 }
 
 // Resolve parses and checks every value, reporting all problems at once,
@@ -123,8 +126,15 @@ func (e *Env) Resolve(now time.Time, requireToken bool) (*Config, error) {
 
 	switch e.Sink {
 	case "parquet":
+	case "clickhouse":
+		c.ClickHouse.DSN = e.ClickHouseDSN
+		if e.ClickHouseDSN == "" {
+			bad(&e.ClickHouseDSN, "not set: SALESNAV_SINK=clickhouse needs clickhouse://user:password@host:9000/database")
+		} else if err := c.ClickHouse.Validate(); err != nil {
+			bad(&e.ClickHouseDSN, "%v", err)
+		}
 	default:
-		bad(&e.Sink, "%q is not a sink (supported: parquet)", e.Sink)
+		bad(&e.Sink, "%q is not a sink (supported: parquet, clickhouse)", e.Sink)
 	}
 	c.Sink = e.Sink
 	if strings.TrimSpace(e.ParquetDir) == "" {

@@ -11,8 +11,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -22,7 +24,9 @@ import (
 	"github.com/salesnav-etl/salesnav-etl/extract"
 	"github.com/salesnav-etl/salesnav-etl/fakeapi"
 	"github.com/salesnav-etl/salesnav-etl/load"
+	"github.com/salesnav-etl/salesnav-etl/load/chsink"
 	"github.com/salesnav-etl/salesnav-etl/pipeline"
+	"github.com/salesnav-etl/salesnav-etl/schema"
 )
 
 // Exit codes.
@@ -86,7 +90,7 @@ func newRootCmd(lookup envconfig.Lookuper, stdout, stderr io.Writer) *cobra.Comm
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newRunCmd(lookup, stdout, stderr), newFakeAPICmd(stderr))
+	root.AddCommand(newRunCmd(lookup, stdout, stderr), newFakeAPICmd(stderr), newSchemaCmd(lookup, stdout))
 	return root
 }
 
@@ -112,8 +116,9 @@ Configuration (environment; flags override):
   SALESNAV_API_URL           API root (https://api.linkedin.com/v2)
   SALESNAV_ACCESS_TOKEN      OAuth2 bearer token (required unless --fake-api)
   SALESNAV_TOKEN_HOSTS       extra hosts that may receive the token on downloads
-  SALESNAV_SINK              parquet
+  SALESNAV_SINK              parquet or clickhouse (parquet)
   SALESNAV_PARQUET_DIR       dataset root (./out)                 --parquet-dir
+  SALESNAV_CLICKHOUSE_DSN    clickhouse://user:pw@host:9000/db (SALESNAV_SINK=clickhouse)
   SALESNAV_STREAMS           seat,activity,activity_outcome        --streams
   SALESNAV_START             first day of a first run (end - 30 days)
   SALESNAV_END               exclusive last day (yesterday, UTC)
@@ -202,15 +207,35 @@ func runPipeline(ctx context.Context, cfg *Config, log *slog.Logger) (*pipeline.
 	if err != nil {
 		return nil, err
 	}
-	cfg.Parquet.Logger = log
-	sink, err := load.NewParquetSink(cfg.Parquet)
-	if err != nil {
-		return nil, err
-	}
-	defer sink.Close()
-	state, err := load.OpenFileState(cfg.StatePath)
-	if err != nil {
-		return nil, err
+	var (
+		sink  load.Sink
+		state load.StateStore
+	)
+	switch cfg.Sink {
+	case "clickhouse":
+		// With ClickHouse the cursors live in the same database, so a
+		// CronJob pod needs no volume.
+		cfg.ClickHouse.Logger = log
+		ch, err := chsink.Open(ctx, cfg.ClickHouse)
+		if err != nil {
+			return nil, err
+		}
+		defer ch.Close()
+		if state, err = ch.State(ctx); err != nil {
+			return nil, err
+		}
+		sink = ch
+	default:
+		cfg.Parquet.Logger = log
+		pq, err := load.NewParquetSink(cfg.Parquet)
+		if err != nil {
+			return nil, err
+		}
+		defer pq.Close()
+		if state, err = load.OpenFileState(cfg.StatePath); err != nil {
+			return nil, err
+		}
+		sink = pq
 	}
 	cfg.Pipeline.Logger = log
 	runner, err := pipeline.New(cfg.Pipeline, api, sink, state)
@@ -290,5 +315,53 @@ at it with SALESNAV_API_URL=http://ADDR/v2 SALESNAV_ACCESS_TOKEN=TOKEN.`,
 	f.IntVar(&polls, "polls-to-complete", 2, "poll at which a job reports COMPLETED")
 	f.BoolVar(&gz, "gzip", false, "serve export files gzip-compressed")
 	f.BoolVar(&crmBody, "crm-create-body", false, "answer CRM validation creates with a JSON body (the OpenAPI file's form)")
+	return cmd
+}
+
+func newSchemaCmd(lookup envconfig.Lookuper, stdout io.Writer) *cobra.Command {
+	var ddl, database string
+	cmd := &cobra.Command{
+		Use:   "schema",
+		Short: "Print the DDL of every stream's table (--ddl clickhouse)",
+		Long: `Print the statements that create every stream's ClickHouse table, its
+<stream>_final view and the state table, for the database named by --database
+(default: the one in SALESNAV_CLICKHOUSE_DSN, else "salesnav"). The DDL works
+on ClickHouse 18.16 and on current versions alike.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if ddl != "clickhouse" {
+				return &exitError{ExitConfig, fmt.Errorf("--ddl %q: supported: clickhouse", ddl)}
+			}
+			if database == "" {
+				database = "salesnav"
+				if dsn, ok := lookup.Lookup(envPrefix + "CLICKHOUSE_DSN"); ok && dsn != "" {
+					if u, err := url.Parse(dsn); err == nil && strings.Trim(u.Path, "/") != "" {
+						database = strings.Trim(u.Path, "/")
+					}
+				}
+			}
+			stmts := []string{}
+			db, err := chsink.CreateDatabase(database)
+			if err != nil {
+				return &exitError{ExitConfig, fmt.Errorf("--database: %w", err)}
+			}
+			stmts = append(stmts, db)
+			for _, st := range schema.Streams {
+				s, err := chsink.StreamDDL(database, st)
+				if err != nil {
+					return &exitError{ExitFailure, err}
+				}
+				stmts = append(stmts, s...)
+			}
+			state, _ := chsink.CreateStateTable(database)
+			stmts = append(stmts, state)
+			for _, s := range stmts {
+				fmt.Fprintf(stdout, "%s;\n\n", s)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&ddl, "ddl", "clickhouse", "DDL dialect: clickhouse")
+	cmd.Flags().StringVar(&database, "database", "", "database name")
 	return cmd
 }

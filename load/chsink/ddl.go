@@ -1,0 +1,274 @@
+// Package chsink loads record batches into ClickHouse over the native
+// protocol and keeps the connector's state there.
+//
+// This file builds DDL and maps types with no I/O. The DDL works on
+// ClickHouse 18.16 (Debian's package) and on current ClickHouse alike:
+// DateTime('UTC') rather than DateTime64, UInt8 for booleans, no CODEC, TTL
+// or Map; LowCardinality needs allow_experimental_low_cardinality_type=1 on
+// 18.16, which the sink sets on its connections.
+package chsink
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/salesnav-etl/salesnav-etl/schema"
+)
+
+// RowHashColumn identifies rows of streams with no documented key: a hash
+// of the row's data columns.
+const RowHashColumn = "_row_hash"
+
+// VersionColumn orders duplicates: ReplacingMergeTree keeps the latest.
+const VersionColumn = schema.LineageExtractedAt
+
+// StateTable holds cursors when ClickHouse is the sink.
+const StateTable = "_salesnav_state"
+
+// ErrBadIdentifier: a database, table or column name that cannot be used.
+var ErrBadIdentifier = errors.New("bad identifier")
+
+// QuoteIdent quotes a name for ClickHouse: backticks, with backslashes and
+// backticks escaped. It refuses empty names, invalid UTF-8 and control
+// characters (NUL among them), so no name can break out of its quotes.
+func QuoteIdent(name string) (string, error) {
+	if name == "" || len(name) > 256 || !utf8.ValidString(name) {
+		return "", fmt.Errorf("%w: %q", ErrBadIdentifier, name)
+	}
+	for _, r := range name {
+		if unicode.IsControl(r) {
+			return "", fmt.Errorf("%w: %q holds a control character", ErrBadIdentifier, name)
+		}
+	}
+	return "`" + strings.NewReplacer(`\`, `\\`, "`", "\\`").Replace(name) + "`", nil
+}
+
+// Column is one ClickHouse column.
+type Column struct {
+	Name string
+	Type string
+}
+
+// ColumnType maps an Arrow field to a ClickHouse type. enum marks a column
+// of few distinct values (LowCardinality).
+func ColumnType(f arrow.Field, enum bool) (string, error) {
+	var t string
+	switch dt := f.Type.(type) {
+	case *arrow.StringType, *arrow.LargeStringType:
+		t = "String"
+		if enum && !f.Nullable {
+			return "LowCardinality(String)", nil
+		}
+	case *arrow.Int64Type:
+		t = "Int64"
+	case *arrow.Float64Type:
+		t = "Float64"
+	case *arrow.BooleanType:
+		t = "UInt8"
+	case *arrow.Uint64Type:
+		t = "UInt64"
+	case *arrow.TimestampType:
+		if dt.TimeZone != "UTC" {
+			return "", fmt.Errorf("column %s: timestamp zone %q, want UTC", f.Name, dt.TimeZone)
+		}
+		t = "DateTime('UTC')"
+	case *arrow.Date32Type:
+		t = "Date"
+	default:
+		return "", fmt.Errorf("column %s: no ClickHouse type for %s", f.Name, f.Type)
+	}
+	if f.Nullable {
+		t = "Nullable(" + t + ")"
+	}
+	return t, nil
+}
+
+// TableColumns returns a stream's table columns for a batch schema s: the
+// schema's fields, then the row hash where the stream's key needs one.
+func TableColumns(st *schema.Stream, s *arrow.Schema) ([]Column, error) {
+	var cols []Column
+	for _, f := range s.Fields() {
+		c, _ := st.Column(f.Name)
+		t, err := ColumnType(f, c.Kind == schema.Enum)
+		if err != nil {
+			return nil, fmt.Errorf("stream %s: %w", st.Name, err)
+		}
+		cols = append(cols, Column{Name: f.Name, Type: t})
+	}
+	if needsRowHash(st) {
+		cols = append(cols, Column{Name: RowHashColumn, Type: "UInt64"})
+	}
+	return cols, nil
+}
+
+func needsRowHash(st *schema.Stream) bool {
+	for _, k := range st.Key {
+		if k == RowHashColumn {
+			return true
+		}
+	}
+	return false
+}
+
+// partitionExpr is the stream's PARTITION BY: the month of the record date.
+func partitionExpr(st *schema.Stream) string {
+	if st.Snapshot() {
+		return "toYYYYMM(`" + schema.LineageSnapshotDate + "`)"
+	}
+	return "toYYYYMM(`" + st.PartitionColumn + "`)"
+}
+
+// CreateTable returns the CREATE TABLE statement of a stream.
+func CreateTable(db string, st *schema.Stream, cols []Column) (string, error) {
+	qdb, err := QuoteIdent(db)
+	if err != nil {
+		return "", err
+	}
+	qt, err := QuoteIdent(st.Name)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "CREATE TABLE IF NOT EXISTS %s.%s\n(\n", qdb, qt)
+	for i, c := range cols {
+		qc, err := QuoteIdent(c.Name)
+		if err != nil {
+			return "", err
+		}
+		sep := ","
+		if i == len(cols)-1 {
+			sep = ""
+		}
+		fmt.Fprintf(&b, "    %s %s%s\n", qc, c.Type, sep)
+	}
+	key := make([]string, len(st.Key))
+	for i, k := range st.Key {
+		if key[i], err = QuoteIdent(k); err != nil {
+			return "", err
+		}
+	}
+	qv, _ := QuoteIdent(VersionColumn)
+	fmt.Fprintf(&b, ")\nENGINE = ReplacingMergeTree(%s)\nPARTITION BY %s\nORDER BY (%s)", qv, partitionExpr(st), strings.Join(key, ", "))
+	return b.String(), nil
+}
+
+// ViewName is the name of a stream's deduplicated view.
+func ViewName(stream string) string { return stream + "_final" }
+
+// CreateView returns the statement of a stream's view: the table read with
+// FINAL, so analysts see one row per key without knowing about FINAL.
+func CreateView(db, stream string) (string, error) {
+	qdb, err := QuoteIdent(db)
+	if err != nil {
+		return "", err
+	}
+	qt, err := QuoteIdent(stream)
+	if err != nil {
+		return "", err
+	}
+	qv, err := QuoteIdent(ViewName(stream))
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("CREATE VIEW IF NOT EXISTS %s.%s AS SELECT * FROM %s.%s FINAL", qdb, qv, qdb, qt), nil
+}
+
+// DropView returns the statement that drops a stream's view (before it is
+// created again with new columns: a ClickHouse view keeps the columns it
+// was created with).
+func DropView(db, stream string) (string, error) {
+	qdb, err := QuoteIdent(db)
+	if err != nil {
+		return "", err
+	}
+	qv, err := QuoteIdent(ViewName(stream))
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("DROP TABLE IF EXISTS %s.%s", qdb, qv), nil
+}
+
+// AddColumn returns the statement adding a drift column (18.16 has no
+// ADD COLUMN IF NOT EXISTS; the caller checks system.columns first).
+func AddColumn(db, table string, c Column) (string, error) {
+	qdb, err := QuoteIdent(db)
+	if err != nil {
+		return "", err
+	}
+	qt, err := QuoteIdent(table)
+	if err != nil {
+		return "", err
+	}
+	qc, err := QuoteIdent(c.Name)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("ALTER TABLE %s.%s ADD COLUMN %s %s", qdb, qt, qc, c.Type), nil
+}
+
+// CreateStateTable returns the state table's statement: one row per
+// (stream, contract), the newest version wins.
+func CreateStateTable(db string) (string, error) {
+	qdb, err := QuoteIdent(db)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s.`%s`\n(\n    `stream` String,\n    `contract` String,\n    `cursor` Date,\n    `updated_at` DateTime('UTC'),\n    `version` UInt64\n)\nENGINE = ReplacingMergeTree(`version`)\nORDER BY (`stream`, `contract`)", qdb, StateTable), nil
+}
+
+// CreateDatabase returns CREATE DATABASE IF NOT EXISTS.
+func CreateDatabase(db string) (string, error) {
+	qdb, err := QuoteIdent(db)
+	if err != nil {
+		return "", err
+	}
+	return "CREATE DATABASE IF NOT EXISTS " + qdb, nil
+}
+
+// InsertColumns renders an explicit column list for INSERT, which 18.16
+// needs for PrepareBatch.
+func InsertColumns(db, table string, cols []string) (string, error) {
+	qdb, err := QuoteIdent(db)
+	if err != nil {
+		return "", err
+	}
+	qt, err := QuoteIdent(table)
+	if err != nil {
+		return "", err
+	}
+	q := make([]string, len(cols))
+	for i, c := range cols {
+		if q[i], err = QuoteIdent(c); err != nil {
+			return "", err
+		}
+	}
+	return fmt.Sprintf("INSERT INTO %s.%s (%s)", qdb, qt, strings.Join(q, ", ")), nil
+}
+
+// StreamDDL returns every statement that creates a stream's table and view
+// for the stream's full known schema (all known columns and lineage).
+func StreamDDL(db string, st *schema.Stream) ([]string, error) {
+	fields := make([]arrow.Field, 0, len(st.Columns)+6)
+	for _, c := range st.Columns {
+		fields = append(fields, c.Field())
+	}
+	fields = append(fields, st.LineageFields()...)
+	cols, err := TableColumns(st, arrow.NewSchema(fields, nil))
+	if err != nil {
+		return nil, err
+	}
+	t, err := CreateTable(db, st, cols)
+	if err != nil {
+		return nil, err
+	}
+	v, err := CreateView(db, st.Name)
+	if err != nil {
+		return nil, err
+	}
+	return []string{t, v}, nil
+}

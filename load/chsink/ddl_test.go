@@ -1,0 +1,163 @@
+package chsink
+
+import (
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/salesnav-etl/salesnav-etl/internal/testkit"
+	"github.com/salesnav-etl/salesnav-etl/schema"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func TestDDLGolden(t *testing.T) {
+	for _, st := range schema.Streams {
+		stmts, err := StreamDDL("salesnav", st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		golden(t, st.Name+".sql", strings.Join(stmts, ";\n\n")+";\n")
+	}
+	state, err := CreateStateTable("salesnav")
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "state.sql", state+";\n")
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("..", "..", "testdata", "clickhouse", name)
+	if *update {
+		os.MkdirAll(filepath.Dir(path), 0o755)
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (go test ./load/chsink -run TestDDLGolden -update creates it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs:\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+func TestQuoteIdent(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"activity", "`activity`"},
+		{"my db", "`my db`"},
+		{"a`b", "`a\\`b`"},
+		{`a\b`, "`a\\\\b`"},
+		{"x`; DROP TABLE t; --", "`x\\`; DROP TABLE t; --`"},
+		{`q'"`, "`q'\"`"},
+		{"é", "`é`"},
+	}
+	for _, tt := range tests {
+		got, err := QuoteIdent(tt.in)
+		if err != nil || got != tt.want {
+			t.Errorf("QuoteIdent(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+		}
+	}
+	for _, bad := range []string{"", "a\x00b", "new\nline", "\xff", strings.Repeat("x", 300)} {
+		if _, err := QuoteIdent(bad); !errors.Is(err, ErrBadIdentifier) {
+			t.Errorf("QuoteIdent(%q) error %v, want ErrBadIdentifier", bad, err)
+		}
+	}
+	// A drift column with a hostile name is quoted, never spliced.
+	stmt, err := AddColumn("db", "activity", Column{Name: "x` String, `y", Type: "Nullable(String)"})
+	if err != nil || stmt != "ALTER TABLE `db`.`activity` ADD COLUMN `x\\` String, \\`y` Nullable(String)" {
+		t.Errorf("AddColumn = %q, %v", stmt, err)
+	}
+}
+
+func TestColumnType(t *testing.T) {
+	tests := []struct {
+		f    arrow.Field
+		enum bool
+		want string
+	}{
+		{arrow.Field{Type: arrow.BinaryTypes.String}, false, "String"},
+		{arrow.Field{Type: arrow.BinaryTypes.String, Nullable: true}, false, "Nullable(String)"},
+		{arrow.Field{Type: arrow.BinaryTypes.String}, true, "LowCardinality(String)"},
+		{arrow.Field{Type: arrow.BinaryTypes.String, Nullable: true}, true, "Nullable(String)"},
+		{arrow.Field{Type: arrow.PrimitiveTypes.Int64}, false, "Int64"},
+		{arrow.Field{Type: arrow.PrimitiveTypes.Float64, Nullable: true}, false, "Nullable(Float64)"},
+		{arrow.Field{Type: arrow.FixedWidthTypes.Boolean}, false, "UInt8"},
+		{arrow.Field{Type: schema.TimestampType}, false, "DateTime('UTC')"},
+		{arrow.Field{Type: arrow.FixedWidthTypes.Date32}, false, "Date"},
+	}
+	for _, tt := range tests {
+		got, err := ColumnType(tt.f, tt.enum)
+		if err != nil || got != tt.want {
+			t.Errorf("ColumnType(%s nullable=%v enum=%v) = %q, %v; want %q", tt.f.Type, tt.f.Nullable, tt.enum, got, err, tt.want)
+		}
+	}
+	if _, err := ColumnType(arrow.Field{Name: "x", Type: &arrow.TimestampType{Unit: arrow.Millisecond, TimeZone: "Europe/Paris"}}, false); err == nil {
+		t.Error("non-UTC timestamp accepted")
+	}
+	if _, err := ColumnType(arrow.Field{Name: "x", Type: arrow.ListOf(arrow.PrimitiveTypes.Int8)}, false); err == nil {
+		t.Error("list type accepted")
+	}
+}
+
+func TestRedactDSN(t *testing.T) {
+	got := RedactDSN("clickhouse://etl:hunter2@db:9000/sn?secure=true")
+	if strings.Contains(got, "hunter2") || !strings.Contains(got, "etl:xxxxx@db:9000/sn") {
+		t.Errorf("RedactDSN = %q", got)
+	}
+	err := Config{DSN: "http://etl:hunter2@db:8123/sn"}.Validate()
+	if err == nil || strings.Contains(err.Error(), "hunter2") || !strings.Contains(err.Error(), "native protocol") {
+		t.Errorf("Validate(http DSN) = %v", err)
+	}
+}
+
+// TestDDLOnCurrentClickHouse runs every statement the sink issues on a
+// current ClickHouse (chDB, in-process): the same DDL must work there and
+// on 18.16 (the integration tests).
+func TestDDLOnCurrentClickHouse(t *testing.T) {
+	var stmts []string
+	add := func(s string, err error) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		stmts = append(stmts, s)
+	}
+	add(CreateDatabase("salesnav"))
+	for _, st := range schema.Streams {
+		ddl, err := StreamDDL("salesnav", st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stmts = append(stmts, ddl...)
+	}
+	add(CreateStateTable("salesnav"))
+	add(AddColumn("salesnav", "activity", Column{Name: "region`x", Type: "Nullable(String)"}))
+	add(DropView("salesnav", "activity"))
+	add(CreateView("salesnav", "activity"))
+	stmts = append(stmts,
+		"INSERT INTO salesnav.activity (activityId, activityType, createdAt, seatId, memberIdentityKey, _contract, _window_start, _window_end, _job_id, _extracted_at) VALUES ('a1', 'SAVED_LEAD', '2026-03-01 10:00:00', 1, NULL, 'c', '2026-03-01 00:00:00', '2026-03-01 23:59:59', 1, '2026-03-02 00:00:00'), ('a1', 'SAVED_LEAD', '2026-03-01 10:00:00', 1, 'm', 'c', '2026-03-01 00:00:00', '2026-03-01 23:59:59', 2, '2026-03-03 00:00:00')",
+		"SELECT count(), any(memberIdentityKey), any(`region\\`x`) IS NULL FROM salesnav.activity_final",
+		"SELECT name, type FROM system.columns WHERE database = 'salesnav' AND table = 'activity' AND name IN ('activityType', 'createdAt') ORDER BY name",
+	)
+	res := testkit.ChDB(t, stmts...)
+	for i, r := range res {
+		if !r.OK {
+			t.Errorf("statement failed on current ClickHouse: %s\n%s", r.Error, stmts[i])
+		}
+	}
+	n := len(res)
+	if got := strings.TrimSpace(res[n-2].Out); got != "1\tm\t1" {
+		t.Errorf("FINAL through the view: %q, want one row, the newer version", got)
+	}
+	if got := strings.TrimSpace(res[n-1].Out); got != "activityType\tLowCardinality(String)\ncreatedAt\tDateTime('UTC')" {
+		t.Errorf("types on current ClickHouse: %q", got)
+	}
+}

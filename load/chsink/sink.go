@@ -1,0 +1,478 @@
+package chsink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/salesnav-etl/salesnav-etl/load"
+	"github.com/salesnav-etl/salesnav-etl/schema"
+)
+
+// DefaultBatchRows is the rows per INSERT: at least 100k where the data has
+// them, so ClickHouse makes few, large parts.
+const DefaultBatchRows = 200_000
+
+// ErrTypeConflict: a column's type in the table differs from the export's.
+var ErrTypeConflict = errors.New("column type conflict")
+
+// Config configures a Sink.
+type Config struct {
+	// DSN is clickhouse://user:password@host:9000/database?secure=false
+	// (native protocol; secure=true for TLS). The database is created when
+	// missing; "default" when the DSN names none.
+	DSN string
+	// BatchRows is rows per INSERT (default DefaultBatchRows).
+	BatchRows int
+	// DialTimeout bounds connecting (default 10s).
+	DialTimeout time.Duration
+	Logger      *slog.Logger
+}
+
+// Validate reports every problem of c.
+func (c Config) Validate() error {
+	var errs []error
+	if c.DSN == "" {
+		errs = append(errs, errors.New("DSN is empty"))
+	} else if _, err := clickhouse.ParseDSN(c.DSN); err != nil {
+		errs = append(errs, fmt.Errorf("DSN %s: %v", RedactDSN(c.DSN), redactErr(err, c.DSN)))
+	} else if u, err := url.Parse(c.DSN); err != nil || u.Scheme != "clickhouse" {
+		errs = append(errs, fmt.Errorf("DSN %s: want clickhouse://user:password@host:9000/database (native protocol)", RedactDSN(c.DSN)))
+	}
+	if c.BatchRows < 0 {
+		errs = append(errs, fmt.Errorf("batch rows %d is negative", c.BatchRows))
+	}
+	return errors.Join(errs...)
+}
+
+// RedactDSN returns dsn with its password replaced, for messages.
+func RedactDSN(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "(unparsable DSN)"
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+// redactErr removes the DSN's password from an error text.
+func redactErr(err error, dsn string) error {
+	if err == nil {
+		return nil
+	}
+	u, perr := url.Parse(dsn)
+	if perr != nil {
+		return err
+	}
+	if pw, has := u.User.Password(); has && pw != "" && strings.Contains(err.Error(), pw) {
+		return errors.New(strings.ReplaceAll(err.Error(), pw, "xxxxx"))
+	}
+	return err
+}
+
+// Sink loads windows into one ClickHouse table per stream
+// (ReplacingMergeTree ordered by the stream's key, so re-loaded rows
+// collapse), with a view <stream>_final that reads it with FINAL.
+type Sink struct {
+	cfg      Config
+	conn     driver.Conn
+	db       string
+	redacted string
+	log      *slog.Logger
+
+	mu     sync.Mutex
+	tables map[string]map[string]string // table → column → type, as created
+}
+
+var _ load.Sink = (*Sink)(nil)
+
+// Open connects, creates the database when missing, and returns the sink.
+// Errors name the DSN without its password.
+func Open(ctx context.Context, cfg Config) (*Sink, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("configuring ClickHouse sink: %w", err)
+	}
+	if cfg.BatchRows == 0 {
+		cfg.BatchRows = DefaultBatchRows
+	}
+	if cfg.DialTimeout <= 0 {
+		cfg.DialTimeout = 10 * time.Second
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	red := RedactDSN(cfg.DSN)
+	opts, _ := clickhouse.ParseDSN(cfg.DSN)
+	db := opts.Auth.Database
+	if db == "" {
+		db = "default"
+	}
+	if opts.Settings == nil {
+		opts.Settings = clickhouse.Settings{}
+	}
+	opts.Settings["allow_experimental_low_cardinality_type"] = 1
+	opts.DialTimeout = cfg.DialTimeout
+
+	// Create the database through a connection that does not name it.
+	boot := *opts
+	boot.Auth.Database = ""
+	bconn, err := clickhouse.Open(&boot)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to ClickHouse %s: %w", red, redactErr(err, cfg.DSN))
+	}
+	defer bconn.Close()
+	if err := bconn.Ping(ctx); err != nil {
+		return nil, fmt.Errorf("connecting to ClickHouse %s: %w", red, redactErr(err, cfg.DSN))
+	}
+	stmt, err := CreateDatabase(db)
+	if err != nil {
+		return nil, fmt.Errorf("ClickHouse %s: %w", red, err)
+	}
+	if err := bconn.Exec(ctx, stmt); err != nil {
+		return nil, fmt.Errorf("creating database %s on ClickHouse %s: %w", db, red, err)
+	}
+	conn, err := clickhouse.Open(opts)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to ClickHouse %s: %w", red, redactErr(err, cfg.DSN))
+	}
+	if err := conn.Ping(ctx); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("connecting to ClickHouse %s: %w", red, redactErr(err, cfg.DSN))
+	}
+	return &Sink{cfg: cfg, conn: conn, db: db, redacted: red, log: log, tables: map[string]map[string]string{}}, nil
+}
+
+// Database is the sink's database.
+func (s *Sink) Database() string { return s.db }
+
+// Conn is the sink's connection (for tests and the state store).
+func (s *Sink) Conn() driver.Conn { return s.conn }
+
+// Close closes the connection.
+func (s *Sink) Close() error { return s.conn.Close() }
+
+// existingColumns reads a table's columns from system.columns.
+func (s *Sink) existingColumns(ctx context.Context, table string) (map[string]string, error) {
+	rows, err := s.conn.Query(ctx, "SELECT name, type FROM system.columns WHERE database = ? AND table = ?", s.db, table)
+	if err != nil {
+		return nil, fmt.Errorf("reading columns of %s.%s: %w", s.db, table, err)
+	}
+	defer rows.Close()
+	cols := map[string]string{}
+	for rows.Next() {
+		var n, t string
+		if err := rows.Scan(&n, &t); err != nil {
+			return nil, err
+		}
+		cols[n] = t
+	}
+	return cols, rows.Err()
+}
+
+// ensureTable creates the stream's table and view when missing, adds drift
+// columns as Nullable(String), and refuses a type conflict before anything
+// is inserted. It returns the columns to insert.
+func (s *Sink) ensureTable(ctx context.Context, st *schema.Stream, sc *arrow.Schema) ([]Column, error) {
+	cols, err := TableColumns(st, sc)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	have, ok := s.tables[st.Name]
+	if !ok {
+		stmt, err := CreateTable(s.db, st, cols)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.conn.Exec(ctx, stmt); err != nil {
+			return nil, fmt.Errorf("creating table %s.%s: %w", s.db, st.Name, err)
+		}
+		if err := s.createView(ctx, st.Name, false); err != nil {
+			return nil, err
+		}
+		if have, err = s.existingColumns(ctx, st.Name); err != nil {
+			return nil, err
+		}
+		s.tables[st.Name] = have
+	}
+	var added []string
+	for _, c := range cols {
+		t, exists := have[c.Name]
+		if exists {
+			if t != c.Type {
+				return nil, fmt.Errorf("%w: %s.%s.%s is %s in the table but %s in this export", ErrTypeConflict, s.db, st.Name, c.Name, t, c.Type)
+			}
+			continue
+		}
+		stmt, err := AddColumn(s.db, st.Name, c)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.conn.Exec(ctx, stmt); err != nil {
+			return nil, fmt.Errorf("adding column %s to %s.%s: %w", c.Name, s.db, st.Name, err)
+		}
+		have[c.Name] = c.Type
+		added = append(added, c.Name)
+	}
+	if len(added) > 0 {
+		s.log.Warn("schema drift: columns added to the table", "stream", st.Name, "table", s.db+"."+st.Name, "columns", added)
+		if err := s.createView(ctx, st.Name, true); err != nil {
+			return nil, err
+		}
+	}
+	return cols, nil
+}
+
+// createView creates the stream's FINAL view; with replace, it drops it
+// first so that it picks up new columns.
+func (s *Sink) createView(ctx context.Context, stream string, replace bool) error {
+	if replace {
+		stmt, err := DropView(s.db, stream)
+		if err != nil {
+			return err
+		}
+		if err := s.conn.Exec(ctx, stmt); err != nil {
+			return fmt.Errorf("dropping view %s: %w", ViewName(stream), err)
+		}
+	}
+	stmt, err := CreateView(s.db, stream)
+	if err != nil {
+		return err
+	}
+	if err := s.conn.Exec(ctx, stmt); err != nil {
+		return fmt.Errorf("creating view %s: %w", ViewName(stream), err)
+	}
+	return nil
+}
+
+// OpenWindow prepares the stream's table for batches of schema sc.
+func (s *Sink) OpenWindow(ctx context.Context, w load.Window, sc *arrow.Schema) (load.WindowWriter, error) {
+	cols, err := s.ensureTable(ctx, w.Stream, sc)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = c.Name
+	}
+	ins, err := InsertColumns(s.db, w.Stream.Name, names)
+	if err != nil {
+		return nil, err
+	}
+	cw := &window{sink: s, ctx: ctx, stream: w.Stream, insert: ins, cols: cols, hash: needsRowHash(w.Stream)}
+	for i, f := range sc.Fields() {
+		if !schema.IsLineage(f.Name) {
+			cw.dataCols = append(cw.dataCols, i)
+		}
+	}
+	return cw, nil
+}
+
+type window struct {
+	sink     *Sink
+	ctx      context.Context
+	stream   *schema.Stream
+	insert   string
+	cols     []Column
+	hash     bool
+	dataCols []int // batch columns hashed into _row_hash
+
+	batch   driver.Batch
+	pending int
+	rows    int64
+	inserts int
+	closed  bool
+}
+
+// Write appends rec column by column to the open INSERT, sending it once it
+// holds BatchRows rows.
+func (w *window) Write(ctx context.Context, rec arrow.RecordBatch) error {
+	if w.closed {
+		return load.ErrWindowClosed
+	}
+	n := int(rec.NumRows())
+	if n == 0 {
+		return nil
+	}
+	if w.batch == nil {
+		b, err := w.sink.conn.PrepareBatch(w.ctx, w.insert)
+		if err != nil {
+			return fmt.Errorf("preparing insert into %s: %w", w.stream.Name, err)
+		}
+		w.batch = b
+	}
+	for i := range rec.NumCols() {
+		v, err := columnValues(rec.Column(int(i)), rec.Schema().Field(int(i)).Nullable)
+		if err != nil {
+			return fmt.Errorf("loading %s.%s: %w", w.stream.Name, rec.ColumnName(int(i)), err)
+		}
+		if err := w.batch.Column(int(i)).Append(v); err != nil {
+			w.Abort()
+			return fmt.Errorf("loading %s.%s: %w", w.stream.Name, rec.ColumnName(int(i)), err)
+		}
+	}
+	if w.hash {
+		if err := w.batch.Column(int(rec.NumCols())).Append(rowHashes(rec, w.dataCols)); err != nil {
+			w.Abort()
+			return fmt.Errorf("loading %s.%s: %w", w.stream.Name, RowHashColumn, err)
+		}
+	}
+	w.pending += n
+	w.rows += int64(n)
+	if w.pending >= w.sink.cfg.BatchRows {
+		return w.send()
+	}
+	return ctx.Err()
+}
+
+func (w *window) send() error {
+	if w.batch == nil {
+		return nil
+	}
+	b := w.batch
+	w.batch = nil
+	if err := b.Send(); err != nil {
+		w.closed = true
+		return fmt.Errorf("inserting %d rows into %s.%s: %w", w.pending, w.sink.db, w.stream.Name, err)
+	}
+	w.inserts++
+	w.sink.log.Debug("inserted", "stream", w.stream.Name, "rows", w.pending)
+	w.pending = 0
+	return nil
+}
+
+// Commit sends the last INSERT. Rows already sent stay: the table's key
+// makes a re-load of the same rows collapse into one.
+func (w *window) Commit(context.Context) (load.Stats, error) {
+	if w.closed {
+		return load.Stats{}, load.ErrWindowClosed
+	}
+	if err := w.send(); err != nil {
+		return load.Stats{}, err
+	}
+	w.closed = true
+	return load.Stats{Rows: w.rows, Files: w.inserts}, nil
+}
+
+// Abort drops the unsent rows.
+func (w *window) Abort() error {
+	w.closed = true
+	if w.batch != nil {
+		err := w.batch.Abort()
+		w.batch = nil
+		return err
+	}
+	return nil
+}
+
+// columnValues converts an Arrow array into the slice clickhouse-go appends
+// column-wise: []T, or []*T for nullable columns.
+func columnValues(arr arrow.Array, nullable bool) (any, error) {
+	n := arr.Len()
+	switch a := arr.(type) {
+	case *array.String:
+		if !nullable {
+			out := make([]string, n)
+			for i := range n {
+				out[i] = a.Value(i)
+			}
+			return out, nil
+		}
+		return nullables(n, a.IsNull, a.Value), nil
+	case *array.Int64:
+		if !nullable {
+			return a.Int64Values(), nil
+		}
+		return nullables(n, a.IsNull, a.Value), nil
+	case *array.Float64:
+		if !nullable {
+			return a.Float64Values(), nil
+		}
+		return nullables(n, a.IsNull, a.Value), nil
+	case *array.Boolean:
+		b := func(i int) uint8 {
+			if a.Value(i) {
+				return 1
+			}
+			return 0
+		}
+		if !nullable {
+			out := make([]uint8, n)
+			for i := range n {
+				out[i] = b(i)
+			}
+			return out, nil
+		}
+		return nullables(n, a.IsNull, b), nil
+	case *array.Timestamp:
+		t := func(i int) time.Time { return time.UnixMilli(int64(a.Value(i))).UTC() }
+		if !nullable {
+			out := make([]time.Time, n)
+			for i := range n {
+				out[i] = t(i)
+			}
+			return out, nil
+		}
+		return nullables(n, a.IsNull, t), nil
+	case *array.Date32:
+		t := func(i int) time.Time { return a.Value(i).ToTime() }
+		if !nullable {
+			out := make([]time.Time, n)
+			for i := range n {
+				out[i] = t(i)
+			}
+			return out, nil
+		}
+		return nullables(n, a.IsNull, t), nil
+	}
+	return nil, fmt.Errorf("no ClickHouse conversion for %s", arr.DataType())
+}
+
+func nullables[T any](n int, isNull func(int) bool, value func(int) T) []*T {
+	vals := make([]T, n)
+	out := make([]*T, n)
+	for i := range n {
+		if !isNull(i) {
+			vals[i] = value(i)
+			out[i] = &vals[i]
+		}
+	}
+	return out
+}
+
+// rowHashes hashes each row's data columns (FNV-64a of their text forms,
+// with a separator and a null marker).
+func rowHashes(rec arrow.RecordBatch, cols []int) []uint64 {
+	n := int(rec.NumRows())
+	out := make([]uint64, n)
+	h := fnv.New64a()
+	for r := range n {
+		h.Reset()
+		for _, c := range cols {
+			a := rec.Column(c)
+			if a.IsNull(r) {
+				h.Write([]byte{0})
+			} else {
+				h.Write([]byte(a.ValueStr(r)))
+			}
+			h.Write([]byte{0x1f})
+		}
+		out[r] = h.Sum64()
+	}
+	return out
+}

@@ -1,0 +1,400 @@
+package chsink_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/salesnav-etl/salesnav-etl/fakeapi"
+	"github.com/salesnav-etl/salesnav-etl/internal/chtest"
+	"github.com/salesnav-etl/salesnav-etl/internal/testkit"
+	"github.com/salesnav-etl/salesnav-etl/load"
+	"github.com/salesnav-etl/salesnav-etl/load/chsink"
+	"github.com/salesnav-etl/salesnav-etl/pipeline"
+	"github.com/salesnav-etl/salesnav-etl/schema"
+)
+
+var reporting = []string{"urn:li:salesContract:1001", "urn:li:salesContract:1002"}
+
+// One server for the package; each test uses its own database.
+var (
+	srvOnce sync.Once
+	srv     *chtest.Server
+)
+
+func server(t *testing.T) *chtest.Server {
+	t.Helper()
+	srvOnce.Do(func() { srv = chtest.Start(t) })
+	if srv == nil {
+		t.Fatal("ClickHouse did not start")
+	}
+	return srv
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if srv != nil {
+		srv.Close()
+	}
+	os.Exit(code)
+}
+
+func dbName(t *testing.T) string {
+	return "t_" + strings.ToLower(strings.NewReplacer("/", "_", "-", "_").Replace(t.Name()))
+}
+
+func openSink(t *testing.T, s *chtest.Server, db string) *chsink.Sink {
+	t.Helper()
+	sink, err := chsink.Open(context.Background(), chsink.Config{DSN: s.DSN(db)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sink.Close() })
+	return sink
+}
+
+// query returns the rows of a query as strings.
+func query(t *testing.T, sink *chsink.Sink, q string, args ...any) [][]string {
+	t.Helper()
+	rows, err := sink.Conn().Query(context.Background(), "SELECT * FROM ("+q+") FORMAT TSV", args...)
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	defer rows.Close()
+	var out [][]string
+	cols := rows.ColumnTypes()
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		for i, c := range cols {
+			vals[i] = newOf(c.ScanType())
+		}
+		if err := rows.Scan(vals...); err != nil {
+			t.Fatal(err)
+		}
+		row := make([]string, len(vals))
+		for i, v := range vals {
+			row[i] = fmt.Sprint(deref(v))
+		}
+		out = append(out, row)
+	}
+	return out
+}
+
+// one returns a single value of a query.
+func one(t *testing.T, sink *chsink.Sink, q string, args ...any) string {
+	t.Helper()
+	rows := query(t, sink, q, args...)
+	if len(rows) != 1 || len(rows[0]) != 1 {
+		t.Fatalf("%s: %v", q, rows)
+	}
+	return rows[0][0]
+}
+
+func runCH(t *testing.T, fake *testkit.Fake, sink *chsink.Sink, start, end time.Time) *pipeline.Summary {
+	t.Helper()
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	state, err := sink.State(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := testkit.Run(t, fake.URL, sink, state, t.TempDir(), mem, start, end)
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	return sum
+}
+
+// TestLoadMatchesParquet loads the same fake-API window into Parquet and
+// ClickHouse: the same rows per stream and the same activity ids.
+func TestLoadMatchesParquet(t *testing.T) {
+	s := server(t)
+	fake := testkit.NewFake(t, fakeapi.Config{RowsPerDay: 400})
+	start, end := testkit.Date("2026-03-01"), testkit.Date("2026-03-15")
+	sink := openSink(t, s, dbName(t))
+	sum := runCH(t, fake, sink, start, end)
+	if sum.Status != pipeline.StatusComplete {
+		t.Fatalf("status %s, errors %+v", sum.Status, sum.Errors)
+	}
+
+	dir := t.TempDir()
+	pq, _ := load.NewParquetSink(load.ParquetConfig{Dir: dir})
+	fs, _ := load.OpenFileState(filepath.Join(dir, "_state.json"))
+	if _, err := testkit.Run(t, fake.URL, pq, fs, dir, nil, start, end); err != nil {
+		t.Fatal(err)
+	}
+	db := sink.Database()
+	for _, st := range schema.Streams {
+		ds := testkit.ReadDataset(t, dir, st.Name)
+		n := one(t, sink, fmt.Sprintf("SELECT count() FROM `%s`.`%s` FINAL", db, st.Name))
+		v := one(t, sink, fmt.Sprintf("SELECT count() FROM `%s`.`%s_final`", db, st.Name))
+		if n != fmt.Sprint(len(ds.Rows)) || v != n {
+			t.Errorf("%s: ClickHouse FINAL %s rows, view %s, Parquet %d", st.Name, n, v, len(ds.Rows))
+		}
+	}
+	// The same activity ids, by checksum over the sorted list.
+	var chIDs []string
+	for _, r := range query(t, sink, fmt.Sprintf("SELECT activityId FROM `%s`.activity_final ORDER BY activityId", db)) {
+		chIDs = append(chIDs, r[0])
+	}
+	pqIDs := testkit.ReadDataset(t, dir, "activity").Strings("activityId")
+	want := fake.ActivityIDs(reporting, start, end)
+	if sum256(chIDs) != sum256(pqIDs) || sum256(chIDs) != sum256(want) {
+		t.Errorf("activity ids differ: ClickHouse %d, Parquet %d, fake %d", len(chIDs), len(pqIDs), len(want))
+	}
+	// Types as analysts see them.
+	types := map[string]string{}
+	for _, r := range query(t, sink, "SELECT name, type FROM system.columns WHERE database = ? AND table = 'activity'", db) {
+		types[r[0]] = r[1]
+	}
+	for c, want := range map[string]string{"activityType": "LowCardinality(String)", "createdAt": "DateTime('UTC')", "memberIdentityKey": "Nullable(String)", "seatId": "Int64"} {
+		if types[c] != want {
+			t.Errorf("activity.%s is %s, want %s", c, types[c], want)
+		}
+	}
+	// At least 100k rows per insert where the data has them: 2 contracts ×
+	// 14 days × ~400 rows is ~11k per window, so one insert per window.
+	if f := sum.Streams["activity"].Files; f != 2 {
+		t.Errorf("%d activity inserts for 2 windows, want 2", f)
+	}
+}
+
+func sum256(ids []string) string {
+	h := sha256.Sum256([]byte(strings.Join(ids, "\n")))
+	return fmt.Sprintf("%x", h[:8])
+}
+
+// Re-runs over overlapping windows never show a duplicate through FINAL or
+// the view, though the raw table holds the rows more than once.
+func TestOverlappingRerunsIdempotent(t *testing.T) {
+	s := server(t)
+	fake := testkit.NewFake(t, fakeapi.Config{RowsPerDay: 100})
+	sink := openSink(t, s, dbName(t))
+	db := sink.Database()
+	windows := [][2]string{{"2026-03-01", "2026-03-08"}, {"2026-03-05", "2026-03-12"}, {"2026-03-01", "2026-03-12"}, {"2026-03-03", "2026-03-10"}}
+	var counts []string
+	for i, w := range windows {
+		// A fresh state each time, so each window is extracted again.
+		if i > 0 {
+			if err := sink.Conn().Exec(context.Background(), fmt.Sprintf("TRUNCATE TABLE `%s`.`%s`", db, chsink.StateTable)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		runCH(t, fake, sink, testkit.Date(w[0]), testkit.Date(w[1]))
+		if i > 0 {
+			counts = append(counts, one(t, sink, fmt.Sprintf("SELECT count() FROM `%s`.activity FINAL", db)))
+		}
+	}
+	want := fmt.Sprint(len(fake.ActivityIDs(reporting, testkit.Date("2026-03-01"), testkit.Date("2026-03-12"))))
+	for i, c := range counts {
+		if c != want {
+			t.Errorf("after re-run %d: count() FINAL = %s, want %s", i+1, c, want)
+		}
+	}
+	if v := one(t, sink, fmt.Sprintf("SELECT count() FROM `%s`.activity_final", db)); v != want {
+		t.Errorf("view count %s, want %s", v, want)
+	}
+	if raw := one(t, sink, fmt.Sprintf("SELECT count() > %s FROM `%s`.activity", want, db)); raw != "1" {
+		t.Errorf("the raw table holds no duplicate: the test did not overlap windows")
+	}
+	if d := one(t, sink, fmt.Sprintf("SELECT count() - uniqExact(_contract, activityId) FROM `%s`.activity_final", db)); d != "0" {
+		t.Errorf("%s duplicate keys through the view", d)
+	}
+	for _, st := range []*schema.Stream{schema.Seat, schema.ActivityOutcome} {
+		key := "`" + strings.Join(st.Key, "`, `") + "`"
+		if d := one(t, sink, fmt.Sprintf("SELECT count() - uniqExact(%s) FROM `%s`.`%s_final`", key, db, st.Name)); d != "0" {
+			t.Errorf("%s: %s duplicates through the view", st.Name, d)
+		}
+	}
+}
+
+// A new CSV column becomes a Nullable(String) column, visible in the view.
+func TestDriftAddsColumn(t *testing.T) {
+	s := server(t)
+	fake := testkit.NewFake(t, fakeapi.Config{RowsPerDay: 50})
+	sink := openSink(t, s, dbName(t))
+	db := sink.Database()
+	runCH(t, fake, sink, testkit.Date("2026-03-01"), testkit.Date("2026-03-02"))
+	fake.Mangle = func(b []byte) []byte {
+		if !testkit.IsActivityFile(b) {
+			return b
+		}
+		lines := bytes.Split(bytes.TrimSuffix(b, []byte("\n")), []byte("\n"))
+		for i := range lines {
+			if i == 0 {
+				lines[i] = append(lines[i], []byte(",region")...)
+			} else {
+				lines[i] = append(lines[i], []byte(",EMEA")...)
+			}
+		}
+		return append(bytes.Join(lines, []byte("\n")), '\n')
+	}
+	sum := runCH(t, fake, sink, testkit.Date("2026-03-01"), testkit.Date("2026-03-03"))
+	if sum.Status != pipeline.StatusComplete || !slices.Equal(sum.Streams["activity"].Drift, []string{"region"}) {
+		t.Fatalf("status %s, drift %v, errors %+v", sum.Status, sum.Streams["activity"].Drift, sum.Errors)
+	}
+	if typ := one(t, sink, "SELECT type FROM system.columns WHERE database = ? AND table = 'activity' AND name = 'region'", db); typ != "Nullable(String)" {
+		t.Errorf("region is %s", typ)
+	}
+	// The second run loaded only the new day (the cursor stood at 03-02):
+	// its rows have the region, the first day's rows have NULL.
+	got := query(t, sink, fmt.Sprintf("SELECT countIf(region = 'EMEA'), countIf(region IS NULL) FROM `%s`.activity_final", db))
+	day1 := len(fake.ActivityIDs(reporting, testkit.Date("2026-03-01"), testkit.Date("2026-03-02")))
+	day2 := len(fake.ActivityIDs(reporting, testkit.Date("2026-03-02"), testkit.Date("2026-03-03")))
+	if got[0][0] != fmt.Sprint(day2) || got[0][1] != fmt.Sprint(day1) {
+		t.Errorf("through the view: %s rows with region and %s without, want %d and %d", got[0][0], got[0][1], day2, day1)
+	}
+}
+
+// A column whose type differs from the table's is an error before any row
+// of the window is inserted.
+func TestTypeConflictRefusedBeforeInsert(t *testing.T) {
+	s := server(t)
+	sink := openSink(t, s, dbName(t))
+	db := sink.Database()
+	ctx := context.Background()
+	if err := sink.Conn().Exec(ctx, fmt.Sprintf("CREATE TABLE `%s`.activity (activityId String, seatId String, `_contract` String, `_extracted_at` DateTime('UTC'), createdAt DateTime('UTC')) ENGINE = ReplacingMergeTree(`_extracted_at`) ORDER BY (`_contract`, activityId)", db)); err != nil {
+		t.Fatal(err)
+	}
+	fake := testkit.NewFake(t, fakeapi.Config{RowsPerDay: 20})
+	sum := runCH(t, fake, sink, testkit.Date("2026-03-01"), testkit.Date("2026-03-02"))
+	if sum.Streams["activity"].Failed != 2 || !strings.Contains(fmt.Sprint(sum.Errors), chsink.ErrTypeConflict.Error()) || !strings.Contains(fmt.Sprint(sum.Errors), "seatId") {
+		t.Fatalf("errors %+v", sum.Errors)
+	}
+	if n := one(t, sink, fmt.Sprintf("SELECT count() FROM `%s`.activity", db)); n != "0" {
+		t.Errorf("%s rows inserted despite the conflict", n)
+	}
+}
+
+func TestWrongPasswordClearError(t *testing.T) {
+	s := server(t)
+	dsn := strings.Replace(s.DSN("x"), chtest.Password, "not-the-password", 1)
+	_, err := chsink.Open(context.Background(), chsink.Config{DSN: dsn})
+	if err == nil || strings.Contains(err.Error(), "not-the-password") || !strings.Contains(err.Error(), "etl:xxxxx@"+s.Addr()) ||
+		!strings.Contains(strings.ToLower(err.Error()), "password") {
+		t.Fatalf("error %v: want one naming the DSN without its password", err)
+	}
+	_, err = chsink.Open(context.Background(), chsink.Config{DSN: "clickhouse://etl:pw@127.0.0.1:1/x", DialTimeout: time.Second})
+	if err == nil || !strings.Contains(err.Error(), "127.0.0.1:1") {
+		t.Fatalf("wrong port: %v", err)
+	}
+}
+
+// Contract URNs with quotes and backslashes are values, never SQL.
+func TestHostileContractURN(t *testing.T) {
+	s := server(t)
+	urn := `urn:li:salesContract:9'9\"x\` + "`; DROP TABLE t --"
+	fake := testkit.NewFake(t, fakeapi.Config{RowsPerDay: 30, Contracts: []fakeapi.Contract{{URN: urn, Name: "hostile", HasReportingAccess: true}}})
+	sink := openSink(t, s, dbName(t))
+	db := sink.Database()
+	sum := runCH(t, fake, sink, testkit.Date("2026-03-01"), testkit.Date("2026-03-03"))
+	if sum.Status != pipeline.StatusComplete {
+		t.Fatalf("status %s, errors %+v", sum.Status, sum.Errors)
+	}
+	got := query(t, sink, fmt.Sprintf("SELECT DISTINCT _contract FROM `%s`.activity", db))
+	if len(got) != 1 || got[0][0] != urn {
+		t.Errorf("_contract = %q, want %q", got, urn)
+	}
+	state, _ := sink.State(context.Background())
+	c, ok, err := state.Cursor(context.Background(), "activity", urn)
+	if err != nil || !ok || !c.Equal(testkit.Date("2026-03-03")) {
+		t.Errorf("cursor of the hostile URN: %v %v %v", c, ok, err)
+	}
+	n := one(t, sink, fmt.Sprintf("SELECT count() FROM `%s`.activity_final", db))
+	if want := fmt.Sprint(len(fake.ActivityIDs([]string{urn}, testkit.Date("2026-03-01"), testkit.Date("2026-03-03")))); n != want {
+		t.Errorf("%s rows, want %s", n, want)
+	}
+}
+
+func TestStateRoundTrip(t *testing.T) {
+	s := server(t)
+	sink := openSink(t, s, dbName(t))
+	ctx := context.Background()
+	st, err := sink.State(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := st.Cursor(ctx, "activity", "c"); ok {
+		t.Fatal("cursor in a new state")
+	}
+	for _, d := range []string{"2026-03-01", "2026-03-05", "2026-03-09"} {
+		if err := st.SetCursor(ctx, "activity", "c", testkit.Date(d)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, ok, err := st.Cursor(ctx, "activity", "c")
+	if err != nil || !ok || !c.Equal(testkit.Date("2026-03-09")) {
+		t.Errorf("cursor %v %v %v, want the newest", c, ok, err)
+	}
+	if _, ok, _ := st.Cursor(ctx, "seat", "c"); ok {
+		t.Error("cursor leaked across streams")
+	}
+}
+
+// The server stops in the middle of a run: a clean failure, no cursor moved
+// for what was not loaded; after a restart the next run completes with no
+// duplicate.
+func TestServerStoppedMidRun(t *testing.T) {
+	s := chtest.Start(t) // its own server: this test stops it
+	defer s.Close()
+	fake := testkit.NewFake(t, fakeapi.Config{RowsPerDay: 100})
+	sink := openSink(t, s, "midrun")
+	var downloads int
+	var mu sync.Mutex
+	fake.BeforeDownload = func() {
+		mu.Lock()
+		defer mu.Unlock()
+		downloads++
+		if downloads == 2 { // one contract at a time: its seat window loaded, then its activity download
+			s.Stop()
+		}
+	}
+	start, end := testkit.Date("2026-03-01"), testkit.Date("2026-03-06")
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	state, err := sink.State(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, _ := testkit.Run(t, fake.URL, sink, state, t.TempDir(), mem, start, end, func(c *pipeline.Config) { c.Concurrency = 1 })
+	mem.AssertSize(t, 0)
+	if sum.Status == pipeline.StatusComplete || len(sum.Errors) == 0 {
+		t.Fatalf("run with the server stopped: status %s", sum.Status)
+	}
+	fake.BeforeDownload = nil
+	if err := s.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	sink2 := openSink(t, s, "midrun")
+	// Cursors: only what was loaded moved.
+	st2, _ := sink2.State(context.Background())
+	if c, ok, _ := st2.Cursor(context.Background(), "activity", reporting[0]); ok {
+		t.Errorf("activity cursor moved to %v though its load failed", c)
+	}
+	if c, ok, _ := st2.Cursor(context.Background(), "seat", reporting[0]); !ok || !c.Equal(end) {
+		t.Errorf("seat cursor %v %v: the window loaded before the stop must have moved it", c, ok)
+	}
+	sum = runCH(t, fake, sink2, start, end)
+	if sum.Status != pipeline.StatusComplete {
+		t.Fatalf("run after restart: %s %+v", sum.Status, sum.Errors)
+	}
+	want := fmt.Sprint(len(fake.ActivityIDs(reporting, start, end)))
+	if n := one(t, sink2, "SELECT count() FROM midrun.activity_final"); n != want {
+		t.Errorf("%s activity rows after recovery, want %s", n, want)
+	}
+	if d := one(t, sink2, "SELECT count() - uniqExact(_contract, activityId) FROM midrun.activity FINAL"); d != "0" {
+		t.Errorf("%s duplicates", d)
+	}
+	if n := one(t, sink2, "SELECT count() FROM midrun.seat_final"); n != "50" {
+		t.Errorf("%s seat rows, want 50", n)
+	}
+}
