@@ -7,8 +7,9 @@ GO ?= go
 demo:
 	$(GO) run ./cmd/salesnav-etl run --fake-api
 
-# The whole test suite (what .ci/run runs).
-test:
+# The whole test suite (what .ci/run runs). It installs what the tests use
+# when missing: ClickHouse (apt, as root), DuckDB and chDB (npm).
+test: clickhouse duckdb chdb
 	$(GO) vet ./...
 	$(GO) test -race ./...
 

@@ -56,6 +56,10 @@ type Config struct {
 	// RetryInitial and RetryMax shape the exponential backoff
 	// (defaults 500ms and 30s). Jitter is ±50%.
 	RetryInitial, RetryMax time.Duration
+	// MaxRetryAfter is the longest Retry-After honoured (default 5m); an
+	// answer asking for longer (a daily quota spent) fails at once with
+	// ErrRateLimited instead of sleeping for hours.
+	MaxRetryAfter time.Duration
 	// UserAgent is sent on every call.
 	UserAgent string
 	// Logger receives one line per retry. Nil discards.
@@ -70,8 +74,12 @@ func (c Config) Validate() error {
 	}
 	if c.BaseURL != "" {
 		u, err := url.Parse(c.BaseURL)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		switch {
+		case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
 			errs = append(errs, fmt.Errorf("base URL %q is not an http(s) URL", c.BaseURL))
+		case u.Scheme == "http" && !isLoopback(u.Hostname()):
+			// The bearer token must not cross a network in clear text.
+			errs = append(errs, fmt.Errorf("base URL %q: plain http is allowed only on loopback (the fake API); use https", c.BaseURL))
 		}
 	}
 	if c.MaxAttempts < 0 {
@@ -106,6 +114,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	if cfg.RetryMax <= 0 {
 		cfg.RetryMax = 30 * time.Second
+	}
+	if cfg.MaxRetryAfter <= 0 {
+		cfg.MaxRetryAfter = 5 * time.Minute
 	}
 	if cfg.UserAgent == "" {
 		cfg.UserAgent = "salesnav-etl"
@@ -148,11 +159,19 @@ func (c *Client) TokenAllowed(host string) bool {
 	return c.tokenHosts[strings.ToLower(host)]
 }
 
+// tokenAllowedURL: an allowed host, over https (or http on loopback).
+func (c *Client) tokenAllowedURL(u *url.URL) bool {
+	if !c.TokenAllowed(u.Hostname()) {
+		return false
+	}
+	return u.Scheme == "https" || (u.Scheme == "http" && isLoopback(u.Hostname()))
+}
+
 func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) >= 10 {
 		return errors.New("stopped after 10 redirects")
 	}
-	if !c.TokenAllowed(req.URL.Hostname()) {
+	if !c.tokenAllowedURL(req.URL) {
 		req.Header.Del("Authorization")
 	}
 	return nil
@@ -206,7 +225,7 @@ func (c *Client) do(ctx context.Context, req request) (*http.Response, error) {
 		if req.body != nil {
 			hreq.Header.Set("Content-Type", "application/json")
 		}
-		if req.auth && c.TokenAllowed(hreq.URL.Hostname()) {
+		if req.auth && c.tokenAllowedURL(hreq.URL) {
 			hreq.Header.Set("Authorization", "Bearer "+c.cfg.Token)
 		}
 		resp, err := c.hc.Do(hreq)
@@ -227,6 +246,9 @@ func (c *Client) do(ctx context.Context, req request) (*http.Response, error) {
 		}
 		c.log.Warn("api call answered with a retryable status", "op", req.op, "attempt", attempt, "status", apiErr.StatusCode)
 		if d, ok := parseRetryAfter(apiErr.RetryAfter, time.Now()); ok {
+			if d > c.cfg.MaxRetryAfter {
+				return nil, backoff.Permanent(apiErr)
+			}
 			return nil, &retryAfterError{err: apiErr, ra: &backoff.RetryAfterError{Duration: d}}
 		}
 		return nil, apiErr
@@ -350,16 +372,18 @@ func (c *Client) callJSON(ctx context.Context, op, method, path, rawQuery string
 	return resp.Header, len(bytes.TrimSpace(raw)), nil
 }
 
+// contractsPage is the page size asked of getContracts.
+const contractsPage = 100
+
 // Contracts lists the contracts in which the member has an active seat
-// (GET /salesContracts?q=contractsByMember), following paging.
+// (GET /salesContracts?q=contractsByMember), following Rest.li paging
+// (start, count): it asks for the next page while a page comes back full,
+// or while paging.total says more remain.
 func (c *Client) Contracts(ctx context.Context) ([]Contract, error) {
 	var all []Contract
 	start := 0
 	for page := 0; page < 1000; page++ {
-		q := "q=contractsByMember"
-		if start > 0 {
-			q += "&start=" + strconv.Itoa(start)
-		}
+		q := "q=contractsByMember&start=" + strconv.Itoa(start) + "&count=" + strconv.Itoa(contractsPage)
 		var out struct {
 			Elements []Contract `json:"elements"`
 			Paging   *Paging    `json:"paging"`
@@ -369,7 +393,15 @@ func (c *Client) Contracts(ctx context.Context) ([]Contract, error) {
 		}
 		all = append(all, out.Elements...)
 		start += len(out.Elements)
-		if len(out.Elements) == 0 || out.Paging == nil || out.Paging.Total == nil || start >= *out.Paging.Total {
+		size := contractsPage
+		if out.Paging != nil && out.Paging.Count > 0 {
+			size = out.Paging.Count
+		}
+		more := len(out.Elements) >= size
+		if out.Paging != nil && out.Paging.Total != nil {
+			more = start < *out.Paging.Total
+		}
+		if len(out.Elements) == 0 || !more {
 			return all, nil
 		}
 	}

@@ -77,7 +77,7 @@ func TestAnalyticsExportLifecycleAndDownload(t *testing.T) {
 				}
 				statuses = append(statuses, job.Status)
 			}
-			if fmt.Sprint(statuses) != "[PROCESSING COMPLETED]" {
+			if fmt.Sprint(statuses) != "[ENQUEUED PROCESSING COMPLETED]" {
 				t.Errorf("statuses = %v", statuses)
 			}
 			if job.DownloadURL == nil || job.RowCount == nil || job.ExpireAt == nil {
@@ -201,6 +201,9 @@ func TestFakeRejectsMalformedRequests(t *testing.T) {
 		{"GET", "/v2/salesAccessTokens", "", true, 400},
 		{"GET", "/v2/salesNavigatorProfileAssociations", "", true, 400},
 		{"POST", "/v2/crmDataValidationExportJobs?crmInstanceId=nope", `{"exportStartAt":0}`, true, 400},
+		// URNs must be URL-encoded in query strings.
+		{"GET", "/v2/salesAnalyticsExportJobs/900000001?contract=urn:li:salesContract:1001", "", true, 400},
+		{"POST", "/v2/crmDataValidationExportJobs?crmInstanceId=urn:li:crmInstance:(SFDC,1)", `{"exportStartAt":0}`, true, 400},
 	}
 	for _, tc := range cases {
 		code, body := do(tc.method, tc.path, tc.body, tc.restli)

@@ -108,7 +108,7 @@ func TestRetryAfterHonoured(t *testing.T) {
 }
 
 func TestCancelStopsWaiting(t *testing.T) {
-	srv, _ := scripted(t, []int{503}, http.Header{"Retry-After": {"3600"}})
+	srv, _ := scripted(t, []int{503}, http.Header{"Retry-After": {"60"}})
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	start := time.Now()
@@ -164,8 +164,7 @@ func (d *dropListener) Accept() (net.Conn, error) {
 }
 
 // TestTokenOnlyToAllowedHosts: a download URL on another host gets no
-// Authorization header, nor does a redirect from an allowed host to
-// another one.
+// Authorization header.
 func TestTokenOnlyToAllowedHosts(t *testing.T) {
 	var sawAuth atomic.Value
 	sawAuth.Store("")
@@ -205,16 +204,7 @@ func TestTokenOnlyToAllowedHosts(t *testing.T) {
 	if got := sawAuth.Load().(string); got != "" {
 		t.Errorf("other host received Authorization %q", got)
 	}
-	// A redirect from the API host to another host drops it.
-	sawAuth.Store("unset")
-	dl, err = c.Download(ctx, api.URL+"/redirect")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dl.Close()
-	if got := sawAuth.Load().(string); got != "" {
-		t.Errorf("redirect target received Authorization %q", got)
-	}
+	// Redirects: TestRedirectsThatGoWouldKeepTheTokenOn.
 }
 
 func TestDownloadURLPolicy(t *testing.T) {
@@ -238,6 +228,100 @@ func TestConfigValidate(t *testing.T) {
 	for _, want := range []string{"token is empty", "not an http(s) URL", "negative"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate() = %v, want it to mention %q", err, want)
+		}
+	}
+}
+
+// A Retry-After longer than MaxRetryAfter (a daily quota spent) fails at
+// once instead of sleeping for hours.
+func TestRetryAfterBeyondCapFailsAtOnce(t *testing.T) {
+	srv, n := scripted(t, []int{429}, http.Header{"Retry-After": {"86400"}})
+	start := time.Now()
+	_, err := client(t, srv.URL, 6).Contracts(context.Background())
+	if !errors.Is(err, extract.ErrRateLimited) || n.Load() != 1 || time.Since(start) > 5*time.Second {
+		t.Fatalf("error %v after %d requests", err, n.Load())
+	}
+}
+
+// Paging goes on while pages come back full, even without paging.total
+// (the OpenAPI file's Paging has none).
+func TestContractsPagingWithoutTotal(t *testing.T) {
+	var starts []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start, _ := strconv.Atoi(r.URL.Query().Get("start"))
+		starts = append(starts, r.URL.Query().Get("start")+"/"+r.URL.Query().Get("count"))
+		var els []string
+		for i := start; i < min(start+10, 23); i++ {
+			els = append(els, `{"contract":"urn:li:contract:`+strconv.Itoa(i)+`","name":"c","hasReportingAccess":true}`)
+		}
+		io.WriteString(w, `{"elements":[`+strings.Join(els, ",")+`],"paging":{"count":10,"start":`+strconv.Itoa(start)+`,"links":[]}}`)
+	}))
+	defer srv.Close()
+	got, err := client(t, srv.URL, 1).Contracts(context.Background())
+	if err != nil || len(got) != 23 || got[22].Contract != "urn:li:contract:22" {
+		t.Fatalf("%d contracts, %v (requests %v)", len(got), err, starts)
+	}
+	if strings.Join(starts, " ") != "0/100 10/100 20/100" {
+		t.Errorf("requests %v", starts)
+	}
+}
+
+func TestPlainHTTPOnlyOnLoopback(t *testing.T) {
+	if _, err := extract.New(extract.Config{BaseURL: "http://api.linkedin.com/v2", Token: "t"}); err == nil || !strings.Contains(err.Error(), "loopback") {
+		t.Errorf("plain http to a remote API accepted: %v", err)
+	}
+	for _, u := range []string{"http://127.0.0.1:8089/v2", "http://localhost:8089/v2", "http://[::1]:8089/v2"} {
+		if _, err := extract.New(extract.Config{BaseURL: u, Token: "t"}); err != nil {
+			t.Errorf("%s refused: %v", u, err)
+		}
+	}
+}
+
+// Redirects that Go's own client would still send the token on: to plain
+// http on the same host, and to a subdomain. Test host names reach local
+// servers through a custom dialer.
+func TestRedirectsThatGoWouldKeepTheTokenOn(t *testing.T) {
+	var got atomic.Value
+	got.Store("unset")
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got.Store(r.Header.Get("Authorization"))
+		io.WriteString(w, "a\n1\n")
+	}))
+	defer target.Close()
+	_, targetPort, _ := net.SplitHostPort(target.Listener.Addr().String())
+	tlsTarget := httptest.NewTLSServer(target.Config.Handler)
+	defer tlsTarget.Close()
+	_, tlsTargetPort, _ := net.SplitHostPort(tlsTarget.Listener.Addr().String())
+	var redirectTo string
+	api := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, redirectTo, http.StatusFound)
+	}))
+	defer api.Close()
+	_, apiPort, _ := net.SplitHostPort(api.Listener.Addr().String())
+	tr := api.Client().Transport.(*http.Transport).Clone()
+	tr.TLSClientConfig.InsecureSkipVerify = true
+	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		_, port, _ := net.SplitHostPort(addr)
+		return (&net.Dialer{}).DialContext(ctx, network, "127.0.0.1:"+port)
+	}
+	c, err := extract.New(extract.Config{BaseURL: "https://api.example.test:" + apiPort + "/v2", Token: "tok", TokenHosts: []string{},
+		HTTPClient: &http.Client{Transport: tr}, MaxAttempts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, to := range map[string]string{
+		"downgrade to http on the API host": "http://api.example.test:" + targetPort + "/file",
+		"subdomain of the API host":         "https://evil.api.example.test:" + tlsTargetPort + "/file",
+	} {
+		redirectTo = to
+		got.Store("unset")
+		dl, err := c.Download(context.Background(), "https://api.example.test:"+apiPort+"/start")
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		dl.Close()
+		if v := got.Load().(string); v != "" {
+			t.Errorf("%s: the redirect target got Authorization %q", name, v)
 		}
 	}
 }

@@ -61,7 +61,8 @@ type Config struct {
 	// Contracts defaults to DefaultContracts.
 	Contracts []Contract
 	// PollsToComplete is the poll at which a job reports COMPLETED
-	// (default 2: ENQUEUED, then PROCESSING, then COMPLETED).
+	// (default 3: polls answer ENQUEUED, PROCESSING, then COMPLETED; the
+	// poll before the last answers PROCESSING, earlier ones ENQUEUED).
 	PollsToComplete int
 	// URLTTL is the life of a download URL (default 1 h, as LinkedIn's).
 	URLTTL time.Duration
@@ -71,6 +72,10 @@ type Config struct {
 	// file's JSON body; by default it answers 201 with no body and the id in
 	// X-RestLi-Id and Location, as LinkedIn documents.
 	CRMCreateBody bool
+	// OmitRowCount leaves rowCount out of completed jobs (it is nullable).
+	OmitRowCount bool
+	// NoFileWhenEmpty completes a job with no rows without a downloadUrl.
+	NoFileWhenEmpty bool
 	// CRMFiles is the number of files per CRM validation export (default 3).
 	CRMFiles int
 	// Now is the clock (default time.Now).
@@ -118,7 +123,7 @@ func New(cfg Config) *Server {
 		cfg.Contracts = DefaultContracts
 	}
 	if cfg.PollsToComplete <= 0 {
-		cfg.PollsToComplete = 2
+		cfg.PollsToComplete = 3
 	}
 	if cfg.URLTTL <= 0 {
 		cfg.URLTTL = time.Hour
@@ -314,10 +319,31 @@ func (s *Server) poll(idText string, crm bool, owner string) (*job, int, int) {
 	return j, j.polls, 0
 }
 
+// encodedURN checks that a query parameter holding a URN was sent
+// URL-encoded, as the API documents (urn%3Ali%3A…), and returns it decoded.
+func encodedURN(w http.ResponseWriter, r *http.Request, name string) (string, bool) {
+	for _, part := range strings.Split(r.URL.RawQuery, "&") {
+		raw, ok := strings.CutPrefix(part, name+"=")
+		if !ok {
+			continue
+		}
+		if strings.ContainsAny(raw, ":(),") {
+			writeError(w, http.StatusBadRequest, "query parameter "+name+" must be URL-encoded")
+			return "", false
+		}
+		v, err := url.QueryUnescape(raw)
+		if err != nil || v == "" {
+			break
+		}
+		return v, true
+	}
+	writeError(w, http.StatusBadRequest, "query parameter "+name+" is required")
+	return "", false
+}
+
 func (s *Server) getAnalytics(w http.ResponseWriter, r *http.Request) {
-	contract := r.URL.Query().Get("contract")
-	if contract == "" {
-		writeError(w, http.StatusBadRequest, "query parameter contract is required")
+	contract, ok := encodedURN(w, r, "contract")
+	if !ok {
 		return
 	}
 	j, polls, status := s.poll(r.PathValue("id"), false, contract)
@@ -325,13 +351,21 @@ func (s *Server) getAnalytics(w http.ResponseWriter, r *http.Request) {
 		writeError(w, status, "no export job "+r.PathValue("id")+" for contract "+contract)
 		return
 	}
-	out := map[string]any{"id": j.id, "status": "PROCESSING"}
+	out := map[string]any{"id": j.id, "status": "ENQUEUED"}
+	if polls == s.cfg.PollsToComplete-1 {
+		out["status"] = "PROCESSING"
+	}
 	if polls >= s.cfg.PollsToComplete {
 		exp := s.cfg.Now().Add(s.cfg.URLTTL).UnixMilli()
+		n := s.rowCount(j)
 		out["status"] = "COMPLETED"
-		out["downloadUrl"] = s.signedURL(r, j.id, 0, exp)
-		out["expireAt"] = exp
-		out["rowCount"] = s.rowCount(j)
+		if n > 0 || !s.cfg.NoFileWhenEmpty {
+			out["downloadUrl"] = s.signedURL(r, j.id, 0, exp)
+			out["expireAt"] = exp
+		}
+		if !s.cfg.OmitRowCount {
+			out["rowCount"] = n
+		}
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -553,7 +587,7 @@ func (s *Server) batchAssociations(w http.ResponseWriter, r *http.Request) {
 			results[ks] = m
 		case http.StatusNotFound:
 		default:
-			errs[ks] = map[string]any{"status": status, "message": msg}
+			errs[ks] = msg // the OpenAPI file: a string per key
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"statuses": statuses, "results": results, "errors": errs})
@@ -570,7 +604,10 @@ func validCRMInstance(urn string) bool {
 }
 
 func (s *Server) createCRM(w http.ResponseWriter, r *http.Request) {
-	inst := r.URL.Query().Get("crmInstanceId")
+	inst, ok := encodedURN(w, r, "crmInstanceId")
+	if !ok {
+		return
+	}
 	if !validCRMInstance(inst) {
 		writeError(w, http.StatusBadRequest, "query parameter crmInstanceId must be urn:li:crmInstance:(KEY,VALUE)")
 		return
@@ -598,9 +635,8 @@ func (s *Server) createCRM(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getCRM(w http.ResponseWriter, r *http.Request) {
-	inst := r.URL.Query().Get("crmInstanceId")
-	if inst == "" {
-		writeError(w, http.StatusBadRequest, "query parameter crmInstanceId is required")
+	inst, ok := encodedURN(w, r, "crmInstanceId")
+	if !ok {
 		return
 	}
 	j, polls, status := s.poll(r.PathValue("id"), true, inst)

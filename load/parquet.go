@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path"
 	"sort"
 	"strings"
 	"time"
@@ -21,8 +22,7 @@ import (
 
 // Defaults of ParquetConfig.
 const (
-	DefaultRowGroupRows  = 512 * 1024
-	DefaultRowGroupBytes = 128 << 20
+	DefaultRowGroupRows = 256 * 1024
 	// DataFileName is the one file of each partition. Replacing it is an
 	// atomic rename, so a reader never sees two generations of a partition.
 	DataFileName = "data.parquet"
@@ -35,10 +35,9 @@ type ParquetConfig struct {
 	// Storage overrides Dir.
 	Storage Storage
 	// RowGroupRows caps rows per row group (default DefaultRowGroupRows).
+	// At most twice as many rows wait in memory for their row group,
+	// however large the window.
 	RowGroupRows int
-	// RowGroupBytes caps a buffered row group's encoded size (default
-	// DefaultRowGroupBytes).
-	RowGroupBytes int64
 	// Allocator is used by the Parquet encoder (default Go's).
 	Allocator memory.Allocator
 	Logger    *slog.Logger
@@ -52,9 +51,6 @@ func (c ParquetConfig) Validate() error {
 	}
 	if c.RowGroupRows < 0 {
 		errs = append(errs, fmt.Errorf("row group rows %d is negative", c.RowGroupRows))
-	}
-	if c.RowGroupBytes < 0 {
-		errs = append(errs, fmt.Errorf("row group bytes %d is negative", c.RowGroupBytes))
 	}
 	return errors.Join(errs...)
 }
@@ -83,9 +79,6 @@ func NewParquetSink(cfg ParquetConfig) (*ParquetSink, error) {
 	}
 	if cfg.RowGroupRows == 0 {
 		cfg.RowGroupRows = DefaultRowGroupRows
-	}
-	if cfg.RowGroupBytes == 0 {
-		cfg.RowGroupBytes = DefaultRowGroupBytes
 	}
 	if cfg.Allocator == nil {
 		cfg.Allocator = memory.DefaultAllocator
@@ -151,15 +144,21 @@ type parquetWindow struct {
 	startDay, endDay arrow.Date32 // [startDay, endDay)
 	parts            map[arrow.Date32]*partFile
 	rows             int64
+	pendingRows      int64 // rows waiting in all partitions
 	closed           bool
 }
 
+// partFile is one partition's staged file. Rows wait in pending (zero-copy
+// slices of the batches written) until they make a row group.
 type partFile struct {
-	name   string
-	staged Staged
-	cw     *countingWriter
-	bw     *bufio.Writer
-	fw     *pqarrow.FileWriter
+	name        string
+	staged      Staged
+	cw          *countingWriter
+	bw          *bufio.Writer
+	fw          *pqarrow.FileWriter
+	pending     []arrow.RecordBatch
+	pendingRows int64
+	touched     bool // by the batch being written
 }
 
 func (pw *parquetWindow) part(day arrow.Date32) (*partFile, error) {
@@ -172,7 +171,7 @@ func (pw *parquetWindow) part(day arrow.Date32) (*partFile, error) {
 		return nil, err
 	}
 	cw := &countingWriter{w: staged}
-	bw := bufio.NewWriterSize(cw, 1<<20)
+	bw := bufio.NewWriterSize(cw, 64<<10)
 	// pqarrow closes the io.Writer it is given when it is a Closer; bufio's
 	// is not, so the staged file stays ours to commit.
 	fw, err := pqarrow.NewFileWriter(pw.schema, bw, pw.sink.props, pw.sink.aprop)
@@ -185,18 +184,58 @@ func (pw *parquetWindow) part(day arrow.Date32) (*partFile, error) {
 	return pf, nil
 }
 
-func (pw *parquetWindow) writeTo(day arrow.Date32, rec arrow.RecordBatch) error {
+// add queues rec (retained) for day's partition.
+func (pw *parquetWindow) add(day arrow.Date32, rec arrow.RecordBatch) error {
 	pf, err := pw.part(day)
 	if err != nil {
 		return err
 	}
-	if err := pf.fw.WriteBuffered(rec); err != nil {
+	rec.Retain()
+	pf.pending = append(pf.pending, rec)
+	pf.pendingRows += rec.NumRows()
+	pw.pendingRows += rec.NumRows()
+	pf.touched = true
+	if pf.pendingRows >= int64(pw.sink.cfg.RowGroupRows) {
+		return pw.flush(pf)
+	}
+	return nil
+}
+
+// flush writes a partition's pending rows as one row group.
+func (pw *parquetWindow) flush(pf *partFile) error {
+	if pf.pendingRows == 0 {
+		return nil
+	}
+	tbl := array.NewTableFromRecords(pw.schema, pf.pending)
+	err := pf.fw.WriteTable(tbl, pf.pendingRows)
+	tbl.Release()
+	pw.release(pf)
+	if err != nil {
 		return fmt.Errorf("writing %s: %w", pf.name, err)
 	}
-	if pf.fw.RowGroupTotalBytesWritten() >= pw.sink.cfg.RowGroupBytes {
-		if err := pf.fw.NewBufferedRowGroupChecked(); err != nil {
-			return fmt.Errorf("writing %s: %w", pf.name, err)
+	return nil
+}
+
+func (pw *parquetWindow) release(pf *partFile) {
+	for _, r := range pf.pending {
+		r.Release()
+	}
+	pw.pendingRows -= pf.pendingRows
+	pf.pending, pf.pendingRows = nil, 0
+}
+
+// afterBatch bounds memory: partitions the batch did not touch are done
+// for now (time-ordered exports move from day to day), and past twice a
+// row group of pending rows every partition is flushed.
+func (pw *parquetWindow) afterBatch() error {
+	all := pw.pendingRows > 2*int64(pw.sink.cfg.RowGroupRows)
+	for _, pf := range pw.parts {
+		if !pf.touched || all {
+			if err := pw.flush(pf); err != nil {
+				return err
+			}
 		}
+		pf.touched = false
 	}
 	return nil
 }
@@ -215,7 +254,10 @@ func (pw *parquetWindow) Write(ctx context.Context, rec arrow.RecordBatch) error
 	}
 	pw.rows += int64(n)
 	if pw.partCol < 0 {
-		return pw.writeTo(arrow.Date32FromTime(pw.w.SnapshotDate()), rec)
+		if err := pw.add(arrow.Date32FromTime(pw.w.SnapshotDate()), rec); err != nil {
+			return err
+		}
+		return pw.afterBatch()
 	}
 	ts, ok := rec.Column(pw.partCol).(*array.Timestamp)
 	if !ok {
@@ -255,10 +297,10 @@ func (pw *parquetWindow) Write(ctx context.Context, rec arrow.RecordBatch) error
 		}
 		var werr error
 		if start == 0 && i == n {
-			werr = pw.writeTo(cur, rec)
+			werr = pw.add(cur, rec)
 		} else {
 			slice := rec.NewSlice(int64(start), int64(i))
-			werr = pw.writeTo(cur, slice)
+			werr = pw.add(cur, slice)
 			slice.Release()
 		}
 		if werr != nil {
@@ -266,7 +308,7 @@ func (pw *parquetWindow) Write(ctx context.Context, rec arrow.RecordBatch) error
 		}
 		start, cur = i, day
 	}
-	return nil
+	return pw.afterBatch()
 }
 
 // Commit finishes every partition file, publishes them, then removes the
@@ -285,6 +327,10 @@ func (pw *parquetWindow) Commit(ctx context.Context) (Stats, error) {
 	// previous dataset untouched.
 	for _, d := range days {
 		pf := pw.parts[d]
+		if err := pw.flush(pf); err != nil {
+			pw.Abort()
+			return st, err
+		}
 		if err := pf.fw.Close(); err != nil {
 			pw.Abort()
 			return st, fmt.Errorf("finishing %s: %w", pf.name, err)
@@ -323,6 +369,16 @@ func (pw *parquetWindow) Commit(ctx context.Context) (Stats, error) {
 			st.Removed++
 		}
 	}
+	// Staging files left in these partitions by a process that died (an
+	// OOM kill, SIGKILL) are garbage now: one run writes a window at a time.
+	if cl, ok := pw.sink.st.(interface{ CleanStaging(dir string) error }); ok {
+		for _, date := range pw.w.Dates() {
+			name := PartitionName(pw.w.Stream.Name, pw.w.PartitionID, date)
+			if err := cl.CleanStaging(path.Dir(name)); err != nil {
+				pw.sink.log.Warn("cleaning stale staging files", "error", err)
+			}
+		}
+	}
 	st.Rows = pw.rows
 	return st, nil
 }
@@ -332,6 +388,7 @@ func (pw *parquetWindow) Abort() error {
 	pw.closed = true
 	var errs []error
 	for _, pf := range pw.parts {
+		pw.release(pf)
 		_ = pf.fw.Close() // frees encoder memory; the bytes go nowhere visible
 		errs = append(errs, pf.staged.Abort())
 	}

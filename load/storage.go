@@ -121,7 +121,10 @@ func (d *DirStorage) CleanStaging(name string) error {
 	if err != nil {
 		return err
 	}
-	matches, _ := filepath.Glob(filepath.Join(p, tempPrefix+"*.tmp"))
+	matches, err := filepath.Glob(filepath.Join(p, tempPrefix+"*.tmp"))
+	if err != nil {
+		return err
+	}
 	for _, m := range matches {
 		if err := os.Remove(m); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("removing stale %s: %w", m, err)

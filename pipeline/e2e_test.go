@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -314,6 +315,45 @@ func TestShortDownloadFailsTheWindow(t *testing.T) {
 	st, _ := load.OpenFileState(filepath.Join(e.dir, "_state.json"))
 	if c, _, _ := st.Cursor(context.Background(), "activity", reporting[0]); !c.Equal(end.AddDate(0, 0, -1)) {
 		t.Errorf("cursor %v moved past a failed window", c)
+	}
+}
+
+// An empty body (no header) must fail the window, not empty its
+// partitions, even when the job gives no rowCount to compare with.
+func TestEmptyBodyFailsTheWindow(t *testing.T) {
+	e := &env{Fake: testkit.NewFake(t, fakeapi.Config{RowsPerDay: 50, OmitRowCount: true}), t: t, dir: t.TempDir()}
+	start, end := date("2026-03-01"), date("2026-03-03")
+	e.run(start, end)
+	before := testkit.ReadDataset(t, e.dir, "activity")
+	if len(before.Rows) == 0 {
+		t.Fatal("nothing loaded")
+	}
+	os.Remove(filepath.Join(e.dir, "_state.json"))
+	e.Mangle = func(b []byte) []byte {
+		if testkit.IsActivityFile(b) {
+			return nil
+		}
+		return b
+	}
+	sum := e.run(start, end)
+	if sum.Streams["activity"].Failed != 2 || !strings.Contains(fmt.Sprint(sum.Errors), pipeline.ErrNoHeader.Error()) {
+		t.Fatalf("errors %+v", sum.Errors)
+	}
+	if after := testkit.ReadDataset(t, e.dir, "activity"); !mapsEqual(before.Files, after.Files) {
+		t.Error("an empty download changed the dataset")
+	}
+}
+
+// A job that completes with rowCount 0 and no file is an empty window:
+// loaded as such, cursor moved.
+func TestCompletedWithoutFileIsAnEmptyWindow(t *testing.T) {
+	e := &env{Fake: testkit.NewFake(t, fakeapi.Config{RowsPerDay: -1, NoFileWhenEmpty: true}), t: t, dir: t.TempDir()}
+	sum := e.run(date("2026-03-01"), date("2026-03-03"), func(c *pipeline.Config) { c.Streams = []*schema.Stream{schema.Activity} })
+	if sum.Status != pipeline.StatusComplete || sum.Streams["activity"].Windows != 2 || sum.Streams["activity"].Rows != 0 {
+		t.Fatalf("status %s, %+v, errors %+v", sum.Status, sum.Streams["activity"], sum.Errors)
+	}
+	if e.Server.Calls()["download"] != 0 {
+		t.Error("a job without a file was downloaded")
 	}
 }
 

@@ -10,6 +10,9 @@ var (
 	// ErrShortExport: the file held fewer rows than the job's rowCount (a
 	// truncated download); the window was not loaded.
 	ErrShortExport = errors.New("export file shorter than its rowCount")
+	// ErrNoHeader: the export file is empty, without even a header row;
+	// API_NOTES asks to fail clearly rather than load it.
+	ErrNoHeader = errors.New("export file has no header row")
 	// ErrJobTimeout: an export job did not finish within the job timeout.
 	ErrJobTimeout = errors.New("export job timed out")
 	// ErrPartitionIDClash: two contracts map to the same partition id.

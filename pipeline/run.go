@@ -9,7 +9,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -236,16 +238,25 @@ func (r *Runner) runWindow(ctx context.Context, sum *Summary, st *schema.Stream,
 	}
 	log.Info("export job completed", "row_count", deref(job.RowCount), "waited", time.Since(began).Round(time.Millisecond).String())
 
-	dl, err := r.api.Download(ctx, *job.DownloadURL)
-	if err != nil {
-		return fmt.Errorf("downloading export %d: %w", job.ID, err)
+	var body io.Reader
+	downloaded := func() int64 { return 0 }
+	if job.DownloadURL == nil || *job.DownloadURL == "" {
+		// COMPLETED, rowCount 0 and no file (waitJob allows only that):
+		// the window is empty, which a header-only file says as well.
+		body = strings.NewReader(headerOnly(st))
+	} else {
+		dl, err := r.api.Download(ctx, *job.DownloadURL)
+		if err != nil {
+			return fmt.Errorf("downloading export %d: %w", job.ID, err)
+		}
+		defer dl.Close()
+		body, downloaded = dl.Body, dl.BytesRead
 	}
-	defer dl.Close()
 
 	win := load.Window{Stream: st, Contract: contract, PartitionID: load.PartitionID(contract), Start: sp.Start, End: sp.End, JobID: job.ID}
 	rej := newRejectsFile(rejectsPath(r.cfg.RejectsDir, st.Name, win.PartitionID, sp))
 	defer rej.abort()
-	tr, err := transform.NewReader(dl.Body, st,
+	tr, err := transform.NewReader(body, st,
 		transform.WithAllocator(r.cfg.Allocator),
 		transform.WithBatchSize(r.cfg.BatchSize),
 		transform.WithSource(fmt.Sprintf("%s export %d", st.Name, job.ID)),
@@ -259,7 +270,9 @@ func (r *Runner) runWindow(ctx context.Context, sum *Summary, st *schema.Stream,
 	}
 	defer tr.Release()
 	if tr.Empty() {
-		log.Warn("export file is empty (no header row); loading no rows")
+		// No header at all: a broken file, not an empty window (that has a
+		// header). Loading it would empty every partition of the window.
+		return fmt.Errorf("export %d: %w", job.ID, ErrNoHeader)
 	}
 	if d := tr.Drift(); len(d) > 0 {
 		log.Warn("schema drift: columns not in the schema are kept as strings", "columns", d)
@@ -312,7 +325,7 @@ func (r *Runner) runWindow(ctx context.Context, sum *Summary, st *schema.Stream,
 	}
 	sum.addWindow(st.Name, rows, rejected, stats.Files, stats.Removed, stats.Bytes, tr.Drift(), rejPath)
 	log.Info("window loaded", "rows", rows, "rejected", rejected, "files", stats.Files,
-		"removed_partitions", stats.Removed, "bytes", stats.Bytes, "downloaded_bytes", dl.BytesRead(),
+		"removed_partitions", stats.Removed, "bytes", stats.Bytes, "downloaded_bytes", downloaded(),
 		"duration", time.Since(began).Round(time.Millisecond).String())
 	return nil
 }
@@ -349,10 +362,19 @@ func (r *Runner) waitJob(ctx context.Context, contract string, job extract.Expor
 	if job.Status.Failed() {
 		return job, &extract.JobFailedError{JobID: job.ID, Status: job.Status}
 	}
-	if job.DownloadURL == nil || *job.DownloadURL == "" {
+	if (job.DownloadURL == nil || *job.DownloadURL == "") && (job.RowCount == nil || *job.RowCount != 0) {
 		return job, fmt.Errorf("export %d is COMPLETED without a downloadUrl", job.ID)
 	}
 	return job, nil
+}
+
+// headerOnly is the CSV of an empty export of st.
+func headerOnly(st *schema.Stream) string {
+	names := make([]string, len(st.Columns))
+	for i, c := range st.Columns {
+		names[i] = c.Name
+	}
+	return strings.Join(names, ",") + "\n"
 }
 
 func deref(p *int64) int64 {

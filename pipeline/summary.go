@@ -3,6 +3,7 @@ package pipeline
 import (
 	"fmt"
 	"io"
+	"log/slog"
 	"sort"
 	"strings"
 	"sync"
@@ -149,6 +150,27 @@ func (s *Summary) Totals() (rows, rejected int64) {
 		rejected += st.Rejected
 	}
 	return rows, rejected
+}
+
+// Log writes the summary as log lines: one per stream, one per error, and
+// a last one with the totals.
+func (s *Summary) Log(log *slog.Logger) {
+	names := make([]string, 0, len(s.Streams))
+	for n := range s.Streams {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		st := s.Streams[n]
+		log.Info("stream summary", "stream", n, "windows", st.Windows, "rows", st.Rows, "rejected", st.Rejected,
+			"files", st.Files, "bytes", st.Bytes, "drift", st.Drift, "failed_contracts", st.Failed, "reject_files", st.RejectFiles)
+	}
+	for _, e := range s.Errors {
+		log.Error("unit failed", "stream", e.Stream, "contract", e.Contract, "window", e.Window, "error", e.Error)
+	}
+	rows, rejected := s.Totals()
+	log.Info("run finished", "status", s.Status, "contracts", len(s.Contracts), "rows", rows, "rejected", rejected,
+		"end", s.End, "duration", s.FinishedAt.Sub(s.StartedAt).Round(time.Millisecond).String())
 }
 
 // WriteTable prints the summary for people.

@@ -90,6 +90,15 @@ const (
 	LineageSnapshotDate = "_snapshot_date" // snapshot streams only: the snapshot's date
 )
 
+// PartitionKeys are the Hive partition keys of the Parquet layout
+// (…/contract=<id>/date=YYYY-MM-DD/). A CSV column of the same name would
+// be hidden by them in readers, so the transform loads such a column as
+// DriftPrefix + name.
+var PartitionKeys = []string{"contract", "date"}
+
+// DriftPrefix renames a drift column that collides with a partition key.
+const DriftPrefix = "csv_"
+
 // IsLineage reports whether name is reserved for a lineage column.
 func IsLineage(name string) bool {
 	switch name {

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -219,9 +220,17 @@ func (r *Reader) planColumns(header []string) error {
 		if _, known := r.stream.Column(h); known {
 			continue
 		}
-		c := schema.Column{Name: h, Kind: schema.String, Nullable: true}
+		name := h
+		if slices.Contains(schema.PartitionKeys, h) {
+			// Readers would show the Hive partition value instead.
+			name = schema.DriftPrefix + h
+			if _, clash := src[name]; clash {
+				return &HeaderError{Source: r.cfg.source, Column: h, Reason: ErrBadHeader, Detail: "collides with a partition key, and " + name + " is taken"}
+			}
+		}
+		c := schema.Column{Name: name, Kind: schema.String, Nullable: true}
 		r.plans = append(r.plans, plan{col: c, src: i, drift: true})
-		r.drift = append(r.drift, h)
+		r.drift = append(r.drift, name)
 		fields = append(fields, c.Field())
 	}
 	if r.cfg.lineage != nil {

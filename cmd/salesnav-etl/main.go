@@ -171,9 +171,7 @@ Configuration (environment; flags override):
 						log.Error("writing summary", "error", werr)
 					}
 				}
-				rows, rejected := sum.Totals()
-				log.Info("run finished", "status", sum.Status, "rows", rows, "rejected", rejected,
-					"duration", sum.FinishedAt.Sub(sum.StartedAt).Round(time.Millisecond).String())
+				sum.Log(log)
 				if withFake && cfg.Sink == "parquet" {
 					printReadHints(stdout, cfg.Parquet.Dir)
 				}
