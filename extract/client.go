@@ -22,6 +22,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
@@ -44,8 +45,17 @@ const maxJSONBody = 16 << 20
 type Config struct {
 	// BaseURL is the API root, such as https://api.linkedin.com/v2.
 	BaseURL string
-	// Token is the OAuth2 bearer token. It is never logged.
+	// Token is a static OAuth2 bearer token. It is never logged.
 	Token string
+	// TokenSource supplies member (3-legged) tokens instead of Token,
+	// renewed before expiry and once on a 401.
+	TokenSource TokenSource
+	// AppTokenSource supplies application (2-legged) tokens for CRM data
+	// validation and profile associations; nil uses the member token.
+	AppTokenSource TokenSource
+	// QuotaBudget is how long 429s may go on with no success in between
+	// before calls fail with ErrQuotaExhausted (default 2m).
+	QuotaBudget time.Duration
 	// TokenHosts are the hosts, besides BaseURL's, that may receive the
 	// token on downloads and redirects. Nil means DefaultTokenHosts.
 	TokenHosts []string
@@ -69,7 +79,7 @@ type Config struct {
 // Validate reports every problem of c at once.
 func (c Config) Validate() error {
 	var errs []error
-	if strings.TrimSpace(c.Token) == "" {
+	if strings.TrimSpace(c.Token) == "" && c.TokenSource == nil {
 		errs = append(errs, errors.New("token is empty"))
 	}
 	if c.BaseURL != "" {
@@ -95,6 +105,11 @@ type Client struct {
 	hc         *http.Client
 	tokenHosts map[string]bool
 	log        *slog.Logger
+	member     TokenSource
+	app        TokenSource
+
+	quotaMu  sync.Mutex
+	first429 time.Time // start of the current streak of 429s, zero after a success
 }
 
 // New returns a Client for cfg.
@@ -115,6 +130,9 @@ func New(cfg Config) (*Client, error) {
 	if cfg.RetryMax <= 0 {
 		cfg.RetryMax = 30 * time.Second
 	}
+	if cfg.QuotaBudget <= 0 {
+		cfg.QuotaBudget = 2 * time.Minute
+	}
 	if cfg.MaxRetryAfter <= 0 {
 		cfg.MaxRetryAfter = 5 * time.Minute
 	}
@@ -125,7 +143,13 @@ func New(cfg Config) (*Client, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	c := &Client{cfg: cfg, base: base, log: log, tokenHosts: map[string]bool{}}
+	c := &Client{cfg: cfg, base: base, log: log, tokenHosts: map[string]bool{}, member: cfg.TokenSource, app: cfg.AppTokenSource}
+	if c.member == nil {
+		c.member = StaticToken(cfg.Token)
+	}
+	if c.app == nil {
+		c.app = c.member
+	}
 	hosts := cfg.TokenHosts
 	if hosts == nil {
 		hosts = DefaultTokenHosts
@@ -196,18 +220,25 @@ type request struct {
 	url    string
 	body   []byte
 	auth   bool // send the bearer token
+	app    bool // with an application (2-legged) token
 	restli bool // send the Rest.li headers
-	stream bool // keep the body open (downloads)
 }
 
 // do sends req with retries and returns a 2xx response. The caller closes
-// its body. Non-2xx answers become *APIError.
+// its body. Non-2xx answers become *APIError. 429s are retried until the
+// quota budget runs out (ErrQuotaExhausted); 5xx and connection errors up
+// to MaxAttempts; a 401 once, with a renewed token.
 func (c *Client) do(ctx context.Context, req request) (*http.Response, error) {
 	b := backoff.NewExponentialBackOff()
 	b.InitialInterval = c.cfg.RetryInitial
 	b.MaxInterval = c.cfg.RetryMax
 	b.RandomizationFactor = 0.5
-	attempt := 0
+	src := c.member
+	if req.app {
+		src = c.app
+	}
+	attempt, failures := 0, 0
+	renewed := false
 	op := func() (*http.Response, error) {
 		attempt++
 		var body io.Reader
@@ -225,8 +256,20 @@ func (c *Client) do(ctx context.Context, req request) (*http.Response, error) {
 		if req.body != nil {
 			hreq.Header.Set("Content-Type", "application/json")
 		}
+		var sent string
 		if req.auth && c.tokenAllowedURL(hreq.URL) {
-			hreq.Header.Set("Authorization", "Bearer "+c.cfg.Token)
+			tok, err := src.Token()
+			if err != nil {
+				return nil, backoff.Permanent(fmt.Errorf("%s: %w", req.op, err))
+			}
+			sent = tok.AccessToken
+			hreq.Header.Set("Authorization", "Bearer "+sent)
+		}
+		giveUp := func(err error) error {
+			if failures++; failures >= c.cfg.MaxAttempts {
+				return backoff.Permanent(err)
+			}
+			return err
 		}
 		resp, err := c.hc.Do(hreq)
 		if err != nil {
@@ -235,27 +278,40 @@ func (c *Client) do(ctx context.Context, req request) (*http.Response, error) {
 			}
 			err = fmt.Errorf("%s: %w", req.op, redactURLError(err))
 			c.log.Warn("api call failed, retrying", "op", req.op, "attempt", attempt, "error", err)
-			return nil, err
+			return nil, giveUp(err)
 		}
 		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+			c.quotaOK()
 			return resp, nil
 		}
 		apiErr := decodeAPIError(req.op, resp)
-		if !apiErr.Retryable() {
+		switch {
+		case apiErr.StatusCode == http.StatusUnauthorized && sent != "" && !renewed && src.Invalidate(sent):
+			// An expired or revoked token: renew it once, at once.
+			renewed = true
+			c.log.Info("access token refused, renewing it", "op", req.op)
+			return nil, &retryAfterError{err: apiErr, ra: &backoff.RetryAfterError{Duration: 0}}
+		case apiErr.StatusCode == http.StatusTooManyRequests:
+			d, hasRA := parseRetryAfter(apiErr.RetryAfter, time.Now())
+			if qe := c.quota429(apiErr, hasRA && d > c.cfg.MaxRetryAfter); qe != nil {
+				return nil, backoff.Permanent(qe)
+			}
+			c.log.Warn("api call throttled (429), retrying", "op", req.op, "attempt", attempt)
+			if hasRA {
+				return nil, &retryAfterError{err: apiErr, ra: &backoff.RetryAfterError{Duration: d}}
+			}
+			return nil, apiErr
+		case !apiErr.Retryable():
 			return nil, backoff.Permanent(apiErr)
 		}
 		c.log.Warn("api call answered with a retryable status", "op", req.op, "attempt", attempt, "status", apiErr.StatusCode)
-		if d, ok := parseRetryAfter(apiErr.RetryAfter, time.Now()); ok {
-			if d > c.cfg.MaxRetryAfter {
-				return nil, backoff.Permanent(apiErr)
-			}
-			return nil, &retryAfterError{err: apiErr, ra: &backoff.RetryAfterError{Duration: d}}
+		if d, ok := parseRetryAfter(apiErr.RetryAfter, time.Now()); ok && d <= c.cfg.MaxRetryAfter {
+			return nil, giveUp(&retryAfterError{err: apiErr, ra: &backoff.RetryAfterError{Duration: d}})
 		}
-		return nil, apiErr
+		return nil, giveUp(apiErr)
 	}
 	resp, err := backoff.Retry(ctx, op,
 		backoff.WithBackOff(b),
-		backoff.WithMaxTries(uint(c.cfg.MaxAttempts)),
 		backoff.WithMaxElapsedTime(0))
 	if err != nil {
 		var ra *retryAfterError
@@ -265,6 +321,30 @@ func (c *Client) do(ctx context.Context, req request) (*http.Response, error) {
 		return nil, err
 	}
 	return resp, nil
+}
+
+// quotaOK ends a streak of 429s.
+func (c *Client) quotaOK() {
+	c.quotaMu.Lock()
+	c.first429 = time.Time{}
+	c.quotaMu.Unlock()
+}
+
+// quota429 records a 429 and returns a *QuotaError once the streak has
+// lasted longer than the budget, or at once when the API asks to wait
+// longer than the client does.
+func (c *Client) quota429(last *APIError, tooLong bool) error {
+	c.quotaMu.Lock()
+	defer c.quotaMu.Unlock()
+	now := time.Now()
+	if c.first429.IsZero() {
+		c.first429 = now
+	}
+	if !tooLong && now.Sub(c.first429) <= c.cfg.QuotaBudget {
+		return nil
+	}
+	y, m, d := now.UTC().Date()
+	return &QuotaError{Last: last, Since: c.first429, ResetAt: time.Date(y, m, d+1, 0, 0, 0, 0, time.UTC)}
 }
 
 // retryAfterError carries an API error and the wait its Retry-After asked for.
@@ -345,6 +425,15 @@ func decodeAPIError(op string, resp *http.Response) *APIError {
 // callJSON performs an API call and decodes a JSON answer into out (when
 // out is not nil). It returns the response headers.
 func (c *Client) callJSON(ctx context.Context, op, method, path, rawQuery string, in, out any) (http.Header, int, error) {
+	return c.call(ctx, false, op, method, path, rawQuery, in, out)
+}
+
+// callApp is callJSON with an application (2-legged) token.
+func (c *Client) callApp(ctx context.Context, op, method, path, rawQuery string, in, out any) (http.Header, int, error) {
+	return c.call(ctx, true, op, method, path, rawQuery, in, out)
+}
+
+func (c *Client) call(ctx context.Context, app bool, op, method, path, rawQuery string, in, out any) (http.Header, int, error) {
 	var body []byte
 	if in != nil {
 		var err error
@@ -352,7 +441,7 @@ func (c *Client) callJSON(ctx context.Context, op, method, path, rawQuery string
 			return nil, 0, fmt.Errorf("%s: encoding request: %w", op, err)
 		}
 	}
-	resp, err := c.do(ctx, request{op: op, method: method, url: c.endpoint(path, rawQuery), body: body, auth: true, restli: true})
+	resp, err := c.do(ctx, request{op: op, method: method, url: c.endpoint(path, rawQuery), body: body, auth: true, app: app, restli: true})
 	if err != nil {
 		return nil, 0, err
 	}
@@ -460,7 +549,7 @@ func (c *Client) SalesAccessToken(ctx context.Context) (SalesAccessToken, error)
 func (c *Client) ProfileAssociation(ctx context.Context, key AssociationKey) (ProfileAssociation, error) {
 	var pa ProfileAssociation
 	path := "/salesNavigatorProfileAssociations/" + restli.PathEscapeKey(key.String())
-	if _, _, err := c.callJSON(ctx, "getProfileAssociation", http.MethodGet, path, "", nil, &pa); err != nil {
+	if _, _, err := c.callApp(ctx, "getProfileAssociation", http.MethodGet, path, "", nil, &pa); err != nil {
 		return ProfileAssociation{}, err
 	}
 	return pa, nil
@@ -480,7 +569,7 @@ func (c *Client) ProfileAssociations(ctx context.Context, keys []AssociationKey)
 		Errors   map[string]json.RawMessage    `json:"errors"`
 	}
 	q := "ids=" + EncodeAssociationKeys(keys)
-	if _, _, err := c.callJSON(ctx, "batchGetProfileAssociations", http.MethodGet, "/salesNavigatorProfileAssociations", q, nil, &out); err != nil {
+	if _, _, err := c.callApp(ctx, "batchGetProfileAssociations", http.MethodGet, "/salesNavigatorProfileAssociations", q, nil, &out); err != nil {
 		return nil, err
 	}
 	// Index the answer by parsed key, accepting both key forms.
@@ -553,7 +642,7 @@ func (c *Client) CreateCRMValidationExport(ctx context.Context, crmInstance stri
 		ExportStartAt EpochMillis `json:"exportStartAt"`
 	}{Millis(exportStartAt)}
 	var job CRMValidationJob
-	hdr, n, err := c.callJSON(ctx, op, http.MethodPost, "/crmDataValidationExportJobs", "crmInstanceId="+restli.QueryEscapeURN(crmInstance), in, &job)
+	hdr, n, err := c.callApp(ctx, op, http.MethodPost, "/crmDataValidationExportJobs", "crmInstanceId="+restli.QueryEscapeURN(crmInstance), in, &job)
 	if err != nil {
 		return CRMValidationJob{}, err
 	}
@@ -598,7 +687,7 @@ func jobIDFromHeaders(h http.Header) (int64, error) {
 func (c *Client) CRMValidationExport(ctx context.Context, crmInstance string, id int64) (CRMValidationJob, error) {
 	var job CRMValidationJob
 	path := "/crmDataValidationExportJobs/" + strconv.FormatInt(id, 10)
-	if _, _, err := c.callJSON(ctx, "getCrmValidationExport", http.MethodGet, path, "crmInstanceId="+restli.QueryEscapeURN(crmInstance), nil, &job); err != nil {
+	if _, _, err := c.callApp(ctx, "getCrmValidationExport", http.MethodGet, path, "crmInstanceId="+restli.QueryEscapeURN(crmInstance), nil, &job); err != nil {
 		return CRMValidationJob{}, err
 	}
 	if job.JobID == 0 {

@@ -3,6 +3,7 @@ package extract
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Sentinel errors. Branch on them with errors.Is.
@@ -16,6 +17,10 @@ var (
 	ErrForbidden = errors.New("forbidden")
 	// ErrRateLimited: the API answered 429 and retries ran out.
 	ErrRateLimited = errors.New("rate limited")
+	// ErrQuotaExhausted: 429s went on past the quota budget with no success
+	// in between (LinkedIn's daily limits, reset at midnight UTC), or a
+	// Retry-After asked for longer than the client waits. Stop for today.
+	ErrQuotaExhausted = errors.New("API quota exhausted")
 	// ErrVersionRetired: the API answered 426; the API version was retired
 	// and the connector must be upgraded. Never retried.
 	ErrVersionRetired = errors.New("api version retired")
@@ -74,6 +79,20 @@ func (e *APIError) Is(target error) bool {
 func (e *APIError) Retryable() bool {
 	return e.StatusCode == 429 || e.StatusCode >= 500
 }
+
+// QuotaError is ErrQuotaExhausted with the answer that ended the wait.
+type QuotaError struct {
+	Last    *APIError
+	Since   time.Time // first 429 of the streak
+	ResetAt time.Time // next midnight UTC, when LinkedIn resets daily quotas
+}
+
+func (e *QuotaError) Error() string {
+	return fmt.Sprintf("%v: 429s since %s with no success; LinkedIn resets daily quotas at %s (midnight UTC)",
+		e.Last, e.Since.UTC().Format(time.RFC3339), e.ResetAt.Format(time.RFC3339))
+}
+
+func (e *QuotaError) Unwrap() []error { return []error{ErrQuotaExhausted, e.Last} }
 
 // JobFailedError reports an export job that ended in a failure status.
 // errors.Is(err, ErrJobFailed) is true for it.

@@ -78,17 +78,57 @@ func TestNoRetryOn4xx(t *testing.T) {
 }
 
 func TestRetriesRunOut(t *testing.T) {
-	srv, n := scripted(t, []int{429}, nil)
+	srv, n := scripted(t, []int{503}, nil)
 	_, err := client(t, srv.URL, 3).Contracts(context.Background())
-	if !errors.Is(err, extract.ErrRateLimited) {
-		t.Fatalf("error %v, want ErrRateLimited", err)
-	}
 	var apiErr *extract.APIError
-	if !errors.As(err, &apiErr) || apiErr.StatusCode != 429 {
-		t.Errorf("errors.As APIError failed on %v", err)
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 503 {
+		t.Fatalf("error %v, want the last 503", err)
 	}
 	if n.Load() != 3 {
-		t.Errorf("%d requests, want 3", n.Load())
+		t.Errorf("%d requests, want 3 (MaxAttempts)", n.Load())
+	}
+}
+
+// 429s are retried until the quota budget passes with no success; then
+// the call fails with ErrQuotaExhausted, naming when the quota resets. A
+// success in between starts the budget over.
+func TestQuotaBudget(t *testing.T) {
+	srv, n := scripted(t, []int{429}, nil)
+	c, _ := extract.New(extract.Config{BaseURL: srv.URL + "/v2", Token: "tok", MaxAttempts: 2,
+		RetryInitial: time.Millisecond, RetryMax: 5 * time.Millisecond, QuotaBudget: 150 * time.Millisecond})
+	start := time.Now()
+	_, err := c.Contracts(context.Background())
+	var qe *extract.QuotaError
+	if !errors.Is(err, extract.ErrQuotaExhausted) || !errors.Is(err, extract.ErrRateLimited) || !errors.As(err, &qe) {
+		t.Fatalf("error %v, want ErrQuotaExhausted", err)
+	}
+	if waited := time.Since(start); waited < 150*time.Millisecond || n.Load() <= 2 {
+		t.Errorf("gave up after %v and %d requests: 429s must outlast MaxAttempts up to the budget", waited, n.Load())
+	}
+	if qe.ResetAt.Hour() != 0 || !qe.ResetAt.After(time.Now()) || !strings.Contains(err.Error(), "midnight UTC") {
+		t.Errorf("reset at %v: %v", qe.ResetAt, err)
+	}
+
+	// 429s for a while, a success, then 429s again: no give-up in between.
+	var calls atomic.Int32
+	began := time.Now()
+	flaky := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		if since := time.Since(began); since < 100*time.Millisecond || (since > 150*time.Millisecond && since < 250*time.Millisecond) {
+			w.WriteHeader(429)
+			return
+		}
+		io.WriteString(w, `{"elements":[]}`)
+	}))
+	defer flaky.Close()
+	c2, _ := extract.New(extract.Config{BaseURL: flaky.URL + "/v2", Token: "tok", RetryInitial: time.Millisecond, RetryMax: 5 * time.Millisecond,
+		QuotaBudget: 120 * time.Millisecond})
+	if _, err := c2.Contracts(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Until(began.Add(160 * time.Millisecond)))
+	if _, err := c2.Contracts(context.Background()); err != nil {
+		t.Fatalf("second streak shorter than the budget failed: %v", err)
 	}
 }
 

@@ -7,6 +7,7 @@ package fakeapi
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"crypto/hmac"
 	"crypto/rand"
@@ -78,6 +79,13 @@ type Config struct {
 	NoFileWhenEmpty bool
 	// CRMFiles is the number of files per CRM validation export (default 3).
 	CRMFiles int
+	// ClientID, ClientSecret and RefreshToken are accepted by the token
+	// endpoint /oauth/v2/accessToken (defaults DefaultClientID, …).
+	ClientID, ClientSecret, RefreshToken string
+	// MemberTokenTTL is the life of refresh-grant tokens (default 60 days).
+	MemberTokenTTL time.Duration
+	// Faults are injected failures (see Faults; SetFaults changes them).
+	Faults Faults
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// Logger receives one line per request. Nil discards.
@@ -92,10 +100,13 @@ type Server struct {
 	key  []byte
 	log  *slog.Logger
 
-	mu     sync.Mutex
-	nextID int64
-	jobs   map[int64]*job
-	calls  map[string]int
+	mu       sync.Mutex
+	nextID   int64
+	jobs     map[int64]*job
+	calls    map[string]int
+	faults   Faults
+	apiCalls int
+	issued   map[string]time.Time // access tokens issued, and their expiry
 }
 
 type job struct {
@@ -106,6 +117,8 @@ type job struct {
 	startMs  int64
 	endMs    int64
 	polls    int
+	created  time.Time
+	outcome  string // "" completes; otherwise the failure status it ends with
 }
 
 // New returns a Server for cfg.
@@ -134,6 +147,18 @@ func New(cfg Config) *Server {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.ClientID == "" {
+		cfg.ClientID = DefaultClientID
+	}
+	if cfg.ClientSecret == "" {
+		cfg.ClientSecret = DefaultClientSecret
+	}
+	if cfg.RefreshToken == "" {
+		cfg.RefreshToken = DefaultRefreshToken
+	}
+	if cfg.MemberTokenTTL <= 0 {
+		cfg.MemberTokenTTL = 60 * 24 * time.Hour
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -141,7 +166,14 @@ func New(cfg Config) *Server {
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
 	return &Server{cfg: cfg, data: Data{Seed: cfg.Seed, RowsPerDay: cfg.RowsPerDay}, key: key, log: log,
-		nextID: 900_000_001, jobs: map[int64]*job{}, calls: map[string]int{}}
+		nextID: 900_000_001, jobs: map[int64]*job{}, calls: map[string]int{}, faults: cfg.Faults, issued: map[string]time.Time{}}
+}
+
+// ForgetJobs drops every job, as if they had expired.
+func (s *Server) ForgetJobs() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.jobs = map[int64]*job{}
 }
 
 // Data returns the generator behind the server, for tests that compare a
@@ -169,6 +201,9 @@ func (s *Server) Handler() http.Handler {
 			if !s.authorised(w, r) {
 				return
 			}
+			if s.injectAPIFault(w) {
+				return
+			}
 			h(w, r)
 		})
 	}
@@ -180,6 +215,7 @@ func (s *Server) Handler() http.Handler {
 	api("getProfileAssociation", "GET /v2/salesNavigatorProfileAssociations/{key}", s.association)
 	api("createCrmValidationExport", "POST /v2/crmDataValidationExportJobs", s.createCRM)
 	api("getCrmValidationExport", "GET /v2/crmDataValidationExportJobs/{id}", s.getCRM)
+	mux.HandleFunc("POST /oauth/v2/accessToken", s.token)
 	mux.HandleFunc("GET /downloads/{id}/{file}", func(w http.ResponseWriter, r *http.Request) {
 		s.count("download")
 		s.download(w, r)
@@ -211,9 +247,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func (s *Server) authorised(w http.ResponseWriter, r *http.Request) bool {
-	auth := r.Header.Get("Authorization")
-	tok, ok := strings.CutPrefix(auth, "Bearer ")
-	if !ok || !hmac.Equal([]byte(tok), []byte(s.cfg.Token)) {
+	if !s.tokenValid(bearer(r)) {
 		writeError(w, http.StatusUnauthorized, "Invalid access token")
 		return false
 	}
@@ -255,6 +289,7 @@ func (s *Server) newJob(j *job) *job {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	j.id = s.nextID
+	j.created = s.cfg.Now()
 	s.nextID++
 	s.jobs[j.id] = j
 	return j
@@ -299,7 +334,9 @@ func (s *Server) createAnalytics(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusForbidden, "no reporting access to contract "+*body.Contract)
 		return
 	}
-	j := s.newJob(&job{action: action, contract: c.URN, startMs: *body.StartAt, endMs: *body.EndAt})
+	j := &job{action: action, contract: c.URN, startMs: *body.StartAt, endMs: *body.EndAt}
+	j.outcome = s.jobOutcome(j)
+	j = s.newJob(j)
 	writeJSON(w, http.StatusOK, map[string]any{"value": map[string]any{"id": j.id, "status": "ENQUEUED"}})
 }
 
@@ -312,7 +349,8 @@ func (s *Server) poll(idText string, crm bool, owner string) (*job, int, int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	j, ok := s.jobs[id]
-	if !ok || j.crm != crm || j.contract != owner {
+	if !ok || j.crm != crm || j.contract != owner || s.cfg.Now().Sub(j.created) > 7*24*time.Hour {
+		// Unknown, someone else's, or older than LinkedIn's 7 days.
 		return nil, 0, http.StatusNotFound
 	}
 	j.polls++
@@ -352,10 +390,13 @@ func (s *Server) getAnalytics(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := map[string]any{"id": j.id, "status": "ENQUEUED"}
-	if polls == s.cfg.PollsToComplete-1 {
+	stuck := s.Faults().StuckJobs
+	if polls == s.cfg.PollsToComplete-1 || (stuck && polls >= s.cfg.PollsToComplete) {
 		out["status"] = "PROCESSING"
 	}
-	if polls >= s.cfg.PollsToComplete {
+	if polls >= s.cfg.PollsToComplete && j.outcome != "" {
+		out["status"] = j.outcome
+	} else if polls >= s.cfg.PollsToComplete && !stuck {
 		exp := s.cfg.Now().Add(s.cfg.URLTTL).UnixMilli()
 		n := s.rowCount(j)
 		out["status"] = "COMPLETED"
@@ -431,6 +472,22 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 		out = zw
 	} else {
 		w.Header().Set("Content-Type", "text/csv")
+	}
+	if s.takeDrop() {
+		// Cut the connection off halfway through the body.
+		var buf bytes.Buffer
+		bw := bufio.NewWriter(&buf)
+		_ = s.writeCSV(bw, j, file)
+		bw.Flush()
+		out.Write(buf.Bytes()[:buf.Len()/2])
+		if f, ok := out.(interface{ Flush() error }); ok {
+			f.Flush()
+		}
+		if f, ok := w.(http.Flusher); ok {
+			f.Flush()
+		}
+		s.count("dropped")
+		panic(http.ErrAbortHandler)
 	}
 	bw := bufio.NewWriterSize(out, 256<<10)
 	defer bw.Flush()

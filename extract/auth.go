@@ -1,0 +1,143 @@
+package extract
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+)
+
+// DefaultTokenURL is LinkedIn's OAuth 2.0 token endpoint.
+const DefaultTokenURL = "https://www.linkedin.com/oauth/v2/accessToken"
+
+// AuthConfig selects how the client gets its tokens. Exactly one way is
+// used for member (3-legged) calls: a static AccessToken, or ClientID,
+// ClientSecret and RefreshToken for the refresh-token flow. Application
+// (2-legged) calls — CRM data validation and profile associations — use the
+// client-credentials flow when ClientID and ClientSecret are set, and the
+// member token otherwise.
+type AuthConfig struct {
+	AccessToken  string
+	ClientID     string
+	ClientSecret string
+	RefreshToken string
+	// TokenURL defaults to DefaultTokenURL.
+	TokenURL string
+}
+
+// Validate reports every problem of c.
+func (c AuthConfig) Validate() error {
+	var errs []error
+	hasClient := c.ClientID != "" || c.ClientSecret != ""
+	if hasClient && (c.ClientID == "" || c.ClientSecret == "") {
+		errs = append(errs, errors.New("client id and client secret go together"))
+	}
+	if c.RefreshToken != "" && !hasClient {
+		errs = append(errs, errors.New("a refresh token needs the client id and secret"))
+	}
+	if c.AccessToken == "" && c.RefreshToken == "" {
+		errs = append(errs, errors.New("no access token and no refresh token"))
+	}
+	return errors.Join(errs...)
+}
+
+// TokenSources builds the member and application token sources. hc is the
+// HTTP client used to reach the token endpoint (nil: a default one).
+func (c AuthConfig) TokenSources(hc *http.Client) (member, app TokenSource, err error) {
+	if err := c.Validate(); err != nil {
+		return nil, nil, err
+	}
+	url := c.TokenURL
+	if url == "" {
+		url = DefaultTokenURL
+	}
+	ctx := context.Background()
+	if hc != nil {
+		ctx = context.WithValue(ctx, oauth2.HTTPClient, hc)
+	}
+	if c.RefreshToken != "" {
+		conf := &oauth2.Config{ClientID: c.ClientID, ClientSecret: c.ClientSecret,
+			Endpoint: oauth2.Endpoint{TokenURL: url, AuthStyle: oauth2.AuthStyleInParams}}
+		// A fresh source per fetch: our cache decides when to refresh.
+		member = NewRefreshingSource(func() (*oauth2.Token, error) {
+			return conf.TokenSource(ctx, &oauth2.Token{RefreshToken: c.RefreshToken}).Token()
+		})
+	} else {
+		member = StaticToken(c.AccessToken)
+	}
+	app = member
+	if c.ClientID != "" {
+		cc := &clientcredentials.Config{ClientID: c.ClientID, ClientSecret: c.ClientSecret, TokenURL: url, AuthStyle: oauth2.AuthStyleInParams}
+		app = NewRefreshingSource(func() (*oauth2.Token, error) { return cc.Token(ctx) })
+	}
+	return member, app, nil
+}
+
+// TokenSource supplies bearer tokens. Invalidate drops a token the API
+// refused (401) so that the next Token fetches a new one; sources that
+// cannot renew (a static token) ignore it.
+type TokenSource interface {
+	Token() (*oauth2.Token, error)
+	Invalidate(accessToken string) bool
+}
+
+type staticToken string
+
+// StaticToken is a TokenSource of one fixed token.
+func StaticToken(tok string) TokenSource { return staticToken(tok) }
+
+func (s staticToken) Token() (*oauth2.Token, error) {
+	return &oauth2.Token{AccessToken: string(s)}, nil
+}
+func (s staticToken) Invalidate(string) bool { return false }
+
+// refreshingSource caches a token until a minute before its expiry or
+// until it is invalidated.
+type refreshingSource struct {
+	fetch func() (*oauth2.Token, error)
+	mu    sync.Mutex
+	cur   *oauth2.Token
+}
+
+// NewRefreshingSource caches tokens from fetch.
+func NewRefreshingSource(fetch func() (*oauth2.Token, error)) TokenSource {
+	return &refreshingSource{fetch: fetch}
+}
+
+func (r *refreshingSource) Token() (*oauth2.Token, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.cur != nil && (r.cur.Expiry.IsZero() || time.Until(r.cur.Expiry) > time.Minute) {
+		return r.cur, nil
+	}
+	t, err := r.fetch()
+	if err != nil {
+		return nil, fmt.Errorf("fetching an access token: %w", redactOAuth(err))
+	}
+	r.cur = t
+	return t, nil
+}
+
+func (r *refreshingSource) Invalidate(tok string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.cur != nil && r.cur.AccessToken == tok {
+		r.cur = nil
+	}
+	return true
+}
+
+// redactOAuth keeps the token endpoint's error code and description but
+// not the raw body, which could hold a token.
+func redactOAuth(err error) error {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		return fmt.Errorf("token endpoint answered HTTP %d: %s %s", re.Response.StatusCode, re.ErrorCode, re.ErrorDescription)
+	}
+	return err
+}

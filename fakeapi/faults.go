@@ -1,0 +1,195 @@
+package fakeapi
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"encoding/hex"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Faults are failures the fake injects, all off by default. Change them
+// while the server runs with SetFaults.
+type Faults struct {
+	// RateLimitEvery answers every Nth API call (under /v2) with 429.
+	RateLimitEvery int
+	// RetryAfterSeconds is sent as Retry-After with injected 429s and 503s
+	// (0: none).
+	RetryAfterSeconds int
+	// QuotaExhausted answers every API call with 429, like a spent daily
+	// quota, until it is turned off.
+	QuotaExhausted bool
+	// ServerErrorEvery answers every Nth API call with 503.
+	ServerErrorEvery int
+	// DropDownloads cuts the next N downloads off halfway (the connection
+	// closes mid-body).
+	DropDownloads int
+	// FailJobs makes the next N jobs created end with FailStatus.
+	FailJobs   int
+	FailStatus string
+	// ExceedFileSizeDays fails jobs covering more days than this with
+	// FAILED_DUE_TO_EXCEEDED_FILE_SIZE_ERROR.
+	ExceedFileSizeDays int
+	// DataDelayAfter fails jobs whose window ends after it with
+	// FAILED_DUE_TO_DATA_DELAY.
+	DataDelayAfter time.Time
+	// StuckJobs keeps jobs PROCESSING forever.
+	StuckJobs bool
+}
+
+// SetFaults replaces the injected faults.
+func (s *Server) SetFaults(f Faults) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = f
+}
+
+// Faults returns the injected faults, as changed by the server (counters
+// such as DropDownloads and FailJobs go down as they are used).
+func (s *Server) Faults() Faults {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.faults
+}
+
+// injectAPIFault answers an API call with an injected 429 or 503 when the
+// faults say so, and reports whether it did.
+func (s *Server) injectAPIFault(w http.ResponseWriter) bool {
+	s.mu.Lock()
+	s.apiCalls++
+	n, f := s.apiCalls, s.faults
+	s.mu.Unlock()
+	status := 0
+	switch {
+	case f.QuotaExhausted:
+		status = http.StatusTooManyRequests
+	case f.RateLimitEvery > 0 && n%f.RateLimitEvery == 0:
+		status = http.StatusTooManyRequests
+	case f.ServerErrorEvery > 0 && n%f.ServerErrorEvery == 0:
+		status = http.StatusServiceUnavailable
+	}
+	if status == 0 {
+		return false
+	}
+	s.count("fault" + strconv.Itoa(status))
+	if f.RetryAfterSeconds > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(f.RetryAfterSeconds))
+	}
+	writeError(w, status, "injected fault: "+http.StatusText(status))
+	return true
+}
+
+// jobOutcome decides, at creation, how a job will end: "" for COMPLETED.
+func (s *Server) jobOutcome(j *job) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f := &s.faults
+	days := (j.endMs - j.startMs + 1 + msPerDay - 1) / msPerDay
+	switch {
+	case f.FailJobs > 0:
+		f.FailJobs--
+		return f.FailStatus
+	case f.ExceedFileSizeDays > 0 && days > int64(f.ExceedFileSizeDays):
+		return "FAILED_DUE_TO_EXCEEDED_FILE_SIZE_ERROR"
+	case !f.DataDelayAfter.IsZero() && j.endMs > f.DataDelayAfter.UnixMilli():
+		return "FAILED_DUE_TO_DATA_DELAY"
+	}
+	return ""
+}
+
+// takeDrop reports whether this download is to be cut off.
+func (s *Server) takeDrop() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.faults.DropDownloads > 0 {
+		s.faults.DropDownloads--
+		return true
+	}
+	return false
+}
+
+// Token endpoint defaults.
+const (
+	DefaultClientID     = "fake-client"
+	DefaultClientSecret = "fake-secret"
+	DefaultRefreshToken = "fake-refresh"
+)
+
+// ExpireTokens expires every access token the token endpoint issued, as if
+// their lifetime had run out.
+func (s *Server) ExpireTokens() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for t := range s.issued {
+		s.issued[t] = time.Time{}
+	}
+}
+
+// tokenValid accepts the configured static token and unexpired issued ones.
+func (s *Server) tokenValid(tok string) bool {
+	if hmac.Equal([]byte(tok), []byte(s.cfg.Token)) {
+		return true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	exp, ok := s.issued[tok]
+	return ok && s.cfg.Now().Before(exp)
+}
+
+// token serves LinkedIn's OAuth 2.0 token endpoint for the refresh-token
+// grant (3-legged: 60-day tokens) and the client-credentials grant
+// (2-legged: 30-minute tokens).
+func (s *Server) token(w http.ResponseWriter, r *http.Request) {
+	s.count("token")
+	if err := r.ParseForm(); err != nil {
+		oauthError(w, http.StatusBadRequest, "invalid_request", err.Error())
+		return
+	}
+	id, secret, ok := r.BasicAuth()
+	if !ok {
+		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
+	}
+	if id != s.cfg.ClientID || !hmac.Equal([]byte(secret), []byte(s.cfg.ClientSecret)) {
+		oauthError(w, http.StatusUnauthorized, "invalid_client", "Client authentication failed")
+		return
+	}
+	var ttl time.Duration
+	out := map[string]any{}
+	switch r.PostForm.Get("grant_type") {
+	case "refresh_token":
+		if !hmac.Equal([]byte(r.PostForm.Get("refresh_token")), []byte(s.cfg.RefreshToken)) {
+			oauthError(w, http.StatusBadRequest, "invalid_grant", "The refresh token is invalid or expired")
+			return
+		}
+		ttl = s.cfg.MemberTokenTTL
+		out["refresh_token"] = s.cfg.RefreshToken
+		out["refresh_token_expires_in"] = 365 * 24 * 3600
+	case "client_credentials":
+		ttl = 30 * time.Minute
+	default:
+		oauthError(w, http.StatusBadRequest, "unsupported_grant_type", "grant_type must be refresh_token or client_credentials")
+		return
+	}
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	tok := "fake-issued-" + hex.EncodeToString(b)
+	s.mu.Lock()
+	s.issued[tok] = s.cfg.Now().Add(ttl)
+	s.mu.Unlock()
+	out["access_token"] = tok
+	out["expires_in"] = int(ttl.Seconds())
+	out["token_type"] = "Bearer"
+	writeJSON(w, http.StatusOK, out)
+}
+
+func oauthError(w http.ResponseWriter, status int, code, desc string) {
+	writeJSON(w, status, map[string]any{"error": code, "error_description": desc})
+}
+
+// bearer extracts the bearer token of a request.
+func bearer(r *http.Request) string {
+	tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return tok
+}
