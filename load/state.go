@@ -7,18 +7,64 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"sort"
 	"sync"
 	"time"
 )
 
-// StateStore keeps each (stream, contract)'s cursor: the exclusive end of
-// the last window loaded, a whole UTC day. The cursor is saved last, after
-// the window's data is committed.
+// StateStore keeps each (stream, contract)'s cursor — the exclusive end of
+// the last window loaded, a whole UTC day, saved last, after the window's
+// data is committed — and its export job in flight, saved as soon as the
+// job is created so that a run after a crash resumes it instead of
+// creating another.
 type StateStore interface {
 	// Cursor returns the saved cursor; ok is false when none is saved.
 	Cursor(ctx context.Context, stream, contract string) (cursor time.Time, ok bool, err error)
 	// SetCursor saves a cursor durably before it returns.
 	SetCursor(ctx context.Context, stream, contract string, cursor time.Time) error
+	// InFlight returns the job in flight for (stream, contract), nil when
+	// there is none.
+	InFlight(ctx context.Context, stream, contract string) (*Job, error)
+	// SetInFlight records a created job, durably, before it is polled.
+	SetInFlight(ctx context.Context, job Job) error
+	// ClearInFlight forgets the job in flight of (stream, contract).
+	ClearInFlight(ctx context.Context, stream, contract string) error
+	// List returns every cursor and job in flight, sorted.
+	List(ctx context.Context) ([]Entry, error)
+	// Reset forgets the cursor and job of stream for contract, or for
+	// every contract when contract is "". It returns how many
+	// (stream, contract) pairs it reset.
+	Reset(ctx context.Context, stream, contract string) (int, error)
+}
+
+// Job is an export job in flight: created, not yet loaded.
+type Job struct {
+	ID       int64  `json:"id"`
+	Stream   string `json:"stream"`
+	Contract string `json:"contract"`
+	// Start and End are the window's whole days, End exclusive.
+	Start     time.Time `json:"start"`
+	End       time.Time `json:"end"`
+	CreatedAt time.Time `json:"createdAt"`
+}
+
+// Entry is one (stream, contract) of the state.
+type Entry struct {
+	Stream    string     `json:"stream"`
+	Contract  string     `json:"contract"`
+	Cursor    *time.Time `json:"cursor,omitempty"`
+	UpdatedAt time.Time  `json:"updatedAt,omitempty"`
+	Job       *Job       `json:"job,omitempty"`
+}
+
+// SortEntries orders entries by stream, then contract.
+func SortEntries(es []Entry) {
+	sort.Slice(es, func(i, j int) bool {
+		if es[i].Stream != es[j].Stream {
+			return es[i].Stream < es[j].Stream
+		}
+		return es[i].Contract < es[j].Contract
+	})
 }
 
 // CursorEntry is one saved cursor.
@@ -32,6 +78,7 @@ type CursorEntry struct {
 type stateDoc struct {
 	Version int                               `json:"version"`
 	Streams map[string]map[string]CursorEntry `json:"streams"`
+	Jobs    map[string]map[string]Job         `json:"jobs,omitempty"`
 }
 
 const stateVersion = 1
@@ -51,7 +98,7 @@ var _ StateStore = (*FileState)(nil)
 // OpenFileState reads the state file at path; a missing file is an empty
 // state. A file that is not valid state is ErrStateCorrupt, naming the file.
 func OpenFileState(path string) (*FileState, error) {
-	s := &FileState{path: path, now: time.Now, doc: stateDoc{Version: stateVersion, Streams: map[string]map[string]CursorEntry{}}}
+	s := &FileState{path: path, now: time.Now, doc: stateDoc{Version: stateVersion, Streams: map[string]map[string]CursorEntry{}, Jobs: map[string]map[string]Job{}}}
 	raw, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return s, nil
@@ -76,6 +123,9 @@ func OpenFileState(path string) (*FileState, error) {
 	if doc.Streams == nil {
 		doc.Streams = map[string]map[string]CursorEntry{}
 	}
+	if doc.Jobs == nil {
+		doc.Jobs = map[string]map[string]Job{}
+	}
 	s.doc = doc
 	return s, nil
 }
@@ -97,24 +147,130 @@ func (s *FileState) Cursor(_ context.Context, stream, contract string) (time.Tim
 
 // SetCursor saves the cursor of (stream, contract) and rewrites the file.
 func (s *FileState) SetCursor(_ context.Context, stream, contract string, cursor time.Time) error {
+	return s.change(func() {
+		m := s.doc.Streams[stream]
+		if m == nil {
+			m = map[string]CursorEntry{}
+			s.doc.Streams[stream] = m
+		}
+		m[contract] = CursorEntry{Cursor: cursor.UTC().Format(time.DateOnly), UpdatedAt: s.now().UTC()}
+	})
+}
+
+// InFlight returns the job in flight of (stream, contract).
+func (s *FileState) InFlight(_ context.Context, stream, contract string) (*Job, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	m := s.doc.Streams[stream]
-	if m == nil {
-		m = map[string]CursorEntry{}
-		s.doc.Streams[stream] = m
+	if j, ok := s.doc.Jobs[stream][contract]; ok {
+		return &j, nil
 	}
-	prev, had := m[contract]
-	m[contract] = CursorEntry{Cursor: cursor.UTC().Format(time.DateOnly), UpdatedAt: s.now().UTC()}
+	return nil, nil
+}
+
+// SetInFlight records a job in flight.
+func (s *FileState) SetInFlight(_ context.Context, job Job) error {
+	return s.change(func() {
+		m := s.doc.Jobs[job.Stream]
+		if m == nil {
+			m = map[string]Job{}
+			s.doc.Jobs[job.Stream] = m
+		}
+		m[job.Contract] = job
+	})
+}
+
+// ClearInFlight forgets the job in flight of (stream, contract).
+func (s *FileState) ClearInFlight(_ context.Context, stream, contract string) error {
+	s.mu.Lock()
+	_, ok := s.doc.Jobs[stream][contract]
+	s.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	return s.change(func() { delete(s.doc.Jobs[stream], contract) })
+}
+
+// List returns every cursor and job in flight.
+func (s *FileState) List(context.Context) ([]Entry, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	idx := map[[2]string]*Entry{}
+	get := func(stream, contract string) *Entry {
+		k := [2]string{stream, contract}
+		if e, ok := idx[k]; ok {
+			return e
+		}
+		e := &Entry{Stream: stream, Contract: contract}
+		idx[k] = e
+		return e
+	}
+	for st, m := range s.doc.Streams {
+		for c, ce := range m {
+			e := get(st, c)
+			t, _ := time.Parse(time.DateOnly, ce.Cursor)
+			e.Cursor, e.UpdatedAt = &t, ce.UpdatedAt
+		}
+	}
+	for st, m := range s.doc.Jobs {
+		for c, j := range m {
+			j := j
+			get(st, c).Job = &j
+		}
+	}
+	out := make([]Entry, 0, len(idx))
+	for _, e := range idx {
+		out = append(out, *e)
+	}
+	SortEntries(out)
+	return out, nil
+}
+
+// Reset forgets the cursor and job of stream for contract ("" for all).
+func (s *FileState) Reset(_ context.Context, stream, contract string) (int, error) {
+	n := 0
+	err := s.change(func() {
+		seen := map[string]bool{}
+		for c := range s.doc.Streams[stream] {
+			if contract == "" || c == contract {
+				delete(s.doc.Streams[stream], c)
+				seen[c] = true
+			}
+		}
+		for c := range s.doc.Jobs[stream] {
+			if contract == "" || c == contract {
+				delete(s.doc.Jobs[stream], c)
+				seen[c] = true
+			}
+		}
+		n = len(seen)
+	})
+	return n, err
+}
+
+// change applies fn to the document and rewrites the file; on a write
+// error the document goes back to what it was.
+func (s *FileState) change(fn func()) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	before, err := json.Marshal(s.doc)
+	if err != nil {
+		return err
+	}
+	fn()
 	raw, err := json.MarshalIndent(s.doc, "", "  ")
 	if err == nil {
 		err = WriteFileAtomic(s.path, append(raw, '\n'), 0o600)
 	}
 	if err != nil {
-		if had {
-			m[contract] = prev
-		} else {
-			delete(m, contract)
+		var back stateDoc
+		if json.Unmarshal(before, &back) == nil {
+			if back.Streams == nil {
+				back.Streams = map[string]map[string]CursorEntry{}
+			}
+			if back.Jobs == nil {
+				back.Jobs = map[string]map[string]Job{}
+			}
+			s.doc = back
 		}
 		return fmt.Errorf("saving state %s: %w", s.path, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/salesnav-etl/salesnav-etl/internal/testkit"
 	"github.com/salesnav-etl/salesnav-etl/load"
 )
 
@@ -65,4 +66,16 @@ func TestFileStateCorrupt(t *testing.T) {
 			t.Errorf("%s: error %v, want ErrStateCorrupt naming the file", name, err)
 		}
 	}
+}
+
+func TestFileStateContract(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.json")
+	open := func() load.StateStore {
+		s, err := load.OpenFileState(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	testkit.StateStoreContract(t, open, open)
 }

@@ -352,7 +352,8 @@ on ClickHouse 18.16 and on current versions alike.`,
 				stmts = append(stmts, s...)
 			}
 			state, _ := chsink.CreateStateTable(database)
-			stmts = append(stmts, state)
+			jobs, _ := chsink.CreateJobsTable(database)
+			stmts = append(stmts, state, jobs)
 			for _, s := range stmts {
 				fmt.Fprintf(stdout, "%s;\n\n", s)
 			}

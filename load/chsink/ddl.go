@@ -27,8 +27,12 @@ const RowHashColumn = "_row_hash"
 // VersionColumn orders duplicates: ReplacingMergeTree keeps the latest.
 const VersionColumn = schema.LineageExtractedAt
 
-// StateTable holds cursors when ClickHouse is the sink.
-const StateTable = "_salesnav_state"
+// StateTable holds cursors when ClickHouse is the sink; JobsTable the
+// export jobs in flight.
+const (
+	StateTable = "_salesnav_state"
+	JobsTable  = "_salesnav_jobs"
+)
 
 // ErrBadIdentifier: a database, table or column name that cannot be used.
 var ErrBadIdentifier = errors.New("bad identifier")
@@ -212,13 +216,24 @@ func AddColumn(db, table string, c Column) (string, error) {
 }
 
 // CreateStateTable returns the state table's statement: one row per
-// (stream, contract), the newest version wins.
+// (stream, contract), the newest version wins; deleted marks a reset.
 func CreateStateTable(db string) (string, error) {
 	qdb, err := QuoteIdent(db)
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s.`%s`\n(\n    `stream` String,\n    `contract` String,\n    `cursor` Date,\n    `updated_at` DateTime('UTC'),\n    `version` UInt64\n)\nENGINE = ReplacingMergeTree(`version`)\nORDER BY (`stream`, `contract`)", qdb, StateTable), nil
+	return fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s.`%s`\n(\n    `stream` String,\n    `contract` String,\n    `cursor` Date,\n    `updated_at` DateTime('UTC'),\n    `deleted` UInt8,\n    `version` UInt64\n)\nENGINE = ReplacingMergeTree(`version`)\nORDER BY (`stream`, `contract`)", qdb, StateTable), nil
+}
+
+// CreateJobsTable returns the statement of the table of jobs in flight:
+// one row per (stream, contract), the newest version wins; active 0 means
+// none in flight.
+func CreateJobsTable(db string) (string, error) {
+	qdb, err := QuoteIdent(db)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s.`%s`\n(\n    `stream` String,\n    `contract` String,\n    `job_id` Int64,\n    `window_start` Date,\n    `window_end` Date,\n    `created_at` DateTime('UTC'),\n    `active` UInt8,\n    `version` UInt64\n)\nENGINE = ReplacingMergeTree(`version`)\nORDER BY (`stream`, `contract`)", qdb, JobsTable), nil
 }
 
 // CreateDatabase returns CREATE DATABASE IF NOT EXISTS.

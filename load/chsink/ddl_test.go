@@ -28,7 +28,11 @@ func TestDDLGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "state.sql", state+";\n")
+	jobs, err := CreateJobsTable("salesnav")
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "state.sql", state+";\n\n"+jobs+";\n")
 }
 
 func golden(t *testing.T, name, got string) {
@@ -139,6 +143,7 @@ func TestDDLOnCurrentClickHouse(t *testing.T) {
 		stmts = append(stmts, ddl...)
 	}
 	add(CreateStateTable("salesnav"))
+	add(CreateJobsTable("salesnav"))
 	add(AddColumn("salesnav", "activity", Column{Name: "region`x", Type: "Nullable(String)"}))
 	add(DropView("salesnav", "activity"))
 	add(CreateView("salesnav", "activity"))

@@ -316,29 +316,17 @@ func TestHostileContractURN(t *testing.T) {
 	}
 }
 
-func TestStateRoundTrip(t *testing.T) {
+func TestStateContract(t *testing.T) {
 	s := server(t)
-	sink := openSink(t, s, dbName(t))
-	ctx := context.Background()
-	st, err := sink.State(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, ok, _ := st.Cursor(ctx, "activity", "c"); ok {
-		t.Fatal("cursor in a new state")
-	}
-	for _, d := range []string{"2026-03-01", "2026-03-05", "2026-03-09"} {
-		if err := st.SetCursor(ctx, "activity", "c", testkit.Date(d)); err != nil {
+	db := dbName(t)
+	open := func() load.StateStore {
+		st, err := openSink(t, s, db).State(context.Background())
+		if err != nil {
 			t.Fatal(err)
 		}
+		return st
 	}
-	c, ok, err := st.Cursor(ctx, "activity", "c")
-	if err != nil || !ok || !c.Equal(testkit.Date("2026-03-09")) {
-		t.Errorf("cursor %v %v %v, want the newest", c, ok, err)
-	}
-	if _, ok, _ := st.Cursor(ctx, "seat", "c"); ok {
-		t.Error("cursor leaked across streams")
-	}
+	testkit.StateStoreContract(t, open, open)
 }
 
 // The server stops in the middle of a run: a clean failure, no cursor moved

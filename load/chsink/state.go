@@ -18,38 +18,49 @@ type State struct {
 
 var _ load.StateStore = (*State)(nil)
 
-// State creates the state table when missing and returns the store.
+// State creates the state tables when missing and returns the store.
 func (s *Sink) State(ctx context.Context) (*State, error) {
-	stmt, err := CreateStateTable(s.db)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.conn.Exec(ctx, stmt); err != nil {
-		return nil, fmt.Errorf("creating state table on ClickHouse %s: %w", s.redacted, err)
+	for _, mk := range []func(string) (string, error){CreateStateTable, CreateJobsTable} {
+		stmt, err := mk(s.db)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.conn.Exec(ctx, stmt); err != nil {
+			return nil, fmt.Errorf("creating state tables on ClickHouse %s: %w", s.redacted, err)
+		}
 	}
 	return &State{sink: s, now: time.Now}, nil
+}
+
+// table quotes db.table.
+func (st *State) table(name string) (string, error) {
+	qdb, err := QuoteIdent(st.sink.db)
+	if err != nil {
+		return "", err
+	}
+	return qdb + ".`" + name + "`", nil
 }
 
 // Cursor returns the saved cursor of (stream, contract). Stream and
 // contract are bound as values, never spliced into the SQL.
 func (st *State) Cursor(ctx context.Context, stream, contract string) (time.Time, bool, error) {
-	qdb, err := QuoteIdent(st.sink.db)
+	tbl, err := st.table(StateTable)
 	if err != nil {
 		return time.Time{}, false, err
 	}
-	q := fmt.Sprintf("SELECT cursor FROM %s.`%s` FINAL WHERE stream = ? AND contract = ?", qdb, StateTable)
-	rows, err := st.sink.conn.Query(ctx, q, stream, contract)
+	rows, err := st.sink.conn.Query(ctx, "SELECT cursor, deleted FROM "+tbl+" FINAL WHERE stream = ? AND contract = ?", stream, contract)
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("reading cursor of %s/%s: %w", stream, contract, err)
 	}
 	defer rows.Close()
 	var cur time.Time
+	var deleted uint8
 	found := false
 	for rows.Next() {
-		if err := rows.Scan(&cur); err != nil {
+		if err := rows.Scan(&cur, &deleted); err != nil {
 			return time.Time{}, false, fmt.Errorf("reading cursor of %s/%s: %w", stream, contract, err)
 		}
-		found = true
+		found = deleted == 0
 	}
 	if err := rows.Err(); err != nil {
 		return time.Time{}, false, fmt.Errorf("reading cursor of %s/%s: %w", stream, contract, err)
@@ -57,27 +68,171 @@ func (st *State) Cursor(ctx context.Context, stream, contract string) (time.Time
 	if !found {
 		return time.Time{}, false, nil
 	}
-	y, m, d := cur.Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC), true, nil
+	return day(cur), true, nil
 }
 
-// SetCursor inserts the new cursor; it is durable when the INSERT returns.
-func (st *State) SetCursor(ctx context.Context, stream, contract string, cursor time.Time) error {
-	ins, err := InsertColumns(st.sink.db, StateTable, []string{"stream", "contract", "cursor", "updated_at", "version"})
+func day(t time.Time) time.Time {
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// insert writes one row through PrepareBatch (18.16 hangs on
+// INSERT … VALUES through Exec).
+func (st *State) insert(ctx context.Context, table string, cols []string, vals ...any) error {
+	ins, err := InsertColumns(st.sink.db, table, cols)
 	if err != nil {
 		return err
 	}
 	b, err := st.sink.conn.PrepareBatch(ctx, ins)
 	if err != nil {
-		return fmt.Errorf("saving cursor of %s/%s: %w", stream, contract, err)
+		return err
 	}
-	now := st.now().UTC()
-	if err := b.Append(stream, contract, cursor.UTC(), now, uint64(now.UnixNano())); err != nil {
+	if err := b.Append(vals...); err != nil {
 		b.Abort()
-		return fmt.Errorf("saving cursor of %s/%s: %w", stream, contract, err)
+		return err
 	}
-	if err := b.Send(); err != nil {
+	return b.Send()
+}
+
+func (st *State) version() (time.Time, uint64) {
+	now := st.now().UTC()
+	return now, uint64(now.UnixNano())
+}
+
+var stateCols = []string{"stream", "contract", "cursor", "updated_at", "deleted", "version"}
+
+// SetCursor inserts the new cursor; it is durable when the INSERT returns.
+func (st *State) SetCursor(ctx context.Context, stream, contract string, cursor time.Time) error {
+	now, v := st.version()
+	if err := st.insert(ctx, StateTable, stateCols, stream, contract, cursor.UTC(), now, uint8(0), v); err != nil {
 		return fmt.Errorf("saving cursor of %s/%s: %w", stream, contract, err)
 	}
 	return nil
+}
+
+var jobCols = []string{"stream", "contract", "job_id", "window_start", "window_end", "created_at", "active", "version"}
+
+// InFlight returns the job in flight of (stream, contract).
+func (st *State) InFlight(ctx context.Context, stream, contract string) (*load.Job, error) {
+	jobs, err := st.jobs(ctx, "WHERE stream = ? AND contract = ?", stream, contract)
+	if err != nil || len(jobs) == 0 {
+		return nil, err
+	}
+	return &jobs[0], nil
+}
+
+func (st *State) jobs(ctx context.Context, where string, args ...any) ([]load.Job, error) {
+	tbl, err := st.table(JobsTable)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.sink.conn.Query(ctx, "SELECT stream, contract, job_id, window_start, window_end, created_at, active FROM "+tbl+" FINAL "+where, args...)
+	if err != nil {
+		return nil, fmt.Errorf("reading jobs in flight: %w", err)
+	}
+	defer rows.Close()
+	var out []load.Job
+	for rows.Next() {
+		var j load.Job
+		var active uint8
+		if err := rows.Scan(&j.Stream, &j.Contract, &j.ID, &j.Start, &j.End, &j.CreatedAt, &active); err != nil {
+			return nil, fmt.Errorf("reading jobs in flight: %w", err)
+		}
+		if active == 1 {
+			j.Start, j.End, j.CreatedAt = day(j.Start), day(j.End), j.CreatedAt.UTC()
+			out = append(out, j)
+		}
+	}
+	return out, rows.Err()
+}
+
+// SetInFlight records a job in flight.
+func (st *State) SetInFlight(ctx context.Context, j load.Job) error {
+	_, v := st.version()
+	if err := st.insert(ctx, JobsTable, jobCols, j.Stream, j.Contract, j.ID, j.Start.UTC(), j.End.UTC(), j.CreatedAt.UTC(), uint8(1), v); err != nil {
+		return fmt.Errorf("saving job %d in flight: %w", j.ID, err)
+	}
+	return nil
+}
+
+// ClearInFlight forgets the job in flight of (stream, contract).
+func (st *State) ClearInFlight(ctx context.Context, stream, contract string) error {
+	now, v := st.version()
+	if err := st.insert(ctx, JobsTable, jobCols, stream, contract, int64(0), now, now, now, uint8(0), v); err != nil {
+		return fmt.Errorf("clearing the job in flight of %s/%s: %w", stream, contract, err)
+	}
+	return nil
+}
+
+// List returns every cursor and job in flight.
+func (st *State) List(ctx context.Context) ([]load.Entry, error) {
+	tbl, err := st.table(StateTable)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.sink.conn.Query(ctx, "SELECT stream, contract, cursor, updated_at, deleted FROM "+tbl+" FINAL")
+	if err != nil {
+		return nil, fmt.Errorf("reading state: %w", err)
+	}
+	defer rows.Close()
+	idx := map[[2]string]*load.Entry{}
+	for rows.Next() {
+		var e load.Entry
+		var cur time.Time
+		var deleted uint8
+		if err := rows.Scan(&e.Stream, &e.Contract, &cur, &e.UpdatedAt, &deleted); err != nil {
+			return nil, fmt.Errorf("reading state: %w", err)
+		}
+		if deleted == 0 {
+			c := day(cur)
+			e.Cursor = &c
+			idx[[2]string{e.Stream, e.Contract}] = &e
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	jobs, err := st.jobs(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	for _, j := range jobs {
+		j := j
+		k := [2]string{j.Stream, j.Contract}
+		if idx[k] == nil {
+			idx[k] = &load.Entry{Stream: j.Stream, Contract: j.Contract}
+		}
+		idx[k].Job = &j
+	}
+	out := make([]load.Entry, 0, len(idx))
+	for _, e := range idx {
+		out = append(out, *e)
+	}
+	load.SortEntries(out)
+	return out, nil
+}
+
+// Reset forgets the cursor and job of stream for contract ("" for all).
+func (st *State) Reset(ctx context.Context, stream, contract string) (int, error) {
+	es, err := st.List(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, e := range es {
+		if e.Stream != stream || (contract != "" && e.Contract != contract) {
+			continue
+		}
+		now, v := st.version()
+		if err := st.insert(ctx, StateTable, stateCols, e.Stream, e.Contract, now, now, uint8(1), v); err != nil {
+			return n, fmt.Errorf("resetting %s/%s: %w", e.Stream, e.Contract, err)
+		}
+		if e.Job != nil {
+			if err := st.ClearInFlight(ctx, e.Stream, e.Contract); err != nil {
+				return n, err
+			}
+		}
+		n++
+	}
+	return n, nil
 }
