@@ -18,3 +18,11 @@ var (
 	// ErrPartitionIDClash: two contracts map to the same partition id.
 	ErrPartitionIDClash = errors.New("two contracts share a partition id")
 )
+
+// DeferredError stops a stream for this run without failing it: LinkedIn
+// has not got the data yet (FAILED_DUE_TO_DATA_DELAY). The cursor stays;
+// the next run tries again.
+type DeferredError struct{ Err error }
+
+func (e *DeferredError) Error() string { return "deferred to a later run: " + e.Err.Error() }
+func (e *DeferredError) Unwrap() error { return e.Err }

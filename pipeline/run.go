@@ -1,8 +1,8 @@
 // Package pipeline runs the connector: for each contract with reporting
 // access and each stream, it plans windows from the saved cursor to a fixed
-// end, and for each window creates the export job, polls it, streams the
-// download through the transform into the sink, commits the window, and only
-// then saves the cursor.
+// end, and for each window creates the export job (saved as in flight),
+// polls it, streams the download through the transform into the sink,
+// commits the window, and only then saves the cursor.
 package pipeline
 
 import (
@@ -37,10 +37,17 @@ var _ API = (*extract.Client)(nil)
 type Config struct {
 	// Streams to run, in order (per contract, one job at a time).
 	Streams []*schema.Stream
-	// Start is the first day loaded by a (stream, contract) with no cursor.
+	// Start is the first day loaded by a (stream, contract) with no cursor,
+	// or of a backfill.
 	Start time.Time
 	// End is the exclusive last day of this run, a whole UTC day.
 	End time.Time
+	// Backfill loads [Start, End) whatever the cursors say, and neither
+	// reads nor moves them (nor records jobs in flight).
+	Backfill bool
+	// LookbackDays re-extracts that many days before the cursor, when
+	// there are new days to load, to catch late data.
+	LookbackDays int
 	// MaxRejectRatio is the share of rejected rows a window may have and
 	// still load (0 means none).
 	MaxRejectRatio float64
@@ -55,8 +62,21 @@ type Config struct {
 	PollInitial, PollMax time.Duration
 	// JobTimeout bounds the wait for one export job (default 3h).
 	JobTimeout time.Duration
+	// JobRetries is how many times a job that failed with TIMED_OUT or
+	// INTERNAL_ERROR is created again (0: the default 3; negative: never),
+	// waiting RetryDelay, doubling, before each (default 1m).
+	JobRetries int
+	RetryDelay time.Duration
+	// DownloadAttempts bounds the tries of one job's file: an expired URL,
+	// a dropped connection or a short file fetch a fresh URL and try again
+	// (default 3).
+	DownloadAttempts int
 	// BatchSize is rows per record batch (default transform's).
 	BatchSize int
+	// Stop, when closed, stops the run gracefully: no new window starts,
+	// a job being polled is left in flight (resumed next run), a window
+	// being loaded finishes (the caller cancels ctx to abandon it).
+	Stop      <-chan struct{}
 	Allocator memory.Allocator
 	Logger    *slog.Logger
 	Now       func() time.Time
@@ -74,6 +94,9 @@ func (c Config) Validate() error {
 	if !c.Start.IsZero() && !c.End.IsZero() && !c.Start.Before(c.End) {
 		errs = append(errs, fmt.Errorf("start %s is not before end %s", c.Start.Format(time.DateOnly), c.End.Format(time.DateOnly)))
 	}
+	if c.Backfill && c.Start.IsZero() {
+		errs = append(errs, errors.New("a backfill needs a start"))
+	}
 	if c.MaxRejectRatio < 0 || c.MaxRejectRatio > 1 {
 		errs = append(errs, fmt.Errorf("max reject ratio %v is not in [0, 1]", c.MaxRejectRatio))
 	}
@@ -82,6 +105,12 @@ func (c Config) Validate() error {
 	}
 	if c.WindowDays < 0 || c.WindowDays > MaxWindowDays {
 		errs = append(errs, fmt.Errorf("window days %d is not in [1, %d]", c.WindowDays, MaxWindowDays))
+	}
+	if c.LookbackDays < 0 {
+		errs = append(errs, fmt.Errorf("lookback %d days is negative", c.LookbackDays))
+	}
+	if c.DownloadAttempts < 0 {
+		errs = append(errs, errors.New("download attempts must not be negative"))
 	}
 	return errors.Join(errs...)
 }
@@ -116,11 +145,26 @@ func New(cfg Config, api API, sink load.Sink, state load.StateStore) (*Runner, e
 	if cfg.JobTimeout <= 0 {
 		cfg.JobTimeout = 3 * time.Hour
 	}
+	switch {
+	case cfg.JobRetries == 0:
+		cfg.JobRetries = 3
+	case cfg.JobRetries < 0:
+		cfg.JobRetries = 0
+	}
+	if cfg.RetryDelay <= 0 {
+		cfg.RetryDelay = time.Minute
+	}
+	if cfg.DownloadAttempts == 0 {
+		cfg.DownloadAttempts = 3
+	}
 	if cfg.Allocator == nil {
 		cfg.Allocator = memory.DefaultAllocator
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Stop == nil {
+		cfg.Stop = make(chan struct{})
 	}
 	cfg.Start, cfg.End = Day(cfg.Start), Day(cfg.End)
 	log := cfg.Logger
@@ -130,10 +174,19 @@ func New(cfg Config, api API, sink load.Sink, state load.StateStore) (*Runner, e
 	return &Runner{cfg: cfg, api: api, sink: sink, state: state, log: log}, nil
 }
 
+func (r *Runner) stopping() bool {
+	select {
+	case <-r.cfg.Stop:
+		return true
+	default:
+		return false
+	}
+}
+
 // Run loads every stream of every reporting contract up to End. The
-// summary is always returned; the error is set only when the run could not
-// start (contracts unreadable) or was cancelled. Per-window failures are in
-// the summary, whose Status says whether the run was complete.
+// summary is always returned; its Status says whether the run was
+// complete. The error is set only when the run could not start (contracts
+// unreadable), was cancelled, or met a spent API quota.
 func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 	names := make([]string, len(r.cfg.Streams))
 	for i, s := range r.cfg.Streams {
@@ -166,7 +219,7 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 		reporting = append(reporting, c)
 		sum.Contracts = append(sum.Contracts, c.Contract)
 	}
-	r.log.Info("run started", "contracts", len(reporting), "streams", names, "end", r.cfg.End.Format(time.DateOnly))
+	r.log.Info("run started", "contracts", len(reporting), "streams", names, "end", r.cfg.End.Format(time.DateOnly), "backfill", r.cfg.Backfill)
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(r.cfg.Concurrency)
@@ -174,18 +227,28 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 		g.Go(func() error {
 			// One job at a time per contract: streams run in order.
 			for _, st := range r.cfg.Streams {
-				if gctx.Err() != nil {
-					return gctx.Err()
+				if gctx.Err() != nil || r.stopping() {
+					return nil
 				}
 				span, err := r.runStream(gctx, sum, st, c.Contract)
+				if errors.Is(err, extract.ErrQuotaExhausted) {
+					// Every other call would meet the same wall: stop
+					// the whole run, state as it is.
+					sum.quota(err)
+					return err
+				}
 				sum.unitDone(st.Name, c.Contract, span, err)
 			}
 			return nil
 		})
 	}
-	if err := g.Wait(); err != nil {
-		sum.fail(err)
+	err = g.Wait()
+	if errors.Is(err, extract.ErrQuotaExhausted) {
+		r.log.Error("API quota exhausted: run stopped, state saved", "error", err)
 		return sum, err
+	}
+	if r.stopping() {
+		sum.stopped()
 	}
 	if err := ctx.Err(); err != nil {
 		sum.fail(err)
@@ -194,50 +257,211 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 	return sum, nil
 }
 
+// errStopped: the run is stopping; not a failure of the unit.
+var errStopped = errors.New("stopped")
+
 // runStream loads the windows of one (stream, contract) from its cursor to
 // End. On error it returns the window that failed.
 func (r *Runner) runStream(ctx context.Context, sum *Summary, st *schema.Stream, contract string) (*Span, error) {
 	from := r.cfg.Start
-	cursor, ok, err := r.state.Cursor(ctx, st.Name, contract)
-	if err != nil {
-		return nil, fmt.Errorf("reading cursor: %w", err)
+	var inflight *load.Job
+	if !r.cfg.Backfill {
+		cursor, ok, err := r.state.Cursor(ctx, st.Name, contract)
+		if err != nil {
+			return nil, fmt.Errorf("reading cursor: %w", err)
+		}
+		if ok {
+			from = cursor
+			// Something new to load: look back to catch late data.
+			if r.cfg.LookbackDays > 0 && from.Before(r.cfg.End) {
+				from = from.AddDate(0, 0, -r.cfg.LookbackDays)
+			}
+		}
+		if inflight, err = r.state.InFlight(ctx, st.Name, contract); err != nil {
+			return nil, fmt.Errorf("reading job in flight: %w", err)
+		}
 	}
-	if ok {
-		from = cursor
+	var spans []Span
+	if inflight != nil && !inflight.End.After(r.cfg.End) && r.cfg.Now().Sub(inflight.CreatedAt) < 7*24*time.Hour {
+		// Resume the job a previous run created: its window first.
+		spans = append([]Span{{Start: inflight.Start, End: inflight.End}}, PlanWindows(inflight.End, r.cfg.End, r.cfg.WindowDays)...)
+	} else {
+		if inflight != nil {
+			r.log.Info("dropping a job in flight that no longer fits", "stream", st.Name, "contract", contract, "job", inflight.ID)
+			if err := r.state.ClearInFlight(ctx, st.Name, contract); err != nil {
+				return nil, err
+			}
+			inflight = nil
+		}
+		spans = PlanWindows(from, r.cfg.End, r.cfg.WindowDays)
 	}
-	spans := PlanWindows(from, r.cfg.End, r.cfg.WindowDays)
 	if len(spans) == 0 {
 		r.log.Info("stream up to date", "stream", st.Name, "contract", contract, "cursor", from.Format(time.DateOnly))
 		return nil, nil
 	}
-	for _, sp := range spans {
-		if err := r.runWindow(ctx, sum, st, contract, sp); err != nil {
+	for i, sp := range spans {
+		if r.stopping() {
+			return &sp, errStopped
+		}
+		var resume *load.Job
+		if i == 0 {
+			resume = inflight
+		}
+		if err := r.runWindow(ctx, sum, st, contract, sp, resume); err != nil {
 			return &sp, err
 		}
 	}
 	return nil, nil
 }
 
-// runWindow extracts, transforms and loads one window, then saves the
-// cursor. Any failure leaves the sink and the cursor as they were.
-func (r *Runner) runWindow(ctx context.Context, sum *Summary, st *schema.Stream, contract string, sp Span) error {
-	began := time.Now()
-	log := r.log.With("stream", st.Name, "contract", contract,
-		"window_start", sp.Start.Format(time.DateOnly), "window_end", sp.End.Format(time.DateOnly))
+// unit is one window of one stream of one contract, as it goes.
+type unit struct {
+	st       *schema.Stream
+	contract string
+	sp       Span
+	log      *slog.Logger
+}
 
-	job, err := r.api.CreateAnalyticsExport(ctx, extract.Action(st.Action), extract.ExportRequest{
-		Contract: contract, StartAt: extract.Millis(sp.StartAt()), EndAt: extract.Millis(sp.EndAt()),
-	})
-	if err != nil {
-		return fmt.Errorf("creating %s export: %w", st.Name, err)
+// runWindow extracts, transforms and loads one window, then saves the
+// cursor. Any failure leaves the sink and the cursor as they were. A job
+// that fails because the file would be too large is split in halves.
+func (r *Runner) runWindow(ctx context.Context, sum *Summary, st *schema.Stream, contract string, sp Span, resume *load.Job) error {
+	u := unit{st: st, contract: contract, sp: sp, log: r.log.With("stream", st.Name, "contract", contract,
+		"window_start", sp.Start.Format(time.DateOnly), "window_end", sp.End.Format(time.DateOnly))}
+	began := time.Now()
+	job, err := r.completedJob(ctx, u, resume)
+	var failed *extract.JobFailedError
+	if errors.As(err, &failed) && failed.Status == extract.StatusFailedExceededFileSize {
+		if err := r.forget(ctx, u); err != nil {
+			return err
+		}
+		if sp.Days() <= 1 {
+			return fmt.Errorf("a one-day window is still too large: %w", err)
+		}
+		mid := sp.Start.AddDate(0, 0, sp.Days()/2)
+		u.log.Warn("export too large: splitting the window in halves", "job", failed.JobID, "split_at", mid.Format(time.DateOnly))
+		if err := r.runWindow(ctx, sum, st, contract, Span{Start: sp.Start, End: mid}, nil); err != nil {
+			return err
+		}
+		return r.runWindow(ctx, sum, st, contract, Span{Start: mid, End: sp.End}, nil)
 	}
-	log = log.With("job", job.ID)
-	log.Info("export job created", "status", job.Status)
-	if job, err = r.waitJob(ctx, contract, job, log); err != nil {
+	if errors.As(err, &failed) && failed.Status == extract.StatusFailedDataDelay {
+		if ferr := r.forget(ctx, u); ferr != nil {
+			return ferr
+		}
+		return &DeferredError{Err: err}
+	}
+	if err != nil {
 		return err
 	}
-	log.Info("export job completed", "row_count", deref(job.RowCount), "waited", time.Since(began).Round(time.Millisecond).String())
+	u.log = u.log.With("job", job.ID)
+	u.log.Info("export job completed", "row_count", deref(job.RowCount), "waited", time.Since(began).Round(time.Millisecond).String())
 
+	for attempt := 1; ; attempt++ {
+		err := r.loadJob(ctx, sum, u, job)
+		if err == nil || attempt >= r.cfg.DownloadAttempts || !retryableDownload(err) {
+			if err == nil {
+				u.log.Info("window done", "duration", time.Since(began).Round(time.Millisecond).String())
+			}
+			return err
+		}
+		u.log.Warn("download failed: polling the job for a fresh URL and trying again", "attempt", attempt, "error", err)
+		next, perr := r.api.AnalyticsExport(ctx, contract, job.ID)
+		if perr != nil {
+			return fmt.Errorf("refreshing the URL of export %d: %w (after %v)", job.ID, perr, err)
+		}
+		job = next
+	}
+}
+
+// forget clears the (failed) job in flight of a unit.
+func (r *Runner) forget(ctx context.Context, u unit) error {
+	if r.cfg.Backfill {
+		return nil
+	}
+	return r.state.ClearInFlight(ctx, u.st.Name, u.contract)
+}
+
+// retryableDownload tells transfer problems, which another try with a
+// fresh URL may cure, from problems of the data or the destination.
+func retryableDownload(err error) bool {
+	return errors.Is(err, extract.ErrForbidden) || errors.Is(err, transform.ErrRead) ||
+		errors.Is(err, ErrShortExport) || errors.Is(err, ErrNoHeader) || errors.Is(err, errURLExpired)
+}
+
+var errURLExpired = errors.New("download URL expired")
+
+// completedJob returns the unit's job once COMPLETED: the job in flight
+// when resume is set and the API still knows it, else a new one, recorded
+// as in flight before it is polled. TIMED_OUT and INTERNAL_ERROR jobs are
+// created again, up to JobRetries times.
+func (r *Runner) completedJob(ctx context.Context, u unit, resume *load.Job) (extract.ExportJob, error) {
+	var job extract.ExportJob
+	if resume != nil {
+		j, err := r.api.AnalyticsExport(ctx, u.contract, resume.ID)
+		switch {
+		case errors.Is(err, extract.ErrNotFound):
+			u.log.Warn("the job in flight is unknown to the API (expired?): creating another", "job", resume.ID)
+		case err != nil:
+			return job, fmt.Errorf("polling export %d: %w", resume.ID, err)
+		default:
+			u.log.Info("resuming the job in flight of a previous run", "job", resume.ID, "status", j.Status)
+			job = j
+		}
+	}
+	for retries := 0; ; retries++ {
+		if job.ID == 0 {
+			created, err := r.api.CreateAnalyticsExport(ctx, extract.Action(u.st.Action), extract.ExportRequest{
+				Contract: u.contract, StartAt: extract.Millis(u.sp.StartAt()), EndAt: extract.Millis(u.sp.EndAt()),
+			})
+			if err != nil {
+				return job, fmt.Errorf("creating %s export: %w", u.st.Name, err)
+			}
+			job = created
+			u.log.Info("export job created", "job", job.ID, "status", job.Status)
+			if !r.cfg.Backfill {
+				if err := r.state.SetInFlight(ctx, load.Job{ID: job.ID, Stream: u.st.Name, Contract: u.contract,
+					Start: u.sp.Start, End: u.sp.End, CreatedAt: r.cfg.Now().UTC()}); err != nil {
+					return job, fmt.Errorf("saving export %d in flight: %w", job.ID, err)
+				}
+			}
+		}
+		done, err := r.waitJob(ctx, u.contract, job, u.log)
+		var failed *extract.JobFailedError
+		if !errors.As(err, &failed) || (failed.Status != extract.StatusFailedTimedOut && failed.Status != extract.StatusFailedInternalError) {
+			return done, err
+		}
+		if retries >= r.cfg.JobRetries {
+			return done, fmt.Errorf("%w, %d times", err, retries+1)
+		}
+		wait := r.cfg.RetryDelay << retries
+		u.log.Warn("export job failed: creating it again", "job", job.ID, "status", failed.Status, "retry_in", wait.String())
+		if err := r.sleep(ctx, wait); err != nil {
+			return done, err
+		}
+		job = extract.ExportJob{}
+	}
+}
+
+// sleep waits d, or less when the context ends or the run stops.
+func (r *Runner) sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	case <-r.cfg.Stop:
+		return errStopped
+	case <-t.C:
+		return nil
+	}
+}
+
+// loadJob downloads a completed job's file, transforms and loads it,
+// commits the window and saves the cursor, then clears the job in flight.
+func (r *Runner) loadJob(ctx context.Context, sum *Summary, u unit, job extract.ExportJob) error {
+	began := time.Now()
+	st, sp, log := u.st, u.sp, u.log
 	var body io.Reader
 	downloaded := func() int64 { return 0 }
 	if job.DownloadURL == nil || *job.DownloadURL == "" {
@@ -245,6 +469,9 @@ func (r *Runner) runWindow(ctx context.Context, sum *Summary, st *schema.Stream,
 		// the window is empty, which a header-only file says as well.
 		body = strings.NewReader(headerOnly(st))
 	} else {
+		if job.ExpireAt != nil && job.ExpireAt.Time().Before(time.Now()) {
+			return fmt.Errorf("export %d: %w at %s", job.ID, errURLExpired, job.ExpireAt.Time().Format(time.RFC3339))
+		}
 		dl, err := r.api.Download(ctx, *job.DownloadURL)
 		if err != nil {
 			return fmt.Errorf("downloading export %d: %w", job.ID, err)
@@ -253,7 +480,7 @@ func (r *Runner) runWindow(ctx context.Context, sum *Summary, st *schema.Stream,
 		body, downloaded = dl.Body, dl.BytesRead
 	}
 
-	win := load.Window{Stream: st, Contract: contract, PartitionID: load.PartitionID(contract), Start: sp.Start, End: sp.End, JobID: job.ID}
+	win := load.Window{Stream: st, Contract: u.contract, PartitionID: load.PartitionID(u.contract), Start: sp.Start, End: sp.End, JobID: job.ID}
 	rej := newRejectsFile(rejectsPath(r.cfg.RejectsDir, st.Name, win.PartitionID, sp))
 	defer rej.abort()
 	tr, err := transform.NewReader(body, st,
@@ -262,7 +489,7 @@ func (r *Runner) runWindow(ctx context.Context, sum *Summary, st *schema.Stream,
 		transform.WithSource(fmt.Sprintf("%s export %d", st.Name, job.ID)),
 		transform.WithRejects(rej),
 		transform.WithLineage(transform.Lineage{
-			Contract: contract, WindowStart: sp.StartAt(), WindowEnd: sp.EndAt(),
+			Contract: u.contract, WindowStart: sp.StartAt(), WindowEnd: sp.EndAt(),
 			JobID: job.ID, ExtractedAt: r.cfg.Now(), SnapshotDate: win.SnapshotDate(),
 		}))
 	if err != nil {
@@ -319,9 +546,15 @@ func (r *Runner) runWindow(ctx context.Context, sum *Summary, st *schema.Stream,
 	if err != nil {
 		return err
 	}
-	// The cursor is saved last: only a committed window moves it.
-	if err := r.state.SetCursor(ctx, st.Name, contract, sp.End); err != nil {
-		return fmt.Errorf("saving cursor after export %d: %w", job.ID, err)
+	if !r.cfg.Backfill {
+		// The cursor is saved last: only a committed window moves it. A
+		// lookback window ends where the cursor already is.
+		if err := r.state.SetCursor(ctx, st.Name, u.contract, sp.End); err != nil {
+			return fmt.Errorf("saving cursor after export %d: %w", job.ID, err)
+		}
+		if err := r.state.ClearInFlight(ctx, st.Name, u.contract); err != nil {
+			return fmt.Errorf("clearing export %d in flight: %w", job.ID, err)
+		}
 	}
 	sum.addWindow(st.Name, rows, rejected, stats.Files, stats.Removed, stats.Bytes, tr.Drift(), rejPath)
 	log.Info("window loaded", "rows", rows, "rejected", rejected, "files", stats.Files,
@@ -331,22 +564,18 @@ func (r *Runner) runWindow(ctx context.Context, sum *Summary, st *schema.Stream,
 }
 
 // waitJob polls job until it is done, with a delay that doubles from
-// PollInitial up to PollMax, for at most JobTimeout.
+// PollInitial up to PollMax, for at most JobTimeout. A graceful stop ends
+// the wait with the job left in flight.
 func (r *Runner) waitJob(ctx context.Context, contract string, job extract.ExportJob, log *slog.Logger) (extract.ExportJob, error) {
 	deadline := time.Now().Add(r.cfg.JobTimeout)
 	delay := r.cfg.PollInitial
 	last := job.Status
-	timer := time.NewTimer(delay)
-	defer timer.Stop()
 	for !job.Status.Done() {
 		if time.Now().After(deadline) {
 			return job, fmt.Errorf("export %d: %w after %s (status %s)", job.ID, ErrJobTimeout, r.cfg.JobTimeout, job.Status)
 		}
-		timer.Reset(delay)
-		select {
-		case <-ctx.Done():
-			return job, context.Cause(ctx)
-		case <-timer.C:
+		if err := r.sleep(ctx, delay); err != nil {
+			return job, err
 		}
 		next, err := r.api.AnalyticsExport(ctx, contract, job.ID)
 		if err != nil {
@@ -354,7 +583,7 @@ func (r *Runner) waitJob(ctx context.Context, contract string, job extract.Expor
 		}
 		job = next
 		if job.Status != last {
-			log.Info("export job status", "status", job.Status)
+			log.Info("export job status", "job", job.ID, "status", job.Status)
 			last = job.Status
 		}
 		delay = min(delay*2, r.cfg.PollMax)

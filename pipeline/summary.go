@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -9,6 +11,8 @@ import (
 	"sync"
 	"text/tabwriter"
 	"time"
+
+	"github.com/salesnav-etl/salesnav-etl/extract"
 )
 
 // Status is the outcome of a run.
@@ -22,6 +26,10 @@ const (
 	StatusPartial Status = "partial"
 	// StatusFailed: nothing could be loaded.
 	StatusFailed Status = "failed"
+	// StatusTemporary: the run stopped early for a reason that time cures
+	// (API quota spent, data delayed by LinkedIn, a graceful stop); state
+	// is saved and the next run picks up from there.
+	StatusTemporary Status = "temporary"
 )
 
 // Summary reports a run. It is safe for concurrent updates through its
@@ -35,6 +43,12 @@ type Summary struct {
 	Skipped    []string                  `json:"skippedContracts,omitempty"` // no reporting access
 	Streams    map[string]*StreamSummary `json:"streams"`
 	Errors     []UnitError               `json:"errors,omitempty"`
+	// Deferred lists (stream, contract) pairs left for a later run.
+	Deferred []UnitError `json:"deferred,omitempty"`
+	// QuotaResetAt is set when the API quota ran out: when it resets.
+	QuotaResetAt *time.Time `json:"quotaResetAt,omitempty"`
+	// Stopped is set when the run was stopped gracefully (SIGTERM).
+	Stopped bool `json:"stopped,omitempty"`
 
 	mu       sync.Mutex
 	units    int
@@ -105,17 +119,49 @@ func (s *Summary) addUnloadedRejects(stream string, rejected int64, path string)
 func (s *Summary) unitDone(stream, contract string, span *Span, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	ue := UnitError{Stream: stream, Contract: contract}
+	if err != nil {
+		ue.Error = err.Error()
+	}
+	if span != nil {
+		ue.Window = span.Start.Format(time.DateOnly) + "/" + span.End.Format(time.DateOnly)
+	}
+	var deferred *DeferredError
+	switch {
+	case errors.Is(err, errStopped), errors.Is(err, context.Canceled):
+		// Interrupted, not failed: the next run goes on from here.
+		return
+	case errors.As(err, &deferred):
+		s.Deferred = append(s.Deferred, ue)
+		return
+	}
 	s.units++
 	if err == nil {
 		s.unitsOK++
 		return
 	}
 	s.Streams[stream].Failed++
-	ue := UnitError{Stream: stream, Contract: contract, Error: err.Error()}
-	if span != nil {
-		ue.Window = span.Start.Format(time.DateOnly) + "/" + span.End.Format(time.DateOnly)
-	}
 	s.Errors = append(s.Errors, ue)
+}
+
+// quota records a spent API quota.
+func (s *Summary) quota(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var qe *extract.QuotaError
+	if errors.As(err, &qe) {
+		t := qe.ResetAt
+		s.QuotaResetAt = &t
+	} else {
+		t := time.Now().UTC().Truncate(24 * time.Hour).Add(24 * time.Hour)
+		s.QuotaResetAt = &t
+	}
+}
+
+func (s *Summary) stopped() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.Stopped = true
 }
 
 func (s *Summary) fail(err error) {
@@ -134,10 +180,14 @@ func (s *Summary) finish(now time.Time) {
 		return a.Stream+a.Contract < b.Stream+b.Contract
 	})
 	switch {
+	case s.QuotaResetAt != nil || s.Stopped:
+		s.Status = StatusTemporary
 	case s.runError != "" || (s.units > 0 && s.unitsOK == 0):
 		s.Status = StatusFailed
 	case s.unitsOK < s.units:
 		s.Status = StatusPartial
+	case len(s.Deferred) > 0:
+		s.Status = StatusTemporary
 	default:
 		s.Status = StatusComplete
 	}

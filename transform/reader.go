@@ -158,7 +158,11 @@ func NewReader(r io.Reader, stream *schema.Stream, opts ...Option) (*Reader, err
 		header = nil
 	case err != nil:
 		body.Close()
-		return nil, fmt.Errorf("%s: reading header: %w: %v", cfg.source, ErrCSVSyntax, err)
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			return nil, fmt.Errorf("%s: reading header: %w: %v", cfg.source, ErrCSVSyntax, err)
+		}
+		return nil, fmt.Errorf("%s: reading header: %w: %w", cfg.source, ErrRead, err)
 	}
 	if err := rd.planColumns(header); err != nil {
 		body.Close()
@@ -302,7 +306,7 @@ func (r *Reader) Next() bool {
 			if errors.As(err, &pe) {
 				r.err = fmt.Errorf("%s: line %d, column %d: %w: %v", r.cfg.source, pe.Line, pe.Column, ErrCSVSyntax, pe.Err)
 			} else {
-				r.err = fmt.Errorf("%s: reading: %w", r.cfg.source, err)
+				r.err = fmt.Errorf("%s: %w: %w", r.cfg.source, ErrRead, err)
 			}
 			break
 		}

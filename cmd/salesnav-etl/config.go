@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"path/filepath"
 	"strconv"
@@ -29,6 +30,10 @@ const envPrefix = "SALESNAV_"
 type Env struct {
 	APIURL          string `env:"API_URL, default=https://api.linkedin.com/v2"`
 	AccessToken     string `env:"ACCESS_TOKEN"`
+	ClientID        string `env:"CLIENT_ID"`
+	ClientSecret    string `env:"CLIENT_SECRET"`
+	RefreshToken    string `env:"REFRESH_TOKEN"`
+	TokenURL        string `env:"TOKEN_URL, default=https://www.linkedin.com/oauth/v2/accessToken"`
 	TokenHosts      string `env:"TOKEN_HOSTS"`
 	Sink            string `env:"SINK, default=parquet"`
 	ParquetDir      string `env:"PARQUET_DIR, default=./out"`
@@ -43,6 +48,12 @@ type Env struct {
 	PollInterval    string `env:"POLL_INTERVAL, default=2s"`
 	PollMaxInterval string `env:"POLL_MAX_INTERVAL, default=1m"`
 	JobTimeout      string `env:"JOB_TIMEOUT, default=3h"`
+	JobRetries      string `env:"JOB_RETRIES, default=3"`
+	RetryDelay      string `env:"RETRY_DELAY, default=1m"`
+	DownloadTries   string `env:"DOWNLOAD_ATTEMPTS, default=3"`
+	QuotaBudget     string `env:"QUOTA_BUDGET, default=2m"`
+	Lookback        string `env:"LOOKBACK, default=2d"`
+	GracePeriod     string `env:"GRACE_PERIOD, default=25s"`
 	BatchSize       string `env:"BATCH_SIZE, default=65536"`
 	LogLevel        string `env:"LOG_LEVEL, default=info"`
 
@@ -74,6 +85,9 @@ type envField struct {
 func (e *Env) fields() []envField {
 	return []envField{
 		{"API_URL", &e.APIURL}, {"ACCESS_TOKEN", &e.AccessToken}, {"TOKEN_HOSTS", &e.TokenHosts},
+		{"CLIENT_ID", &e.ClientID}, {"CLIENT_SECRET", &e.ClientSecret}, {"REFRESH_TOKEN", &e.RefreshToken}, {"TOKEN_URL", &e.TokenURL},
+		{"JOB_RETRIES", &e.JobRetries}, {"RETRY_DELAY", &e.RetryDelay}, {"DOWNLOAD_ATTEMPTS", &e.DownloadTries},
+		{"QUOTA_BUDGET", &e.QuotaBudget}, {"LOOKBACK", &e.Lookback}, {"GRACE_PERIOD", &e.GracePeriod},
 		{"SINK", &e.Sink}, {"PARQUET_DIR", &e.ParquetDir}, {"CLICKHOUSE_DSN", &e.ClickHouseDSN}, {"STREAMS", &e.Streams},
 		{"START", &e.Start}, {"END", &e.End}, {"STATE_PATH", &e.StatePath}, {"REJECTS_DIR", &e.RejectsDir},
 		{"MAX_REJECT_RATIO", &e.MaxRejectRatio}, {"CONCURRENCY", &e.Concurrency},
@@ -100,6 +114,9 @@ type Config struct {
 	StatePath  string
 	Pipeline   pipeline.Config
 	LogLevel   slog.Level
+	// Auth selects the token flow; GracePeriod bounds a graceful stop.
+	Auth        extract.AuthConfig
+	GracePeriod time.Duration
 }
 
 // Resolve parses and checks every value, reporting all problems at once,
@@ -117,8 +134,20 @@ func (e *Env) Resolve(now time.Time, requireToken bool) (*Config, error) {
 	}
 	c.API.BaseURL = e.APIURL
 	c.API.Token = e.AccessToken
-	if requireToken && strings.TrimSpace(e.AccessToken) == "" {
-		bad(&e.AccessToken, "not set: a LinkedIn access token is required (or run with --fake-api)")
+	c.Auth = extract.AuthConfig{AccessToken: e.AccessToken, ClientID: e.ClientID, ClientSecret: e.ClientSecret,
+		RefreshToken: e.RefreshToken, TokenURL: e.TokenURL}
+	if requireToken {
+		switch {
+		case strings.TrimSpace(e.AccessToken) == "" && e.RefreshToken == "":
+			bad(&e.AccessToken, "not set: a LinkedIn access token is required (or SALESNAV_CLIENT_ID, SALESNAV_CLIENT_SECRET and SALESNAV_REFRESH_TOKEN, or --fake-api)")
+		case (e.ClientID == "") != (e.ClientSecret == ""):
+			bad(&e.ClientSecret, "SALESNAV_CLIENT_ID and SALESNAV_CLIENT_SECRET go together")
+		case e.RefreshToken != "" && e.ClientID == "":
+			bad(&e.RefreshToken, "needs SALESNAV_CLIENT_ID and SALESNAV_CLIENT_SECRET")
+		}
+		if u, err := url.Parse(e.TokenURL); err != nil || u.Scheme != "https" && !(u.Scheme == "http" && isLoopbackHost(u.Hostname())) {
+			bad(&e.TokenURL, "%q is not an https URL", e.TokenURL)
+		}
 	}
 	if e.TokenHosts != "" {
 		c.API.TokenHosts = splitList(e.TokenHosts)
@@ -217,6 +246,23 @@ func (e *Env) Resolve(now time.Time, requireToken bool) (*Config, error) {
 	c.Pipeline.PollInitial = dur(&e.PollInterval)
 	c.Pipeline.PollMax = dur(&e.PollMaxInterval)
 	c.Pipeline.JobTimeout = dur(&e.JobTimeout)
+	c.Pipeline.RetryDelay = dur(&e.RetryDelay)
+	c.API.QuotaBudget = dur(&e.QuotaBudget)
+	c.GracePeriod = dur(&e.GracePeriod)
+	c.Pipeline.DownloadAttempts = posInt(&e.DownloadTries, 20)
+	if n, err := strconv.Atoi(e.JobRetries); err != nil || n < 0 || n > 20 {
+		bad(&e.JobRetries, "%q is not a whole number from 0 to 20", e.JobRetries)
+	} else {
+		c.Pipeline.JobRetries = n
+		if n == 0 {
+			c.Pipeline.JobRetries = -1 // none; 0 means the default in pipeline
+		}
+	}
+	if n, err := strconv.Atoi(strings.TrimSuffix(e.Lookback, "d")); err != nil || n < 0 || n > 89 {
+		bad(&e.Lookback, "%q is not a number of days from 0 to 89 (such as 2d)", e.Lookback)
+	} else {
+		c.Pipeline.LookbackDays = n
+	}
 	if err := c.LogLevel.UnmarshalText([]byte(e.LogLevel)); err != nil {
 		bad(&e.LogLevel, "%q is not a level (debug, info, warn, error)", e.LogLevel)
 	}
@@ -240,6 +286,14 @@ func (e *ConfigError) Error() string {
 }
 
 func (e *ConfigError) Unwrap() []error { return e.Problems }
+
+func isLoopbackHost(h string) bool {
+	if strings.EqualFold(h, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
 
 func splitList(s string) []string {
 	var out []string

@@ -16,6 +16,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"text/tabwriter"
 	"time"
 
 	"github.com/sethvargo/go-envconfig"
@@ -35,13 +36,19 @@ const (
 	ExitFailure = 1 // the run failed: nothing could be loaded, or an error stopped it
 	ExitConfig  = 2 // bad configuration or usage; nothing was done
 	ExitPartial = 3 // some streams or contracts failed (see the summary); the rest loaded
+	// ExitTemporary is EX_TEMPFAIL: the run stopped early for a reason that
+	// time cures (API quota spent, data delayed by LinkedIn, a graceful
+	// stop); state is saved; retry later.
+	ExitTemporary = 75
 )
 
 const exitCodesHelp = `Exit codes:
-  0  complete: every stream of every contract is loaded up to the end day
-  1  failed: nothing could be loaded, or an error stopped the run
-  2  configuration or usage error, naming the variable or flag; nothing done
-  3  partial: some streams or contracts failed (see the summary), others loaded`
+  0   complete: every stream of every contract is loaded up to the end day
+  1   failed: nothing could be loaded, or an error stopped the run
+  2   configuration or usage error, naming the variable or flag; nothing done
+  3   partial: some streams or contracts failed (see the summary), others loaded
+  75  temporary: the API quota is spent (resets at midnight UTC), LinkedIn's
+      data is delayed, or the run was stopped (SIGTERM); state is saved: retry later`
 
 // exitError carries an exit code out of a command.
 type exitError struct {
@@ -53,15 +60,30 @@ func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := execute(ctx, os.Args[1:], envconfig.OsLookuper(), os.Stdout, os.Stderr)
-	stop()
+	// The first SIGTERM or SIGINT stops gracefully (no new work, state
+	// saved); a second one, or the grace period, cancels what is running.
+	stop := make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sigs
+		close(stop)
+		<-sigs
+		cancel()
+	}()
+	code := execute(ctx, stop, os.Args[1:], envconfig.OsLookuper(), os.Stdout, os.Stderr)
+	cancel()
 	os.Exit(code)
 }
 
-// execute runs the CLI and returns the exit code.
-func execute(ctx context.Context, args []string, lookup envconfig.Lookuper, stdout, stderr io.Writer) int {
-	root := newRootCmd(lookup, stdout, stderr)
+// execute runs the CLI and returns the exit code. Closing stop asks for a
+// graceful stop; cancelling ctx abandons the work.
+func execute(ctx context.Context, stop <-chan struct{}, args []string, lookup envconfig.Lookuper, stdout, stderr io.Writer) int {
+	if stop == nil {
+		stop = make(chan struct{})
+	}
+	root := newRootCmd(lookup, stop, stdout, stderr)
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
@@ -82,7 +104,7 @@ func execute(ctx context.Context, args []string, lookup envconfig.Lookuper, stdo
 	return ExitConfig
 }
 
-func newRootCmd(lookup envconfig.Lookuper, stdout, stderr io.Writer) *cobra.Command {
+func newRootCmd(lookup envconfig.Lookuper, stop <-chan struct{}, stdout, stderr io.Writer) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "salesnav-etl",
 		Short:         "Load LinkedIn Sales Navigator exports into Parquet, incrementally",
@@ -90,11 +112,11 @@ func newRootCmd(lookup envconfig.Lookuper, stdout, stderr io.Writer) *cobra.Comm
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newRunCmd(lookup, stdout, stderr), newFakeAPICmd(stderr), newSchemaCmd(lookup, stdout))
+	root.AddCommand(newRunCmd(lookup, stop, stdout, stderr), newFakeAPICmd(stop, stderr), newSchemaCmd(lookup, stdout), newStateCmd(lookup, stdout, stderr))
 	return root
 }
 
-func newRunCmd(lookup envconfig.Lookuper, stdout, stderr io.Writer) *cobra.Command {
+func newRunCmd(lookup envconfig.Lookuper, stop <-chan struct{}, stdout, stderr io.Writer) *cobra.Command {
 	var (
 		summaryPath string
 		withFake    bool
@@ -102,6 +124,7 @@ func newRunCmd(lookup envconfig.Lookuper, stdout, stderr io.Writer) *cobra.Comma
 		parquetDir  string
 		streams     string
 		statePath   string
+		from, to    string
 	)
 	cmd := &cobra.Command{
 		Use:   "run",
@@ -114,7 +137,11 @@ only then is its cursor saved: a re-run never duplicates or loses a row.
 
 Configuration (environment; flags override):
   SALESNAV_API_URL           API root (https://api.linkedin.com/v2)
-  SALESNAV_ACCESS_TOKEN      OAuth2 bearer token (required unless --fake-api)
+  SALESNAV_ACCESS_TOKEN      OAuth2 bearer token (or the refresh-token flow below)
+  SALESNAV_CLIENT_ID         application id: with the secret and a refresh token,
+  SALESNAV_CLIENT_SECRET       tokens are renewed; with the secret alone, CRM and
+  SALESNAV_REFRESH_TOKEN       profile calls use client credentials
+  SALESNAV_TOKEN_URL         token endpoint (https://www.linkedin.com/oauth/v2/accessToken)
   SALESNAV_TOKEN_HOSTS       extra hosts that may receive the token on downloads
   SALESNAV_SINK              parquet or clickhouse (parquet)
   SALESNAV_PARQUET_DIR       dataset root (./out)                 --parquet-dir
@@ -129,6 +156,12 @@ Configuration (environment; flags override):
   SALESNAV_POLL_INTERVAL     first poll delay, doubling (2s)
   SALESNAV_POLL_MAX_INTERVAL longest poll delay (1m)
   SALESNAV_JOB_TIMEOUT       longest wait for one export job (3h)
+  SALESNAV_JOB_RETRIES       new jobs after TIMED_OUT or INTERNAL_ERROR (3)
+  SALESNAV_RETRY_DELAY       wait before the first of them, doubling (1m)
+  SALESNAV_DOWNLOAD_ATTEMPTS tries of a file: expired URL, dropped connection (3)
+  SALESNAV_QUOTA_BUDGET      429s with no success in between before giving up (2m)
+  SALESNAV_LOOKBACK          days re-extracted before the cursor for late data (2d)
+  SALESNAV_GRACE_PERIOD      after SIGTERM, time to finish the window being loaded (25s)
   SALESNAV_BATCH_SIZE        rows per Arrow record batch (65536)
   SALESNAV_LOG_LEVEL         debug, info, warn, error (info)
 
@@ -143,6 +176,14 @@ Configuration (environment; flags override):
 			env.Override(&env.ParquetDir, "parquet-dir", cmd.Flags())
 			env.Override(&env.Streams, "streams", cmd.Flags())
 			env.Override(&env.StatePath, "state-path", cmd.Flags())
+			backfill := from != "" || to != ""
+			if backfill {
+				if from == "" || to == "" {
+					return &exitError{ExitConfig, errors.New("--from and --to go together")}
+				}
+				env.Start, env.End = from, to
+				env.names[&env.Start], env.names[&env.End] = "--from", "--to"
+			}
 			if withFake {
 				if _, set := lookup.Lookup(envPrefix + "POLL_INTERVAL"); !set {
 					env.PollInterval = "20ms" // the fake completes a job on its second poll
@@ -152,6 +193,25 @@ Configuration (environment; flags override):
 			if err != nil {
 				return &exitError{ExitConfig, err}
 			}
+			cfg.Pipeline.Backfill = backfill
+			cfg.Pipeline.Stop = stop
+			// After a graceful stop is asked for, the window being loaded
+			// has the grace period to finish; then it is abandoned.
+			runCtx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			go func() {
+				select {
+				case <-stop:
+				case <-runCtx.Done():
+					return
+				}
+				select {
+				case <-time.After(cfg.GracePeriod):
+					cancel()
+				case <-runCtx.Done():
+				}
+			}()
+			ctx = runCtx
 			log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
 			if withFake {
 				stopFake, baseURL, token, err := startFake(fakeRows, log)
@@ -160,6 +220,7 @@ Configuration (environment; flags override):
 				}
 				defer stopFake()
 				cfg.API.BaseURL, cfg.API.Token = baseURL, token
+				cfg.Auth = extract.AuthConfig{AccessToken: token}
 				log.Info("embedded fake Sales Navigator API started", "url", baseURL)
 			}
 			sum, err := runPipeline(ctx, cfg, log)
@@ -175,6 +236,16 @@ Configuration (environment; flags override):
 				if withFake && cfg.Sink == "parquet" {
 					printReadHints(stdout, cfg.Parquet.Dir)
 				}
+			}
+			if sum != nil && sum.Status == pipeline.StatusTemporary {
+				why := "stopped"
+				switch {
+				case sum.QuotaResetAt != nil:
+					why = "API quota exhausted; it resets at " + sum.QuotaResetAt.Format(time.RFC3339) + " (midnight UTC)"
+				case len(sum.Deferred) > 0 && !sum.Stopped:
+					why = fmt.Sprintf("%d stream(s) deferred: LinkedIn's data is delayed", len(sum.Deferred))
+				}
+				return &exitError{ExitTemporary, fmt.Errorf("run stopped early, state saved, retry later: %s", why)}
 			}
 			if err != nil {
 				return &exitError{ExitFailure, err}
@@ -195,52 +266,62 @@ Configuration (environment; flags override):
 	f.StringVar(&parquetDir, "parquet-dir", "", "dataset root (overrides SALESNAV_PARQUET_DIR)")
 	f.StringVar(&streams, "streams", "", "comma-separated streams (overrides SALESNAV_STREAMS)")
 	f.StringVar(&statePath, "state-path", "", "state file (overrides SALESNAV_STATE_PATH)")
+	f.StringVar(&from, "from", "", "backfill: first day (YYYY-MM-DD, UTC); with --to, loads [from, to) without moving the cursors")
+	f.StringVar(&to, "to", "", "backfill: end day, exclusive (YYYY-MM-DD, UTC)")
 	return cmd
 }
 
 // runPipeline wires the API client, sink and state, then runs.
 func runPipeline(ctx context.Context, cfg *Config, log *slog.Logger) (*pipeline.Summary, error) {
 	cfg.API.Logger = log
+	member, app, err := cfg.Auth.TokenSources(nil)
+	if err != nil {
+		return nil, fmt.Errorf("configuring authentication: %w", err)
+	}
+	cfg.API.TokenSource, cfg.API.AppTokenSource = member, app
 	api, err := extract.New(cfg.API)
 	if err != nil {
 		return nil, err
 	}
-	var (
-		sink  load.Sink
-		state load.StateStore
-	)
-	switch cfg.Sink {
-	case "clickhouse":
-		// With ClickHouse the cursors live in the same database, so a
-		// CronJob pod needs no volume.
-		cfg.ClickHouse.Logger = log
-		ch, err := chsink.Open(ctx, cfg.ClickHouse)
-		if err != nil {
-			return nil, err
-		}
-		defer ch.Close()
-		if state, err = ch.State(ctx); err != nil {
-			return nil, err
-		}
-		sink = ch
-	default:
-		cfg.Parquet.Logger = log
-		pq, err := load.NewParquetSink(cfg.Parquet)
-		if err != nil {
-			return nil, err
-		}
-		defer pq.Close()
-		if state, err = load.OpenFileState(cfg.StatePath); err != nil {
-			return nil, err
-		}
-		sink = pq
+	sink, state, err := openSink(ctx, cfg, log)
+	if err != nil {
+		return nil, err
 	}
+	defer sink.Close()
 	cfg.Pipeline.Logger = log
 	runner, err := pipeline.New(cfg.Pipeline, api, sink, state)
 	if err != nil {
 		return nil, err
 	}
 	return runner.Run(ctx)
+}
+
+// openSink opens the configured sink and its state store. With ClickHouse
+// the cursors live in the same database, so a CronJob pod needs no volume.
+func openSink(ctx context.Context, cfg *Config, log *slog.Logger) (load.Sink, load.StateStore, error) {
+	if cfg.Sink == "clickhouse" {
+		cfg.ClickHouse.Logger = log
+		ch, err := chsink.Open(ctx, cfg.ClickHouse)
+		if err != nil {
+			return nil, nil, err
+		}
+		state, err := ch.State(ctx)
+		if err != nil {
+			ch.Close()
+			return nil, nil, err
+		}
+		return ch, state, nil
+	}
+	cfg.Parquet.Logger = log
+	pq, err := load.NewParquetSink(cfg.Parquet)
+	if err != nil {
+		return nil, nil, err
+	}
+	state, err := load.OpenFileState(cfg.StatePath)
+	if err != nil {
+		return nil, nil, err
+	}
+	return pq, state, nil
 }
 
 // startFake serves the embedded fake API on a free loopback port.
@@ -268,12 +349,15 @@ Read the dataset:
 `, dir)
 }
 
-func newFakeAPICmd(stderr io.Writer) *cobra.Command {
+func newFakeAPICmd(stop <-chan struct{}, stderr io.Writer) *cobra.Command {
 	var (
 		addr, token string
 		seed        int64
 		rows, polls int
 		gz, crmBody bool
+		faults      fakeapi.Faults
+		urlTTL      time.Duration
+		dataDelay   string
 	)
 	cmd := &cobra.Command{
 		Use:   "fake-api",
@@ -285,8 +369,15 @@ at it with SALESNAV_API_URL=http://ADDR/v2 SALESNAV_ACCESS_TOKEN=TOKEN.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log := slog.New(slog.NewJSONHandler(stderr, nil))
+			if dataDelay != "" {
+				t, err := time.Parse(time.DateOnly, dataDelay)
+				if err != nil {
+					return &exitError{ExitConfig, fmt.Errorf("--fault-data-delay-after %q is not a date (YYYY-MM-DD)", dataDelay)}
+				}
+				faults.DataDelayAfter = t
+			}
 			fake := fakeapi.New(fakeapi.Config{Token: token, Seed: seed, RowsPerDay: rows, PollsToComplete: polls,
-				Gzip: gz, CRMCreateBody: crmBody, Logger: log})
+				Gzip: gz, CRMCreateBody: crmBody, URLTTL: urlTTL, Faults: faults, Logger: log})
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return &exitError{ExitFailure, fmt.Errorf("listening on %s: %w", addr, err)}
@@ -298,11 +389,12 @@ at it with SALESNAV_API_URL=http://ADDR/v2 SALESNAV_ACCESS_TOKEN=TOKEN.`,
 			select {
 			case err := <-errc:
 				return &exitError{ExitFailure, err}
+			case <-stop:
 			case <-cmd.Context().Done():
-				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				defer cancel()
-				return srv.Shutdown(ctx)
 			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			return srv.Shutdown(ctx)
 		},
 	}
 	f := cmd.Flags()
@@ -313,6 +405,116 @@ at it with SALESNAV_API_URL=http://ADDR/v2 SALESNAV_ACCESS_TOKEN=TOKEN.`,
 	f.IntVar(&polls, "polls-to-complete", 2, "poll at which a job reports COMPLETED")
 	f.BoolVar(&gz, "gzip", false, "serve export files gzip-compressed")
 	f.BoolVar(&crmBody, "crm-create-body", false, "answer CRM validation creates with a JSON body (the OpenAPI file's form)")
+	f.DurationVar(&urlTTL, "url-ttl", time.Hour, "life of download URLs")
+	f.IntVar(&faults.RateLimitEvery, "fault-429-every", 0, "answer every Nth API call with 429")
+	f.BoolVar(&faults.QuotaExhausted, "fault-quota-exhausted", false, "answer every API call with 429, like a spent daily quota")
+	f.IntVar(&faults.RetryAfterSeconds, "fault-retry-after", 0, "Retry-After seconds sent with injected 429s and 503s")
+	f.IntVar(&faults.ServerErrorEvery, "fault-5xx-every", 0, "answer every Nth API call with 503")
+	f.IntVar(&faults.DropDownloads, "fault-drop-downloads", 0, "cut the first N downloads off halfway")
+	f.IntVar(&faults.FailJobs, "fault-fail-jobs", 0, "the first N jobs end with --fault-fail-status")
+	f.StringVar(&faults.FailStatus, "fault-fail-status", "FAILED_DUE_TO_INTERNAL_ERROR", "status of failed jobs")
+	f.IntVar(&faults.ExceedFileSizeDays, "fault-max-days", 0, "jobs over this many days fail with FAILED_DUE_TO_EXCEEDED_FILE_SIZE_ERROR")
+	f.StringVar(&dataDelay, "fault-data-delay-after", "", "jobs ending after this day (YYYY-MM-DD) fail with FAILED_DUE_TO_DATA_DELAY")
+	f.BoolVar(&faults.StuckJobs, "fault-stuck-jobs", false, "jobs never complete")
+	return cmd
+}
+
+func newStateCmd(lookup envconfig.Lookuper, stdout, stderr io.Writer) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "state",
+		Short: "Show or reset the cursors and jobs in flight (of the configured sink)",
+	}
+	open := func(cmd *cobra.Command) (load.StateStore, func(), error) {
+		env, err := LoadEnv(cmd.Context(), lookup)
+		if err != nil {
+			return nil, nil, &exitError{ExitConfig, err}
+		}
+		env.Override(&env.ParquetDir, "parquet-dir", cmd.Flags())
+		env.Override(&env.StatePath, "state-path", cmd.Flags())
+		cfg, err := env.Resolve(time.Now(), false)
+		if err != nil {
+			return nil, nil, &exitError{ExitConfig, err}
+		}
+		log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+		if cfg.Sink != "clickhouse" {
+			if _, err := os.Stat(cfg.StatePath); err != nil {
+				return nil, nil, &exitError{ExitFailure, fmt.Errorf("no state at %s: %w", cfg.StatePath, err)}
+			}
+		}
+		sink, state, err := openSink(cmd.Context(), cfg, log)
+		if err != nil {
+			return nil, nil, &exitError{ExitFailure, err}
+		}
+		return state, func() { sink.Close() }, nil
+	}
+	var asJSON bool
+	show := &cobra.Command{
+		Use:   "show",
+		Short: "Print every cursor and job in flight",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			state, done, err := open(cmd)
+			if err != nil {
+				return err
+			}
+			defer done()
+			es, err := state.List(cmd.Context())
+			if err != nil {
+				return &exitError{ExitFailure, err}
+			}
+			if asJSON {
+				enc := json.NewEncoder(stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(es)
+			}
+			tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "STREAM\tCONTRACT\tCURSOR\tUPDATED\tJOB IN FLIGHT")
+			for _, e := range es {
+				cur, upd, job := "-", "-", "-"
+				if e.Cursor != nil {
+					cur = e.Cursor.Format(time.DateOnly)
+					upd = e.UpdatedAt.UTC().Format(time.RFC3339)
+				}
+				if e.Job != nil {
+					job = fmt.Sprintf("%d [%s, %s) created %s", e.Job.ID, e.Job.Start.Format(time.DateOnly), e.Job.End.Format(time.DateOnly), e.Job.CreatedAt.UTC().Format(time.RFC3339))
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.Stream, e.Contract, cur, upd, job)
+			}
+			return tw.Flush()
+		},
+	}
+	show.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	var stream, contract string
+	reset := &cobra.Command{
+		Use:   "reset",
+		Short: "Forget the cursor (and job in flight) of a stream, for one contract or all",
+		Long:  "Forget the cursor and job in flight of --stream, for --contract or every contract: the next run\nloads that stream from SALESNAV_START again. Loaded data stays; re-loads replace or collapse it.",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if _, err := schema.Lookup(stream); err != nil {
+				return &exitError{ExitConfig, fmt.Errorf("--stream: %w", err)}
+			}
+			state, done, err := open(cmd)
+			if err != nil {
+				return err
+			}
+			defer done()
+			n, err := state.Reset(cmd.Context(), stream, contract)
+			if err != nil {
+				return &exitError{ExitFailure, err}
+			}
+			fmt.Fprintf(stdout, "reset %d cursor(s) of %s\n", n, stream)
+			return nil
+		},
+	}
+	reset.Flags().StringVar(&stream, "stream", "", "stream to reset (required)")
+	reset.Flags().StringVar(&contract, "contract", "", "contract URN (default: every contract)")
+	_ = reset.MarkFlagRequired("stream")
+	for _, c := range []*cobra.Command{show, reset} {
+		c.Flags().String("parquet-dir", "", "dataset root (overrides SALESNAV_PARQUET_DIR)")
+		c.Flags().String("state-path", "", "state file (overrides SALESNAV_STATE_PATH)")
+	}
+	cmd.AddCommand(show, reset)
 	return cmd
 }
 

@@ -23,7 +23,7 @@ import (
 func runCLI(t *testing.T, env map[string]string, args ...string) (int, string, string) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	code := execute(context.Background(), args, envconfig.MapLookuper(env), &stdout, &stderr)
+	code := execute(context.Background(), nil, args, envconfig.MapLookuper(env), &stdout, &stderr)
 	return code, stdout.String(), stderr.String()
 }
 
@@ -194,7 +194,7 @@ func TestFakeAPICommandServesTheRun(t *testing.T) {
 	done := make(chan int, 1)
 	var fakeErr bytes.Buffer
 	go func() {
-		done <- execute(ctx, []string{"fake-api", "--addr", addr, "--token", "T0k", "--seed", "7", "--rows-per-day", "40"},
+		done <- execute(ctx, nil, []string{"fake-api", "--addr", addr, "--token", "T0k", "--seed", "7", "--rows-per-day", "40"},
 			envconfig.MapLookuper(nil), io.Discard, &fakeErr)
 	}()
 	defer func() {
