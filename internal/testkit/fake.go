@@ -3,6 +3,7 @@ package testkit
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -29,11 +30,28 @@ type Fake struct {
 	Mangle func([]byte) []byte
 	// BeforeDownload, when set, runs before each download is served.
 	BeforeDownload func()
+
+	// Jobs per contract between their creation and the end of their
+	// download, now and at most.
+	active, maxActive map[string]int
+	maxAll, nowAll    int
+	jobContract       map[int64]string
+}
+
+// MaxActive returns the most jobs one contract had at once between
+// creation and download, and the most across contracts.
+func (f *Fake) MaxActive() (perContract, overall int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, n := range f.maxActive {
+		perContract = max(perContract, n)
+	}
+	return perContract, f.maxAll
 }
 
 // NewFake serves a fake API for the test.
 func NewFake(t testing.TB, cfg fakeapi.Config) *Fake {
-	f := &Fake{Server: fakeapi.New(cfg)}
+	f := &Fake{Server: fakeapi.New(cfg), active: map[string]int{}, maxActive: map[string]int{}, jobContract: map[int64]string{}}
 	h := f.Server.Handler()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/salesAnalyticsExportJobs") {
@@ -44,6 +62,49 @@ func NewFake(t testing.TB, cfg fakeapi.Config) *Fake {
 			f.reqs = append(f.reqs, req)
 			f.mu.Unlock()
 			r.Body = io.NopCloser(bytes.NewReader(body))
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, r)
+			var out struct {
+				Value struct{ ID int64 } `json:"value"`
+			}
+			if json.Unmarshal(rec.Body.Bytes(), &out) == nil && out.Value.ID != 0 {
+				f.mu.Lock()
+				f.jobContract[out.Value.ID] = req.Contract
+				f.active[req.Contract]++
+				f.maxActive[req.Contract] = max(f.maxActive[req.Contract], f.active[req.Contract])
+				f.nowAll++
+				f.maxAll = max(f.maxAll, f.nowAll)
+				f.mu.Unlock()
+			}
+			for k, v := range rec.Header() {
+				w.Header()[k] = v
+			}
+			w.WriteHeader(rec.Code)
+			w.Write(rec.Body.Bytes())
+			return
+		}
+		// A job is over when it is polled as failed or its file is served.
+		if strings.HasPrefix(r.URL.Path, "/v2/salesAnalyticsExportJobs/") && r.Method == http.MethodGet {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, r)
+			var out struct {
+				ID     int64
+				Status string
+			}
+			if json.Unmarshal(rec.Body.Bytes(), &out) == nil && strings.HasPrefix(out.Status, "FAILED") {
+				f.jobOver(out.ID)
+			}
+			for k, v := range rec.Header() {
+				w.Header()[k] = v
+			}
+			w.WriteHeader(rec.Code)
+			w.Write(rec.Body.Bytes())
+			return
+		}
+		if strings.HasPrefix(r.URL.Path, "/downloads/") {
+			var id int64
+			fmt.Sscanf(strings.TrimPrefix(r.URL.Path, "/downloads/"), "%d/", &id)
+			defer f.jobOver(id)
 		}
 		if strings.HasPrefix(r.URL.Path, "/downloads/") {
 			if f.BeforeDownload != nil {
@@ -62,6 +123,16 @@ func NewFake(t testing.TB, cfg fakeapi.Config) *Fake {
 	t.Cleanup(srv.Close)
 	f.URL = srv.URL + "/v2"
 	return f
+}
+
+func (f *Fake) jobOver(id int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if c, ok := f.jobContract[id]; ok {
+		delete(f.jobContract, id)
+		f.active[c]--
+		f.nowAll--
+	}
 }
 
 // Requests returns the export requests seen so far.
