@@ -198,7 +198,11 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 	contracts, err := r.api.Contracts(ctx)
 	if err != nil {
 		err = fmt.Errorf("listing contracts: %w", err)
-		sum.fail(err)
+		if errors.Is(err, extract.ErrQuotaExhausted) {
+			sum.quota(err)
+		} else {
+			sum.fail(err)
+		}
 		return sum, err
 	}
 	var reporting []extract.Contract
