@@ -202,15 +202,20 @@ func (s *Summary) Totals() (rows, rejected int64) {
 	return rows, rejected
 }
 
-// Log writes the summary as log lines: one per stream, one per error, and
-// a last one with the totals.
-func (s *Summary) Log(log *slog.Logger) {
+// streamNames lists the streams, sorted.
+func (s *Summary) streamNames() []string {
 	names := make([]string, 0, len(s.Streams))
 	for n := range s.Streams {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	for _, n := range names {
+	return names
+}
+
+// Log writes the summary as log lines: one per stream, one per error, and
+// a last one with the totals.
+func (s *Summary) Log(log *slog.Logger) {
+	for _, n := range s.streamNames() {
 		st := s.Streams[n]
 		log.Info("stream summary", "stream", n, "windows", st.Windows, "rows", st.Rows, "rejected", st.Rejected,
 			"files", st.Files, "bytes", st.Bytes, "drift", st.Drift, "failed_contracts", st.Failed, "reject_files", st.RejectFiles)
@@ -229,12 +234,7 @@ func (s *Summary) WriteTable(w io.Writer) {
 		s.Status, len(s.Contracts), s.End, s.FinishedAt.Sub(s.StartedAt).Round(time.Millisecond))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "stream\twindows\trows\trejected\tfiles\tbytes\tdrift\t")
-	names := make([]string, 0, len(s.Streams))
-	for n := range s.Streams {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range s.streamNames() {
 		st := s.Streams[n]
 		drift := strings.Join(st.Drift, ",")
 		if drift == "" {

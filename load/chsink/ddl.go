@@ -52,6 +52,19 @@ func QuoteIdent(name string) (string, error) {
 	return "`" + strings.NewReplacer(`\`, `\\`, "`", "\\`").Replace(name) + "`", nil
 }
 
+// qualified quotes db.name.
+func qualified(db, name string) (string, error) {
+	qdb, err := QuoteIdent(db)
+	if err != nil {
+		return "", err
+	}
+	qn, err := QuoteIdent(name)
+	if err != nil {
+		return "", err
+	}
+	return qdb + "." + qn, nil
+}
+
 // Column is one ClickHouse column.
 type Column struct {
 	Name string
@@ -129,16 +142,12 @@ func partitionExpr(st *schema.Stream) string {
 
 // CreateTable returns the CREATE TABLE statement of a stream.
 func CreateTable(db string, st *schema.Stream, cols []Column) (string, error) {
-	qdb, err := QuoteIdent(db)
-	if err != nil {
-		return "", err
-	}
-	qt, err := QuoteIdent(st.Name)
+	table, err := qualified(db, st.Name)
 	if err != nil {
 		return "", err
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "CREATE TABLE IF NOT EXISTS %s.%s\n(\n", qdb, qt)
+	fmt.Fprintf(&b, "CREATE TABLE IF NOT EXISTS %s\n(\n", table)
 	for i, c := range cols {
 		qc, err := QuoteIdent(c.Name)
 		if err != nil {
@@ -167,44 +176,32 @@ func ViewName(stream string) string { return stream + "_final" }
 // CreateView returns the statement of a stream's view: the table read with
 // FINAL, so analysts see one row per key without knowing about FINAL.
 func CreateView(db, stream string) (string, error) {
-	qdb, err := QuoteIdent(db)
+	table, err := qualified(db, stream)
 	if err != nil {
 		return "", err
 	}
-	qt, err := QuoteIdent(stream)
+	view, err := qualified(db, ViewName(stream))
 	if err != nil {
 		return "", err
 	}
-	qv, err := QuoteIdent(ViewName(stream))
-	if err != nil {
-		return "", err
-	}
-	return fmt.Sprintf("CREATE VIEW IF NOT EXISTS %s.%s AS SELECT * FROM %s.%s FINAL", qdb, qv, qdb, qt), nil
+	return fmt.Sprintf("CREATE VIEW IF NOT EXISTS %s AS SELECT * FROM %s FINAL", view, table), nil
 }
 
 // DropView returns the statement that drops a stream's view (before it is
 // created again with new columns: a ClickHouse view keeps the columns it
 // was created with).
 func DropView(db, stream string) (string, error) {
-	qdb, err := QuoteIdent(db)
+	view, err := qualified(db, ViewName(stream))
 	if err != nil {
 		return "", err
 	}
-	qv, err := QuoteIdent(ViewName(stream))
-	if err != nil {
-		return "", err
-	}
-	return fmt.Sprintf("DROP TABLE IF EXISTS %s.%s", qdb, qv), nil
+	return "DROP TABLE IF EXISTS " + view, nil
 }
 
 // AddColumn returns the statement adding a drift column (18.16 has no
 // ADD COLUMN IF NOT EXISTS; the caller checks system.columns first).
 func AddColumn(db, table string, c Column) (string, error) {
-	qdb, err := QuoteIdent(db)
-	if err != nil {
-		return "", err
-	}
-	qt, err := QuoteIdent(table)
+	t, err := qualified(db, table)
 	if err != nil {
 		return "", err
 	}
@@ -212,28 +209,28 @@ func AddColumn(db, table string, c Column) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("ALTER TABLE %s.%s ADD COLUMN %s %s", qdb, qt, qc, c.Type), nil
+	return fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", t, qc, c.Type), nil
 }
 
 // CreateStateTable returns the state table's statement: one row per
 // (stream, contract), the newest version wins; deleted marks a reset.
 func CreateStateTable(db string) (string, error) {
-	qdb, err := QuoteIdent(db)
+	t, err := qualified(db, StateTable)
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s.`%s`\n(\n    `stream` String,\n    `contract` String,\n    `cursor` Date,\n    `updated_at` DateTime('UTC'),\n    `deleted` UInt8,\n    `version` UInt64\n)\nENGINE = ReplacingMergeTree(`version`)\nORDER BY (`stream`, `contract`)", qdb, StateTable), nil
+	return fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s\n(\n    `stream` String,\n    `contract` String,\n    `cursor` Date,\n    `updated_at` DateTime('UTC'),\n    `deleted` UInt8,\n    `version` UInt64\n)\nENGINE = ReplacingMergeTree(`version`)\nORDER BY (`stream`, `contract`)", t), nil
 }
 
 // CreateJobsTable returns the statement of the table of jobs in flight:
 // one row per (stream, contract), the newest version wins; active 0 means
 // none in flight.
 func CreateJobsTable(db string) (string, error) {
-	qdb, err := QuoteIdent(db)
+	t, err := qualified(db, JobsTable)
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s.`%s`\n(\n    `stream` String,\n    `contract` String,\n    `job_id` Int64,\n    `window_start` Date,\n    `window_end` Date,\n    `created_at` DateTime('UTC'),\n    `active` UInt8,\n    `version` UInt64\n)\nENGINE = ReplacingMergeTree(`version`)\nORDER BY (`stream`, `contract`)", qdb, JobsTable), nil
+	return fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s\n(\n    `stream` String,\n    `contract` String,\n    `job_id` Int64,\n    `window_start` Date,\n    `window_end` Date,\n    `created_at` DateTime('UTC'),\n    `active` UInt8,\n    `version` UInt64\n)\nENGINE = ReplacingMergeTree(`version`)\nORDER BY (`stream`, `contract`)", t), nil
 }
 
 // CreateDatabase returns CREATE DATABASE IF NOT EXISTS.
@@ -248,11 +245,7 @@ func CreateDatabase(db string) (string, error) {
 // InsertColumns renders an explicit column list for INSERT, which 18.16
 // needs for PrepareBatch.
 func InsertColumns(db, table string, cols []string) (string, error) {
-	qdb, err := QuoteIdent(db)
-	if err != nil {
-		return "", err
-	}
-	qt, err := QuoteIdent(table)
+	t, err := qualified(db, table)
 	if err != nil {
 		return "", err
 	}
@@ -262,7 +255,7 @@ func InsertColumns(db, table string, cols []string) (string, error) {
 			return "", err
 		}
 	}
-	return fmt.Sprintf("INSERT INTO %s.%s (%s)", qdb, qt, strings.Join(q, ", ")), nil
+	return fmt.Sprintf("INSERT INTO %s (%s)", t, strings.Join(q, ", ")), nil
 }
 
 // StreamDDL returns every statement that creates a stream's table and view

@@ -386,14 +386,7 @@ func columnValues(arr arrow.Array, nullable bool) (any, error) {
 	n := arr.Len()
 	switch a := arr.(type) {
 	case *array.String:
-		if !nullable {
-			out := make([]string, n)
-			for i := range n {
-				out[i] = a.Value(i)
-			}
-			return out, nil
-		}
-		return nullables(n, a.IsNull, a.Value), nil
+		return values(n, nullable, a.IsNull, a.Value), nil
 	case *array.Int64:
 		if !nullable {
 			return a.Int64Values(), nil
@@ -405,42 +398,30 @@ func columnValues(arr arrow.Array, nullable bool) (any, error) {
 		}
 		return nullables(n, a.IsNull, a.Value), nil
 	case *array.Boolean:
-		b := func(i int) uint8 {
+		return values(n, nullable, a.IsNull, func(i int) uint8 {
 			if a.Value(i) {
 				return 1
 			}
 			return 0
-		}
-		if !nullable {
-			out := make([]uint8, n)
-			for i := range n {
-				out[i] = b(i)
-			}
-			return out, nil
-		}
-		return nullables(n, a.IsNull, b), nil
+		}), nil
 	case *array.Timestamp:
-		t := func(i int) time.Time { return time.UnixMilli(int64(a.Value(i))).UTC() }
-		if !nullable {
-			out := make([]time.Time, n)
-			for i := range n {
-				out[i] = t(i)
-			}
-			return out, nil
-		}
-		return nullables(n, a.IsNull, t), nil
+		return values(n, nullable, a.IsNull, func(i int) time.Time { return time.UnixMilli(int64(a.Value(i))).UTC() }), nil
 	case *array.Date32:
-		t := func(i int) time.Time { return a.Value(i).ToTime() }
-		if !nullable {
-			out := make([]time.Time, n)
-			for i := range n {
-				out[i] = t(i)
-			}
-			return out, nil
-		}
-		return nullables(n, a.IsNull, t), nil
+		return values(n, nullable, a.IsNull, func(i int) time.Time { return a.Value(i).ToTime() }), nil
 	}
 	return nil, fmt.Errorf("no ClickHouse conversion for %s", arr.DataType())
+}
+
+// values is []T of value, or []*T with nil for nulls when nullable.
+func values[T any](n int, nullable bool, isNull func(int) bool, value func(int) T) any {
+	if nullable {
+		return nullables(n, isNull, value)
+	}
+	out := make([]T, n)
+	for i := range n {
+		out[i] = value(i)
+	}
+	return out
 }
 
 func nullables[T any](n int, isNull func(int) bool, value func(int) T) []*T {

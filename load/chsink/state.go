@@ -33,13 +33,7 @@ func (s *Sink) State(ctx context.Context) (*State, error) {
 }
 
 // table quotes db.table.
-func (st *State) table(name string) (string, error) {
-	qdb, err := QuoteIdent(st.sink.db)
-	if err != nil {
-		return "", err
-	}
-	return qdb + ".`" + name + "`", nil
-}
+func (st *State) table(name string) (string, error) { return qualified(st.sink.db, name) }
 
 // Cursor returns the saved cursor of (stream, contract). Stream and
 // contract are bound as values, never spliced into the SQL.
