@@ -47,7 +47,8 @@ func (c AuthConfig) Validate() error {
 }
 
 // TokenSources builds the member and application token sources. hc is the
-// HTTP client used to reach the token endpoint (nil: a default one).
+// HTTP client used to reach the token endpoint (nil: one with a 30 s
+// timeout, so that a hung endpoint cannot hold every call forever).
 func (c AuthConfig) TokenSources(hc *http.Client) (member, app TokenSource, err error) {
 	if err := c.Validate(); err != nil {
 		return nil, nil, err
@@ -56,10 +57,10 @@ func (c AuthConfig) TokenSources(hc *http.Client) (member, app TokenSource, err 
 	if url == "" {
 		url = DefaultTokenURL
 	}
-	ctx := context.Background()
-	if hc != nil {
-		ctx = context.WithValue(ctx, oauth2.HTTPClient, hc)
+	if hc == nil {
+		hc = &http.Client{Timeout: 30 * time.Second}
 	}
+	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, hc)
 	if c.RefreshToken != "" {
 		conf := &oauth2.Config{ClientID: c.ClientID, ClientSecret: c.ClientSecret,
 			Endpoint: oauth2.Endpoint{TokenURL: url, AuthStyle: oauth2.AuthStyleInParams}}

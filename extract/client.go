@@ -222,6 +222,35 @@ type request struct {
 	auth   bool // send the bearer token
 	app    bool // with an application (2-legged) token
 	restli bool // send the Rest.li headers
+	// once marks a call that must not be repeated after the server may
+	// have acted on it (creating a job): it is retried only on answers that
+	// say the request was not handled (429, 503) and on connections that
+	// never opened; a 500, 502, 504 or a connection broken after sending
+	// is final.
+	once bool
+}
+
+// hintedBackOff is exponential backoff that waits at least what the API's
+// Retry-After asked for, without starting the backoff over.
+type hintedBackOff struct {
+	*backoff.ExponentialBackOff
+	hint time.Duration
+}
+
+func (h *hintedBackOff) NextBackOff() time.Duration {
+	d := h.ExponentialBackOff.NextBackOff()
+	if h.hint > d {
+		d = h.hint
+	}
+	h.hint = 0
+	return d
+}
+
+// neverSent reports whether a transport error happened before the request
+// reached the server (the connection never opened).
+func neverSent(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
 }
 
 // do sends req with retries and returns a 2xx response. The caller closes
@@ -229,7 +258,7 @@ type request struct {
 // quota budget runs out (ErrQuotaExhausted); 5xx and connection errors up
 // to MaxAttempts; a 401 once, with a renewed token.
 func (c *Client) do(ctx context.Context, req request) (*http.Response, error) {
-	b := backoff.NewExponentialBackOff()
+	b := &hintedBackOff{ExponentialBackOff: backoff.NewExponentialBackOff()}
 	b.InitialInterval = c.cfg.RetryInitial
 	b.MaxInterval = c.cfg.RetryMax
 	b.RandomizationFactor = 0.5
@@ -276,7 +305,12 @@ func (c *Client) do(ctx context.Context, req request) (*http.Response, error) {
 			if ctx.Err() != nil {
 				return nil, backoff.Permanent(context.Cause(ctx))
 			}
+			sent := !neverSent(err)
 			err = fmt.Errorf("%s: %w", req.op, redactURLError(err))
+			if req.once && sent {
+				// The server may have created the job: a retry could make two.
+				return nil, backoff.Permanent(err)
+			}
 			c.log.Warn("api call failed, retrying", "op", req.op, "attempt", attempt, "error", err)
 			return nil, giveUp(err)
 		}
@@ -290,7 +324,7 @@ func (c *Client) do(ctx context.Context, req request) (*http.Response, error) {
 			// An expired or revoked token: renew it once, at once.
 			renewed = true
 			c.log.Info("access token refused, renewing it", "op", req.op)
-			return nil, &retryAfterError{err: apiErr, ra: &backoff.RetryAfterError{Duration: 0}}
+			return nil, apiErr
 		case apiErr.StatusCode == http.StatusTooManyRequests:
 			d, hasRA := parseRetryAfter(apiErr.RetryAfter, time.Now())
 			if qe := c.quota429(apiErr, hasRA && d > c.cfg.MaxRetryAfter); qe != nil {
@@ -298,29 +332,19 @@ func (c *Client) do(ctx context.Context, req request) (*http.Response, error) {
 			}
 			c.log.Warn("api call throttled (429), retrying", "op", req.op, "attempt", attempt)
 			if hasRA {
-				return nil, &retryAfterError{err: apiErr, ra: &backoff.RetryAfterError{Duration: d}}
+				b.hint = d // at least that long; never less than the backoff
 			}
 			return nil, apiErr
-		case !apiErr.Retryable():
+		case !apiErr.Retryable(), req.once && apiErr.StatusCode != http.StatusServiceUnavailable:
 			return nil, backoff.Permanent(apiErr)
 		}
 		c.log.Warn("api call answered with a retryable status", "op", req.op, "attempt", attempt, "status", apiErr.StatusCode)
 		if d, ok := parseRetryAfter(apiErr.RetryAfter, time.Now()); ok && d <= c.cfg.MaxRetryAfter {
-			return nil, giveUp(&retryAfterError{err: apiErr, ra: &backoff.RetryAfterError{Duration: d}})
+			b.hint = d
 		}
 		return nil, giveUp(apiErr)
 	}
-	resp, err := backoff.Retry(ctx, op,
-		backoff.WithBackOff(b),
-		backoff.WithMaxElapsedTime(0))
-	if err != nil {
-		var ra *retryAfterError
-		if errors.As(err, &ra) {
-			err = ra.err
-		}
-		return nil, err
-	}
-	return resp, nil
+	return backoff.Retry(ctx, op, backoff.WithBackOff(b), backoff.WithMaxElapsedTime(0))
 }
 
 // quotaOK ends a streak of 429s.
@@ -346,15 +370,6 @@ func (c *Client) quota429(last *APIError, tooLong bool) error {
 	y, m, d := now.UTC().Date()
 	return &QuotaError{Last: last, Since: c.first429, ResetAt: time.Date(y, m, d+1, 0, 0, 0, 0, time.UTC)}
 }
-
-// retryAfterError carries an API error and the wait its Retry-After asked for.
-type retryAfterError struct {
-	err error
-	ra  *backoff.RetryAfterError
-}
-
-func (e *retryAfterError) Error() string   { return e.err.Error() }
-func (e *retryAfterError) Unwrap() []error { return []error{e.err, e.ra} }
 
 // parseRetryAfter reads a Retry-After value in seconds or as an HTTP date.
 func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
@@ -433,6 +448,8 @@ func (c *Client) callApp(ctx context.Context, op, method, path, rawQuery string,
 	return c.call(ctx, true, op, method, path, rawQuery, in, out)
 }
 
+// call performs an API call. POSTs create jobs: they are sent once (see
+// request.once).
 func (c *Client) call(ctx context.Context, app bool, op, method, path, rawQuery string, in, out any) (http.Header, int, error) {
 	var body []byte
 	if in != nil {
@@ -441,7 +458,8 @@ func (c *Client) call(ctx context.Context, app bool, op, method, path, rawQuery 
 			return nil, 0, fmt.Errorf("%s: encoding request: %w", op, err)
 		}
 	}
-	resp, err := c.do(ctx, request{op: op, method: method, url: c.endpoint(path, rawQuery), body: body, auth: true, app: app, restli: true})
+	resp, err := c.do(ctx, request{op: op, method: method, url: c.endpoint(path, rawQuery), body: body, auth: true, app: app, restli: true,
+		once: method == http.MethodPost})
 	if err != nil {
 		return nil, 0, err
 	}

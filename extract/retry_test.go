@@ -365,3 +365,53 @@ func TestRedirectsThatGoWouldKeepTheTokenOn(t *testing.T) {
 		}
 	}
 }
+
+// Retry-After: 0 (or a date in the past) never means "hammer": the wait is
+// at least the backoff's.
+func TestRetryAfterZeroStillBacksOff(t *testing.T) {
+	srv, n := scripted(t, []int{429}, http.Header{"Retry-After": {"0"}})
+	c, _ := extract.New(extract.Config{BaseURL: srv.URL + "/v2", Token: "tok", RetryInitial: 20 * time.Millisecond,
+		RetryMax: 40 * time.Millisecond, QuotaBudget: 300 * time.Millisecond})
+	c.Contracts(context.Background())
+	if got := n.Load(); got > 25 {
+		t.Errorf("%d requests in 300 ms with a 20-40 ms backoff", got)
+	}
+}
+
+// Creating a job is not repeated after the server may have acted on it: a
+// 5xx or a broken connection is final; a 429 (nothing created) is retried.
+func TestCreateSentOnce(t *testing.T) {
+	srv, n := scripted(t, []int{502, 200}, nil)
+	cl := client(t, srv.URL, 6)
+	_, err := cl.CreateAnalyticsExport(context.Background(), extract.ActionActivity, extract.ExportRequest{Contract: "c", StartAt: 0, EndAt: 1})
+	var apiErr *extract.APIError
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 502 || n.Load() != 1 {
+		t.Fatalf("create after a 502: %v, %d requests; want the 502 and one request", err, n.Load())
+	}
+	// 429 and 503 say the request was not handled: retried.
+	srv2, n2 := scripted(t, []int{429, 503, 429, 500}, nil)
+	_, err = client(t, srv2.URL, 6).CreateAnalyticsExport(context.Background(), extract.ActionActivity, extract.ExportRequest{Contract: "c", StartAt: 0, EndAt: 1})
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 500 || n2.Load() != 4 {
+		t.Errorf("%v after %d requests: 429s and 503s must be retried, the 500 must end it", err, n2.Load())
+	}
+}
+
+// A hung token endpoint fails the call within the token client's timeout.
+func TestHungTokenEndpoint(t *testing.T) {
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-time.After(time.Second):
+		}
+	}))
+	defer hang.Close()
+	member, _, err := extract.AuthConfig{ClientID: "id", ClientSecret: "s", RefreshToken: "r", TokenURL: hang.URL}.TokenSources(&http.Client{Timeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := extract.New(extract.Config{BaseURL: "http://127.0.0.1:1/v2", TokenSource: member})
+	start := time.Now()
+	if _, err := c.Contracts(context.Background()); err == nil || time.Since(start) > 900*time.Millisecond {
+		t.Fatalf("error %v after %v", err, time.Since(start))
+	}
+}

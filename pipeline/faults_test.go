@@ -502,3 +502,23 @@ func TestFaultThrottlingAndServerErrors(t *testing.T) {
 		r.sameAsClean(k, d0, ends(d5), true)
 	})
 }
+
+// The cursor never moves backwards: a lookback window that is split, with
+// a later half deferred, ends before the cursor.
+func TestFaultCursorNeverBackwards(t *testing.T) {
+	forBoth(t, func(t *testing.T, k sinkKind) {
+		r := newRig(t, k, fakeapi.Config{})
+		r.mustComplete(d0, d5)
+		r.fake.Server.SetFaults(fakeapi.Faults{ExceedFileSizeDays: 2, DataDelayAfter: date("2026-03-05")})
+		sum, _ := r.run(d0, d5.AddDate(0, 0, 2), func(c *pipeline.Config) { c.LookbackDays = 3 })
+		if sum.Status != pipeline.StatusTemporary {
+			t.Fatalf("status %s, errors %+v", sum.Status, sum.Errors)
+		}
+		for _, st := range schema.Streams {
+			c, _, _ := r.target.State.Cursor(context.Background(), st.Name, reporting[0])
+			if c.Before(d5) {
+				t.Errorf("%s cursor moved back to %v", st.Name, c.Format(time.DateOnly))
+			}
+		}
+	})
+}

@@ -347,6 +347,9 @@ func (r *Runner) runWindow(ctx context.Context, sum *Summary, st *schema.Stream,
 		if err := r.runWindow(ctx, sum, st, contract, Span{Start: sp.Start, End: mid}, nil); err != nil {
 			return err
 		}
+		if r.stopping() {
+			return errStopped
+		}
 		return r.runWindow(ctx, sum, st, contract, Span{Start: mid, End: sp.End}, nil)
 	}
 	if errors.As(err, &failed) && failed.Status == extract.StatusFailedDataDelay {
@@ -354,6 +357,13 @@ func (r *Runner) runWindow(ctx context.Context, sum *Summary, st *schema.Stream,
 			return ferr
 		}
 		return &DeferredError{Err: err}
+	}
+	if errors.Is(err, ErrJobTimeout) {
+		// A job stuck past the deadline is not worth resuming: the next
+		// run creates another.
+		if ferr := r.forget(ctx, u); ferr != nil {
+			return ferr
+		}
 	}
 	if err != nil {
 		return err
@@ -363,7 +373,7 @@ func (r *Runner) runWindow(ctx context.Context, sum *Summary, st *schema.Stream,
 
 	for attempt := 1; ; attempt++ {
 		err := r.loadJob(ctx, sum, u, job)
-		if err == nil || attempt >= r.cfg.DownloadAttempts || !retryableDownload(err) {
+		if err == nil || attempt >= r.cfg.DownloadAttempts || !retryableDownload(err) || r.stopping() {
 			if err == nil {
 				u.log.Info("window done", "duration", time.Since(began).Round(time.Millisecond).String())
 			}
@@ -383,7 +393,7 @@ func (r *Runner) forget(ctx context.Context, u unit) error {
 	if r.cfg.Backfill {
 		return nil
 	}
-	return r.state.ClearInFlight(ctx, u.st.Name, u.contract)
+	return r.state.ClearInFlight(context.WithoutCancel(ctx), u.st.Name, u.contract)
 }
 
 // retryableDownload tells transfer problems, which another try with a
@@ -424,7 +434,9 @@ func (r *Runner) completedJob(ctx context.Context, u unit, resume *load.Job) (ex
 			job = created
 			u.log.Info("export job created", "job", job.ID, "status", job.Status)
 			if !r.cfg.Backfill {
-				if err := r.state.SetInFlight(ctx, load.Job{ID: job.ID, Stream: u.st.Name, Contract: u.contract,
+				// Recorded even when the run is being cancelled: the job
+				// exists at LinkedIn now, and the next run must find it.
+				if err := r.state.SetInFlight(context.WithoutCancel(ctx), load.Job{ID: job.ID, Stream: u.st.Name, Contract: u.contract,
 					Start: u.sp.Start, End: u.sp.End, CreatedAt: r.cfg.Now().UTC()}); err != nil {
 					return job, fmt.Errorf("saving export %d in flight: %w", job.ID, err)
 				}
@@ -551,12 +563,21 @@ func (r *Runner) loadJob(ctx context.Context, sum *Summary, u unit, job extract.
 		return err
 	}
 	if !r.cfg.Backfill {
-		// The cursor is saved last: only a committed window moves it. A
-		// lookback window ends where the cursor already is.
-		if err := r.state.SetCursor(ctx, st.Name, u.contract, sp.End); err != nil {
-			return fmt.Errorf("saving cursor after export %d: %w", job.ID, err)
+		// The cursor is saved last, once the window is committed, and only
+		// forward: a lookback window (or a half of one) may end before it.
+		// The data is in: finish the bookkeeping even if the run is being
+		// cancelled.
+		sctx := context.WithoutCancel(ctx)
+		cur, ok, err := r.state.Cursor(sctx, st.Name, u.contract)
+		if err != nil {
+			return fmt.Errorf("reading cursor after export %d: %w", job.ID, err)
 		}
-		if err := r.state.ClearInFlight(ctx, st.Name, u.contract); err != nil {
+		if !ok || sp.End.After(cur) {
+			if err := r.state.SetCursor(sctx, st.Name, u.contract, sp.End); err != nil {
+				return fmt.Errorf("saving cursor after export %d: %w", job.ID, err)
+			}
+		}
+		if err := r.state.ClearInFlight(sctx, st.Name, u.contract); err != nil {
 			return fmt.Errorf("clearing export %d in flight: %w", job.ID, err)
 		}
 	}

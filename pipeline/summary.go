@@ -179,14 +179,14 @@ func (s *Summary) finish(now time.Time) {
 		a, b := s.Errors[i], s.Errors[j]
 		return a.Stream+a.Contract < b.Stream+b.Contract
 	})
+	// Failures first: a quota or a stop must not hide them behind the
+	// "retry later" of a temporary status.
 	switch {
-	case s.QuotaResetAt != nil || s.Stopped:
-		s.Status = StatusTemporary
-	case s.runError != "" || (s.units > 0 && s.unitsOK == 0):
+	case s.runError != "" || (s.units > 0 && s.unitsOK == 0 && len(s.Errors) > 0):
 		s.Status = StatusFailed
-	case s.unitsOK < s.units:
+	case len(s.Errors) > 0:
 		s.Status = StatusPartial
-	case len(s.Deferred) > 0:
+	case s.QuotaResetAt != nil || s.Stopped || len(s.Deferred) > 0:
 		s.Status = StatusTemporary
 	default:
 		s.Status = StatusComplete

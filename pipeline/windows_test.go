@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"errors"
 	"testing"
 	"time"
 )
@@ -68,5 +69,47 @@ func TestDay(t *testing.T) {
 	in := time.Date(2026, 3, 1, 23, 30, 0, 0, time.FixedZone("UTC-2", -2*3600))
 	if got := Day(in); !got.Equal(d("2026-03-02")) {
 		t.Errorf("Day(%v) = %v, want 2026-03-02 UTC", in, got)
+	}
+}
+
+// Failures win over "temporary": a stop or a spent quota must not hide a
+// failed stream behind "retry later".
+func TestSummaryStatusPrecedence(t *testing.T) {
+	now := d("2026-03-01")
+	mk := func() *Summary { return newSummary([]string{"seat", "activity"}, now, now) }
+	boom := errors.New("boom")
+
+	s := mk()
+	s.unitDone("seat", "c1", nil, nil)
+	s.unitDone("activity", "c1", nil, boom)
+	s.stopped()
+	s.finish(now)
+	if s.Status != StatusPartial {
+		t.Errorf("failure and stop: %s, want partial", s.Status)
+	}
+
+	s = mk()
+	s.unitDone("seat", "c1", nil, nil)
+	s.unitDone("activity", "c1", nil, &DeferredError{Err: boom})
+	s.finish(now)
+	if s.Status != StatusTemporary || len(s.Deferred) != 1 {
+		t.Errorf("deferred only: %s", s.Status)
+	}
+
+	s = mk()
+	s.unitDone("seat", "c1", nil, boom)
+	s.quota(boom)
+	s.finish(now)
+	if s.Status != StatusFailed {
+		t.Errorf("all failed and quota: %s, want failed", s.Status)
+	}
+
+	s = mk()
+	s.unitDone("seat", "c1", nil, nil)
+	s.unitDone("activity", "c1", nil, errStopped)
+	s.stopped()
+	s.finish(now)
+	if s.Status != StatusTemporary {
+		t.Errorf("stop only: %s, want temporary", s.Status)
 	}
 }

@@ -122,6 +122,9 @@ type Stream struct {
 	// Key lists the columns that identify a row: the documented key
 	// columns, or "_row_hash" where none is known.
 	Key []string
+	// Identity lists the columns hashed into "_row_hash" when they all
+	// have values; without them the hash covers every data column.
+	Identity []string
 }
 
 // Snapshot reports whether the stream is a snapshot per window (seat)
@@ -212,8 +215,12 @@ var Seat = &Stream{
 		{Name: "totalConnections", Kind: Int64, Nullable: true, Assumed: true},
 	},
 	// No column of the seat export is documented, so rows are told apart
-	// by a hash of their data columns (computed by the ClickHouse sink).
-	Key: []string{LineageContract, LineageSnapshotDate, "_row_hash"},
+	// by a hash (computed by the ClickHouse sink) of seatId, an assumed
+	// column, when the row has one, and of all its data columns otherwise:
+	// a snapshot extracted again replaces its seats, and a guess about the
+	// column name can never merge two different rows.
+	Key:      []string{LineageContract, LineageSnapshotDate, "_row_hash"},
+	Identity: []string{"seatId"},
 }
 
 // Streams lists the analytics export streams in their default run order.

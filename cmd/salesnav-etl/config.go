@@ -131,6 +131,8 @@ func (e *Env) Resolve(now time.Time, requireToken bool) (*Config, error) {
 
 	if u, err := url.Parse(e.APIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		bad(&e.APIURL, "%q is not an http(s) URL", e.APIURL)
+	} else if u.Scheme == "http" && !isLoopbackHost(u.Hostname()) {
+		bad(&e.APIURL, "%q: plain http is allowed only on loopback (the fake API); use https", e.APIURL)
 	}
 	c.API.BaseURL = e.APIURL
 	c.API.Token = e.AccessToken

@@ -301,6 +301,7 @@ func runPipeline(ctx context.Context, cfg *Config, log *slog.Logger) (*pipeline.
 func openSink(ctx context.Context, cfg *Config, log *slog.Logger) (load.Sink, load.StateStore, error) {
 	if cfg.Sink == "clickhouse" {
 		cfg.ClickHouse.Logger = log
+		cfg.ClickHouse.MaxConns = max(10, cfg.Pipeline.Concurrency+4)
 		ch, err := chsink.Open(ctx, cfg.ClickHouse)
 		if err != nil {
 			return nil, nil, err

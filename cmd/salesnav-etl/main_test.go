@@ -34,7 +34,7 @@ func TestBadConfigExits2NamingEveryVariable(t *testing.T) {
 		"SALESNAV_END":              "yesterday",
 		"SALESNAV_MAX_REJECT_RATIO": "abc",
 		"SALESNAV_STREAMS":          "seat,bogus",
-		"SALESNAV_API_URL":          "ftp://x",
+		"SALESNAV_API_URL":          "http://api.example.com/v2",
 		"SALESNAV_SINK":             "csv",
 		"SALESNAV_CONCURRENCY":      "0",
 		"SALESNAV_POLL_INTERVAL":    "soon",

@@ -116,6 +116,12 @@ func TestRedactDSN(t *testing.T) {
 	if strings.Contains(got, "hunter2") || !strings.Contains(got, "etl:xxxxx@db:9000/sn") {
 		t.Errorf("RedactDSN = %q", got)
 	}
+	if got := RedactDSN("clickhouse://db:9000/sn?username=etl&password=hunter2"); strings.Contains(got, "hunter2") {
+		t.Errorf("RedactDSN(password parameter) = %q", got)
+	}
+	if got := redactErr(errors.New("auth failed for hunter2"), "clickhouse://db:9000/sn?password=hunter2"); strings.Contains(got.Error(), "hunter2") {
+		t.Errorf("redactErr = %v", got)
+	}
 	err := Config{DSN: "http://etl:hunter2@db:8123/sn"}.Validate()
 	if err == nil || strings.Contains(err.Error(), "hunter2") || !strings.Contains(err.Error(), "native protocol") {
 		t.Errorf("Validate(http DSN) = %v", err)

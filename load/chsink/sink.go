@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -37,7 +38,11 @@ type Config struct {
 	BatchRows int
 	// DialTimeout bounds connecting (default 10s).
 	DialTimeout time.Duration
-	Logger      *slog.Logger
+	// MaxConns bounds the connection pool (default 10). Each window being
+	// loaded holds one until its rows are sent: give it at least the run's
+	// concurrency plus two.
+	MaxConns int
+	Logger   *slog.Logger
 }
 
 // Validate reports every problem of c.
@@ -56,7 +61,8 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// RedactDSN returns dsn with its password replaced, for messages.
+// RedactDSN returns dsn with its password replaced, for messages: in the
+// user:password@ part and in a password= parameter alike.
 func RedactDSN(dsn string) string {
 	u, err := url.Parse(dsn)
 	if err != nil {
@@ -65,22 +71,43 @@ func RedactDSN(dsn string) string {
 	if _, has := u.User.Password(); has {
 		u.User = url.UserPassword(u.User.Username(), "xxxxx")
 	}
+	q := u.Query()
+	if q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
 	return u.String()
 }
 
-// redactErr removes the DSN's password from an error text.
+// dsnPasswords returns the passwords a DSN carries.
+func dsnPasswords(dsn string) []string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return nil
+	}
+	var pws []string
+	if pw, has := u.User.Password(); has && pw != "" {
+		pws = append(pws, pw)
+	}
+	if pw := u.Query().Get("password"); pw != "" {
+		pws = append(pws, pw)
+	}
+	return pws
+}
+
+// redactErr removes the DSN's passwords from an error text.
 func redactErr(err error, dsn string) error {
 	if err == nil {
 		return nil
 	}
-	u, perr := url.Parse(dsn)
-	if perr != nil {
+	msg := err.Error()
+	for _, pw := range dsnPasswords(dsn) {
+		msg = strings.ReplaceAll(msg, pw, "xxxxx")
+	}
+	if msg == err.Error() {
 		return err
 	}
-	if pw, has := u.User.Password(); has && pw != "" && strings.Contains(err.Error(), pw) {
-		return errors.New(strings.ReplaceAll(err.Error(), pw, "xxxxx"))
-	}
-	return err
+	return errors.New(msg)
 }
 
 // Sink loads windows into one ClickHouse table per stream
@@ -126,6 +153,10 @@ func Open(ctx context.Context, cfg Config) (*Sink, error) {
 	}
 	opts.Settings["allow_experimental_low_cardinality_type"] = 1
 	opts.DialTimeout = cfg.DialTimeout
+	if cfg.MaxConns > 0 {
+		opts.MaxOpenConns = cfg.MaxConns
+		opts.MaxIdleConns = min(cfg.MaxConns, 5)
+	}
 
 	// Create the database through a connection that does not name it.
 	boot := *opts
@@ -153,7 +184,11 @@ func Open(ctx context.Context, cfg Config) (*Sink, error) {
 		conn.Close()
 		return nil, fmt.Errorf("connecting to ClickHouse %s: %w", red, redactErr(err, cfg.DSN))
 	}
-	return &Sink{cfg: cfg, conn: conn, db: db, redacted: red, log: log, tables: map[string]map[string]string{}}, nil
+	sink := &Sink{cfg: cfg, conn: conn, db: db, redacted: red, log: log, tables: map[string]map[string]string{}}
+	if err := sink.dropStale(ctx); err != nil {
+		log.Warn("dropping stale staging tables", "error", err)
+	}
+	return sink, nil
 }
 
 // Database is the sink's database.
@@ -260,7 +295,14 @@ func (s *Sink) createView(ctx context.Context, stream string, replace bool) erro
 	return nil
 }
 
-// OpenWindow prepares the stream's table for batches of schema sc.
+// stagePrefix names the staging tables of windows being loaded.
+const stagePrefix = "_stage_"
+
+// OpenWindow prepares the stream's table for batches of schema sc, and a
+// staging table of the same structure that receives the window's rows
+// until Commit moves them over in one INSERT … SELECT: a window refused
+// half-way (too many rejects, a short file, an error) leaves the table as
+// it was.
 func (s *Sink) OpenWindow(ctx context.Context, w load.Window, sc *arrow.Schema) (load.WindowWriter, error) {
 	cols, err := s.ensureTable(ctx, w.Stream, sc)
 	if err != nil {
@@ -270,27 +312,90 @@ func (s *Sink) OpenWindow(ctx context.Context, w load.Window, sc *arrow.Schema) 
 	for i, c := range cols {
 		names[i] = c.Name
 	}
-	ins, err := InsertColumns(s.db, w.Stream.Name, names)
+	stage := fmt.Sprintf("%s%s_%d_%d", stagePrefix, w.Stream.Name, w.JobID, time.Now().UnixNano())
+	qstage, err := qualified(s.db, stage)
 	if err != nil {
 		return nil, err
 	}
-	cw := &window{sink: s, ctx: ctx, stream: w.Stream, insert: ins, cols: cols, hash: needsRowHash(w.Stream)}
+	qtable, err := qualified(s.db, w.Stream.Name)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.conn.Exec(ctx, "CREATE TABLE "+qstage+" AS "+qtable); err != nil {
+		return nil, fmt.Errorf("creating staging table for %s: %w", w.Stream.Name, err)
+	}
+	ins, err := InsertColumns(s.db, stage, names)
+	if err != nil {
+		return nil, err
+	}
+	move, err := InsertColumns(s.db, w.Stream.Name, names)
+	if err != nil {
+		return nil, err
+	}
+	quoted := make([]string, len(names))
+	for i, n := range names {
+		quoted[i], _ = QuoteIdent(n)
+	}
+	move += " SELECT " + strings.Join(quoted, ", ") + " FROM " + qstage
+	cw := &window{sink: s, ctx: ctx, stream: w.Stream, insert: ins, move: move, stage: qstage, cols: cols, hash: needsRowHash(w.Stream)}
+	identity := map[string]int{}
 	for i, f := range sc.Fields() {
 		if !schema.IsLineage(f.Name) {
 			cw.dataCols = append(cw.dataCols, i)
+		}
+		if slices.Contains(w.Stream.Identity, f.Name) {
+			identity[f.Name] = i
+		}
+	}
+	if len(identity) == len(w.Stream.Identity) {
+		for _, n := range w.Stream.Identity {
+			cw.identityCols = append(cw.identityCols, identity[n])
 		}
 	}
 	return cw, nil
 }
 
+// dropStale drops staging tables left by runs that died more than six
+// hours ago (a window lives in its staging table for minutes).
+func (s *Sink) dropStale(ctx context.Context) error {
+	rows, err := s.conn.Query(ctx, "SELECT name FROM system.tables WHERE database = ? AND startsWith(name, ?) AND metadata_modification_time < now() - 21600", s.db, stagePrefix)
+	if err != nil {
+		return err
+	}
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return err
+		}
+		names = append(names, n)
+	}
+	rows.Close()
+	for _, n := range names {
+		q, err := qualified(s.db, n)
+		if err != nil {
+			return err
+		}
+		if err := s.conn.Exec(ctx, "DROP TABLE IF EXISTS "+q); err != nil {
+			return err
+		}
+		s.log.Info("dropped a stale staging table", "table", n)
+	}
+	return nil
+}
+
 type window struct {
-	sink     *Sink
-	ctx      context.Context
-	stream   *schema.Stream
-	insert   string
-	cols     []Column
-	hash     bool
-	dataCols []int // batch columns hashed into _row_hash
+	sink         *Sink
+	ctx          context.Context
+	stream       *schema.Stream
+	insert       string // into the staging table
+	move         string // INSERT … SELECT from staging into the table
+	stage        string // the staging table, quoted
+	cols         []Column
+	hash         bool
+	dataCols     []int // batch columns hashed into _row_hash
+	identityCols []int // or these, when the row has them all
 
 	batch   driver.Batch
 	pending int
@@ -327,7 +432,7 @@ func (w *window) Write(ctx context.Context, rec arrow.RecordBatch) error {
 		}
 	}
 	if w.hash {
-		if err := w.batch.Column(int(rec.NumCols())).Append(rowHashes(rec, w.dataCols)); err != nil {
+		if err := w.batch.Column(int(rec.NumCols())).Append(rowHashes(rec, w.identityCols, w.dataCols)); err != nil {
 			w.Abort()
 			return fmt.Errorf("loading %s.%s: %w", w.stream.Name, RowHashColumn, err)
 		}
@@ -356,28 +461,51 @@ func (w *window) send() error {
 	return nil
 }
 
-// Commit sends the last INSERT. Rows already sent stay: the table's key
-// makes a re-load of the same rows collapse into one.
-func (w *window) Commit(context.Context) (load.Stats, error) {
+// Commit sends the last rows to the staging table, moves them all into
+// the stream's table in one INSERT … SELECT, and drops the staging table.
+// A re-load of the same rows collapses into one through the table's key.
+func (w *window) Commit(ctx context.Context) (load.Stats, error) {
 	if w.closed {
 		return load.Stats{}, load.ErrWindowClosed
 	}
 	if err := w.send(); err != nil {
+		w.dropStage()
 		return load.Stats{}, err
 	}
 	w.closed = true
+	if w.rows > 0 {
+		if err := w.sink.conn.Exec(ctx, w.move); err != nil {
+			w.dropStage()
+			return load.Stats{}, fmt.Errorf("moving %d rows into %s.%s: %w", w.rows, w.sink.db, w.stream.Name, err)
+		}
+	}
+	w.dropStage()
 	return load.Stats{Rows: w.rows, Files: w.inserts}, nil
 }
 
-// Abort drops the unsent rows.
+// Abort drops the window's rows: the unsent ones and the staging table.
 func (w *window) Abort() error {
+	wasClosed := w.closed
 	w.closed = true
+	var err error
 	if w.batch != nil {
-		err := w.batch.Abort()
+		err = w.batch.Abort()
 		w.batch = nil
-		return err
 	}
-	return nil
+	if !wasClosed {
+		w.dropStage()
+	}
+	return err
+}
+
+// dropStage drops the staging table, even while the run is being
+// cancelled (a leftover would also be dropped by a later Open).
+func (w *window) dropStage() {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(w.ctx), 30*time.Second)
+	defer cancel()
+	if err := w.sink.conn.Exec(ctx, "DROP TABLE IF EXISTS "+w.stage); err != nil {
+		w.sink.log.Warn("dropping a staging table", "table", w.stage, "error", err)
+	}
 }
 
 // columnValues converts an Arrow array into the slice clickhouse-go appends
@@ -436,14 +564,20 @@ func nullables[T any](n int, isNull func(int) bool, value func(int) T) []*T {
 	return out
 }
 
-// rowHashes hashes each row's data columns (FNV-64a of their text forms,
-// with a separator and a null marker).
-func rowHashes(rec arrow.RecordBatch, cols []int) []uint64 {
+// rowHashes hashes each row (FNV-64a of the text forms of its columns,
+// with a separator and a null marker): its identity columns when it has
+// them all, else all its data columns.
+func rowHashes(rec arrow.RecordBatch, identity, data []int) []uint64 {
 	n := int(rec.NumRows())
 	out := make([]uint64, n)
 	h := fnv.New64a()
 	for r := range n {
 		h.Reset()
+		cols := data
+		if len(identity) > 0 && !slices.ContainsFunc(identity, func(c int) bool { return rec.Column(c).IsNull(r) }) {
+			cols = identity
+			h.Write([]byte("id\x1f"))
+		}
 		for _, c := range cols {
 			a := rec.Column(c)
 			if a.IsNull(r) {
