@@ -358,6 +358,7 @@ func newFakeAPICmd(stop <-chan struct{}, stderr io.Writer) *cobra.Command {
 		gz, crmBody bool
 		faults      fakeapi.Faults
 		urlTTL      time.Duration
+		tokenTTL    time.Duration
 		dataDelay   string
 	)
 	cmd := &cobra.Command{
@@ -378,7 +379,7 @@ at it with SALESNAV_API_URL=http://ADDR/v2 SALESNAV_ACCESS_TOKEN=TOKEN.`,
 				faults.DataDelayAfter = t
 			}
 			fake := fakeapi.New(fakeapi.Config{Token: token, Seed: seed, RowsPerDay: rows, PollsToComplete: polls,
-				Gzip: gz, CRMCreateBody: crmBody, URLTTL: urlTTL, Faults: faults, Logger: log})
+				Gzip: gz, CRMCreateBody: crmBody, URLTTL: urlTTL, MemberTokenTTL: tokenTTL, Faults: faults, Logger: log})
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return &exitError{ExitFailure, fmt.Errorf("listening on %s: %w", addr, err)}
@@ -407,6 +408,7 @@ at it with SALESNAV_API_URL=http://ADDR/v2 SALESNAV_ACCESS_TOKEN=TOKEN.`,
 	f.BoolVar(&gz, "gzip", false, "serve export files gzip-compressed")
 	f.BoolVar(&crmBody, "crm-create-body", false, "answer CRM validation creates with a JSON body (the OpenAPI file's form)")
 	f.DurationVar(&urlTTL, "url-ttl", time.Hour, "life of download URLs")
+	f.DurationVar(&tokenTTL, "token-ttl", 60*24*time.Hour, "life of access tokens issued by /oauth/v2/accessToken for a refresh token")
 	f.IntVar(&faults.RateLimitEvery, "fault-429-every", 0, "answer every Nth API call with 429")
 	f.BoolVar(&faults.QuotaExhausted, "fault-quota-exhausted", false, "answer every API call with 429, like a spent daily quota")
 	f.IntVar(&faults.RetryAfterSeconds, "fault-retry-after", 0, "Retry-After seconds sent with injected 429s and 503s")

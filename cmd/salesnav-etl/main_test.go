@@ -194,7 +194,8 @@ func TestFakeAPICommandServesTheRun(t *testing.T) {
 	done := make(chan int, 1)
 	var fakeErr bytes.Buffer
 	go func() {
-		done <- execute(ctx, nil, []string{"fake-api", "--addr", addr, "--token", "T0k", "--seed", "7", "--rows-per-day", "40"},
+		done <- execute(ctx, nil, []string{"fake-api", "--addr", addr, "--token", "T0k", "--seed", "7", "--rows-per-day", "40",
+			"--fault-429-every", "5", "--fault-5xx-every", "7", "--fault-drop-downloads", "1", "--url-ttl", "10m", "--token-ttl", "1h"},
 			envconfig.MapLookuper(nil), io.Discard, &fakeErr)
 	}()
 	defer func() {
