@@ -18,6 +18,8 @@ import (
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/salesnav-etl/salesnav-etl/schema"
 )
 
 // Defaults of ParquetConfig.
@@ -70,7 +72,10 @@ type ParquetSink struct {
 	log   *slog.Logger
 }
 
-var _ Sink = (*ParquetSink)(nil)
+var (
+	_ Sink          = (*ParquetSink)(nil)
+	_ DimensionSink = (*ParquetSink)(nil)
+)
 
 // NewParquetSink returns a sink for cfg.
 func NewParquetSink(cfg ParquetConfig) (*ParquetSink, error) {
@@ -405,4 +410,36 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n += int64(n)
 	return n, err
+}
+
+// DimensionName is the file of a dimension: <dir>/<name>/data.parquet.
+func DimensionName(name string) string { return name + "/" + DataFileName }
+
+// ReplaceDimension writes rec as the dimension's one file, atomically.
+func (p *ParquetSink) ReplaceDimension(ctx context.Context, st *schema.Stream, rec arrow.RecordBatch) (Stats, error) {
+	name := DimensionName(st.Name)
+	staged, err := p.st.Create(ctx, name)
+	if err != nil {
+		return Stats{}, err
+	}
+	cw := &countingWriter{w: staged}
+	bw := bufio.NewWriter(cw)
+	fw, err := pqarrow.NewFileWriter(rec.Schema(), bw, p.props, p.aprop)
+	if err == nil {
+		err = fw.Write(rec)
+		if cerr := fw.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err != nil {
+		staged.Abort()
+		return Stats{}, fmt.Errorf("writing %s: %w", name, err)
+	}
+	if err := staged.Commit(); err != nil {
+		return Stats{}, err
+	}
+	return Stats{Rows: rec.NumRows(), Files: 1, Bytes: cw.n, Partitions: []string{name}}, nil
 }

@@ -63,6 +63,15 @@ type Sink interface {
 	Close() error
 }
 
+// DimensionSink is a Sink that also keeps dimension tables (contracts),
+// replaced whole on each load.
+type DimensionSink interface {
+	// ReplaceDimension makes rec the dimension's content: readers see the
+	// old rows or the new, never a mix (Parquet), or the newest version of
+	// each key (ClickHouse). The caller still owns rec.
+	ReplaceDimension(ctx context.Context, st *schema.Stream, rec arrow.RecordBatch) (Stats, error)
+}
+
 // WindowWriter receives the batches of one window.
 type WindowWriter interface {
 	// Write adds a batch. The writer does not keep rec after it returns;

@@ -522,3 +522,31 @@ func TestFaultCursorNeverBackwards(t *testing.T) {
 		}
 	})
 }
+
+// Issue 5: each run loads the contracts the member can see, replaced whole
+// (Parquet) or newest per contract (ClickHouse).
+func TestContractsDimension(t *testing.T) {
+	forBoth(t, func(t *testing.T, k sinkKind) {
+		r := newRig(t, k, fakeapi.Config{})
+		withContracts := func(c *pipeline.Config) { c.Streams = append([]*schema.Stream{schema.Contracts}, schema.Streams...) }
+		for range 2 {
+			sum := r.mustComplete(d0, d5, withContracts)
+			if sum.Streams["contracts"].Rows != 3 {
+				t.Fatalf("summary: %d contract rows", sum.Streams["contracts"].Rows)
+			}
+		}
+		rows := r.target.Rows(t, "contracts")
+		if len(rows) != 3 {
+			t.Fatalf("%d contract rows after two runs, want 3: %v", len(rows), rows)
+		}
+		joined := strings.Join(rows, "\n")
+		for _, want := range []string{`"contract":"urn:li:salesContract:1003"`, `"name":"Acme Corp Trial"`, `"description":null`, `"description":"Enterprise, annual"`} {
+			if !strings.Contains(joined, want) {
+				t.Errorf("contracts lack %s:\n%s", want, joined)
+			}
+		}
+		if n := strings.Count(joined, `"hasReportingAccess":false`) + strings.Count(joined, `"hasReportingAccess":0`); n != 1 {
+			t.Errorf("%d contracts without reporting access, want 1:\n%s", n, joined)
+		}
+	})
+}

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"golang.org/x/sync/errgroup"
 
@@ -225,12 +227,23 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 	}
 	r.log.Info("run started", "contracts", len(reporting), "streams", names, "end", r.cfg.End.Format(time.DateOnly), "backfill", r.cfg.Backfill)
 
+	var exports []*schema.Stream
+	for _, st := range r.cfg.Streams {
+		if !st.Dimension {
+			exports = append(exports, st)
+			continue
+		}
+		// The contracts dimension: what the member can see, now.
+		err := r.loadContracts(ctx, sum, st, contracts)
+		sum.unitDone(st.Name, "", nil, err)
+	}
+
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(r.cfg.Concurrency)
 	for _, c := range reporting {
 		g.Go(func() error {
 			// One job at a time per contract: streams run in order.
-			for _, st := range r.cfg.Streams {
+			for _, st := range exports {
 				if gctx.Err() != nil || r.stopping() {
 					return nil
 				}
@@ -259,6 +272,38 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 		return sum, err
 	}
 	return sum, nil
+}
+
+// loadContracts replaces the contracts dimension with the contracts the
+// member can see, stamped with when they were seen.
+func (r *Runner) loadContracts(ctx context.Context, sum *Summary, st *schema.Stream, contracts []extract.Contract) error {
+	ds, ok := r.sink.(load.DimensionSink)
+	if !ok {
+		return fmt.Errorf("the sink keeps no dimension tables (%s)", st.Name)
+	}
+	b := array.NewRecordBuilder(r.cfg.Allocator, st.Schema())
+	defer b.Release()
+	seen := arrow.Timestamp(r.cfg.Now().UnixMilli())
+	for _, c := range contracts {
+		b.Field(0).(*array.StringBuilder).Append(c.Contract)
+		b.Field(1).(*array.StringBuilder).Append(c.Name)
+		if c.Description != nil {
+			b.Field(2).(*array.StringBuilder).Append(*c.Description)
+		} else {
+			b.Field(2).AppendNull()
+		}
+		b.Field(3).(*array.BooleanBuilder).Append(c.HasReportingAccess)
+		b.Field(4).(*array.TimestampBuilder).Append(seen)
+	}
+	rec := b.NewRecordBatch()
+	defer rec.Release()
+	stats, err := ds.ReplaceDimension(ctx, st, rec)
+	if err != nil {
+		return fmt.Errorf("loading %s: %w", st.Name, err)
+	}
+	sum.addWindow(st.Name, stats.Rows, 0, stats.Files, 0, stats.Bytes, nil, "")
+	r.log.Info("dimension loaded", "stream", st.Name, "rows", stats.Rows)
+	return nil
 }
 
 // errStopped: the run is stopping; not a failure of the unit.

@@ -125,6 +125,20 @@ type Stream struct {
 	// Identity lists the columns hashed into "_row_hash" when they all
 	// have values; without them the hash covers every data column.
 	Identity []string
+	// Dimension marks a table replaced whole each run (contracts), not an
+	// export: no windows, no lineage, no partitions.
+	Dimension bool
+	// Version is the column whose newest value wins among rows of one key
+	// (default LineageExtractedAt).
+	Version string
+}
+
+// VersionColumn is the column ordering duplicates of a key.
+func (s *Stream) VersionColumn() string {
+	if s.Version != "" {
+		return s.Version
+	}
+	return LineageExtractedAt
 }
 
 // Snapshot reports whether the stream is a snapshot per window (seat)
@@ -223,18 +237,47 @@ var Seat = &Stream{
 	Identity: []string{"seatId"},
 }
 
+// Contracts is the dimension of the contracts the member can see, loaded
+// whole each run. seenAt is when the run listed them.
+var Contracts = &Stream{
+	Name:      "contracts",
+	Dimension: true,
+	Columns: []Column{
+		{Name: "contract", Kind: String, Required: true},
+		{Name: "name", Kind: String, Nullable: true},
+		{Name: "description", Kind: String, Nullable: true},
+		{Name: "hasReportingAccess", Kind: Bool},
+		{Name: "seenAt", Kind: Timestamp},
+	},
+	Key:     []string{"contract"},
+	Version: "seenAt",
+}
+
 // Streams lists the analytics export streams in their default run order.
 var Streams = []*Stream{Seat, Activity, ActivityOutcome}
 
-// Lookup returns the stream called name.
+// Dimensions lists the tables loaded whole each run.
+var Dimensions = []*Stream{Contracts}
+
+// Lookup returns the stream or dimension called name.
 func Lookup(name string) (*Stream, error) {
-	i := slices.IndexFunc(Streams, func(s *Stream) bool { return s.Name == name })
+	all := append(slices.Clone(Dimensions), Streams...)
+	i := slices.IndexFunc(all, func(s *Stream) bool { return s.Name == name })
 	if i < 0 {
-		names := make([]string, len(Streams))
-		for j, s := range Streams {
+		names := make([]string, len(all))
+		for j, s := range all {
 			names[j] = s.Name
 		}
 		return nil, fmt.Errorf("unknown stream %q (known: %v)", name, names)
 	}
-	return Streams[i], nil
+	return all[i], nil
+}
+
+// Schema is the Arrow schema of a dimension's rows.
+func (s *Stream) Schema() *arrow.Schema {
+	fields := make([]arrow.Field, len(s.Columns))
+	for i, c := range s.Columns {
+		fields[i] = c.Field()
+	}
+	return arrow.NewSchema(fields, nil)
 }

@@ -38,7 +38,7 @@ type Env struct {
 	Sink            string `env:"SINK, default=parquet"`
 	ParquetDir      string `env:"PARQUET_DIR, default=./out"`
 	ClickHouseDSN   string `env:"CLICKHOUSE_DSN"`
-	Streams         string `env:"STREAMS, default=seat,activity,activity_outcome"`
+	Streams         string `env:"STREAMS, default=contracts,seat,activity,activity_outcome"`
 	Start           string `env:"START"`
 	End             string `env:"END"`
 	StatePath       string `env:"STATE_PATH"`

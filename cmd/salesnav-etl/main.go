@@ -112,7 +112,8 @@ func newRootCmd(lookup envconfig.Lookuper, stop <-chan struct{}, stdout, stderr 
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newRunCmd(lookup, stop, stdout, stderr), newFakeAPICmd(stop, stderr), newSchemaCmd(lookup, stdout), newStateCmd(lookup, stdout, stderr))
+	root.AddCommand(newRunCmd(lookup, stop, stdout, stderr), newFakeAPICmd(stop, stderr), newSchemaCmd(lookup, stdout),
+		newStateCmd(lookup, stdout, stderr), newContractsCmd(lookup, stdout, stderr), newTokenCmd(lookup, stdout, stderr))
 	return root
 }
 
@@ -146,7 +147,7 @@ Configuration (environment; flags override):
   SALESNAV_SINK              parquet or clickhouse (parquet)
   SALESNAV_PARQUET_DIR       dataset root (./out)                 --parquet-dir
   SALESNAV_CLICKHOUSE_DSN    clickhouse://user:pw@host:9000/db (SALESNAV_SINK=clickhouse)
-  SALESNAV_STREAMS           seat,activity,activity_outcome        --streams
+  SALESNAV_STREAMS           contracts,seat,activity,activity_outcome  --streams
   SALESNAV_START             first day of a first run (end - 30 days)
   SALESNAV_END               exclusive last day (yesterday, UTC)
   SALESNAV_STATE_PATH        state file (<parquet dir>/_state.json) --state-path
@@ -549,7 +550,7 @@ on ClickHouse 18.16 and on current versions alike.`,
 				return &exitError{ExitConfig, fmt.Errorf("--database: %w", err)}
 			}
 			stmts = append(stmts, db)
-			for _, st := range schema.Streams {
+			for _, st := range append(schema.Dimensions, schema.Streams...) {
 				s, err := chsink.StreamDDL(database, st)
 				if err != nil {
 					return &exitError{ExitFailure, err}
@@ -567,5 +568,107 @@ on ClickHouse 18.16 and on current versions alike.`,
 	}
 	cmd.Flags().StringVar(&ddl, "ddl", "clickhouse", "DDL dialect: clickhouse")
 	cmd.Flags().StringVar(&database, "database", "", "database name")
+	return cmd
+}
+
+// apiClient builds an API client from the SALESNAV_* variables, or one of
+// the embedded fake API with --fake-api. The caller calls done.
+func apiClient(cmd *cobra.Command, lookup envconfig.Lookuper, stderr io.Writer, withFake bool) (*extract.Client, func(), error) {
+	env, err := LoadEnv(cmd.Context(), lookup)
+	if err != nil {
+		return nil, nil, &exitError{ExitConfig, err}
+	}
+	cfg, err := env.Resolve(time.Now(), !withFake)
+	if err != nil {
+		return nil, nil, &exitError{ExitConfig, err}
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	done := func() {}
+	if withFake {
+		stopFake, baseURL, token, err := startFake(fakeapi.DefaultRowsPerDay, log)
+		if err != nil {
+			return nil, nil, &exitError{ExitFailure, err}
+		}
+		done = stopFake
+		cfg.API.BaseURL = baseURL
+		cfg.Auth = extract.AuthConfig{AccessToken: token}
+	}
+	member, app, err := cfg.Auth.TokenSources(nil)
+	if err != nil {
+		done()
+		return nil, nil, &exitError{ExitConfig, fmt.Errorf("configuring authentication: %w", err)}
+	}
+	cfg.API.TokenSource, cfg.API.AppTokenSource, cfg.API.Logger = member, app, log
+	api, err := extract.New(cfg.API)
+	if err != nil {
+		done()
+		return nil, nil, &exitError{ExitConfig, err}
+	}
+	return api, done, nil
+}
+
+func newContractsCmd(lookup envconfig.Lookuper, stdout, stderr io.Writer) *cobra.Command {
+	var asJSON, withFake bool
+	cmd := &cobra.Command{
+		Use:   "contracts",
+		Short: "List the Sales Navigator contracts the member can see",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			api, done, err := apiClient(cmd, lookup, stderr, withFake)
+			if err != nil {
+				return err
+			}
+			defer done()
+			cs, err := api.Contracts(cmd.Context())
+			if err != nil {
+				return &exitError{ExitFailure, err}
+			}
+			if asJSON {
+				enc := json.NewEncoder(stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(cs)
+			}
+			tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "CONTRACT\tNAME\tREPORTING\tDESCRIPTION")
+			for _, c := range cs {
+				desc := ""
+				if c.Description != nil {
+					desc = *c.Description
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%v\t%s\n", c.Contract, c.Name, c.HasReportingAccess, desc)
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().BoolVar(&withFake, "fake-api", false, "ask the embedded fake API")
+	return cmd
+}
+
+func newTokenCmd(lookup envconfig.Lookuper, stdout, stderr io.Writer) *cobra.Command {
+	var withFake bool
+	cmd := &cobra.Command{
+		Use:   "token",
+		Short: "Fetch a sales access token for the embedded Sales Navigator iframe, as JSON",
+		Long: `Fetch a short-lived sales access token (scope r_sales_nav_display) for the
+embedded Sales Navigator iframe and print it as JSON with its expiry as an RFC
+3339 time. The token is printed on stdout, the only place it appears.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			api, done, err := apiClient(cmd, lookup, stderr, withFake)
+			if err != nil {
+				return err
+			}
+			defer done()
+			tok, err := api.SalesAccessToken(cmd.Context())
+			if err != nil {
+				return &exitError{ExitFailure, err}
+			}
+			return json.NewEncoder(stdout).Encode(map[string]any{
+				"token": tok.Token, "expiryTime": tok.ExpiryTime, "expiresAt": tok.Expiry().Format(time.RFC3339),
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&withFake, "fake-api", false, "ask the embedded fake API")
 	return cmd
 }

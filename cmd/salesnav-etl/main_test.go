@@ -234,3 +234,37 @@ func TestFakeAPICommandServesTheRun(t *testing.T) {
 		t.Errorf("wrong token: exit %d, stderr %s", code, stderr)
 	}
 }
+
+func TestContractsAndTokenCommands(t *testing.T) {
+	code, stdout, stderr := runCLI(t, nil, "contracts", "--fake-api")
+	if code != ExitOK || strings.Count(stdout, "urn:li:salesContract:") != 3 || !strings.Contains(stdout, "Acme Corp Trial") {
+		t.Fatalf("contracts: %d\n%s\n%s", code, stdout, stderr)
+	}
+	code, stdout, _ = runCLI(t, nil, "contracts", "--fake-api", "--json")
+	var cs []struct {
+		Contract           string `json:"contract"`
+		HasReportingAccess bool   `json:"hasReportingAccess"`
+	}
+	if code != ExitOK || json.Unmarshal([]byte(stdout), &cs) != nil || len(cs) != 3 || cs[2].HasReportingAccess {
+		t.Fatalf("contracts --json: %d %s", code, stdout)
+	}
+	code, stdout, stderr = runCLI(t, nil, "token", "--fake-api")
+	var tok struct {
+		Token      string `json:"token"`
+		ExpiryTime int64  `json:"expiryTime"`
+		ExpiresAt  string `json:"expiresAt"`
+	}
+	if code != ExitOK || json.Unmarshal([]byte(stdout), &tok) != nil || tok.Token == "" {
+		t.Fatalf("token: %d %s %s", code, stdout, stderr)
+	}
+	exp, err := time.Parse(time.RFC3339, tok.ExpiresAt)
+	if err != nil || !exp.After(time.Now()) || exp.After(time.Now().Add(2*time.Hour)) || exp.Unix() != tok.ExpiryTime {
+		t.Errorf("expiresAt %q (expiryTime %d): want a future RFC 3339 time from seconds", tok.ExpiresAt, tok.ExpiryTime)
+	}
+	if strings.Contains(stderr, tok.Token) {
+		t.Error("the token appears in the logs")
+	}
+	if code, _, stderr := runCLI(t, nil, "token"); code != ExitConfig || !strings.Contains(stderr, "SALESNAV_ACCESS_TOKEN") {
+		t.Errorf("token without credentials: %d %s", code, stderr)
+	}
+}

@@ -24,9 +24,6 @@ import (
 // of the row's data columns.
 const RowHashColumn = "_row_hash"
 
-// VersionColumn orders duplicates: ReplacingMergeTree keeps the latest.
-const VersionColumn = schema.LineageExtractedAt
-
 // StateTable holds cursors when ClickHouse is the sink; JobsTable the
 // export jobs in flight.
 const (
@@ -165,8 +162,16 @@ func CreateTable(db string, st *schema.Stream, cols []Column) (string, error) {
 			return "", err
 		}
 	}
-	qv, _ := QuoteIdent(VersionColumn)
-	fmt.Fprintf(&b, ")\nENGINE = ReplacingMergeTree(%s)\nPARTITION BY %s\nORDER BY (%s)", qv, partitionExpr(st), strings.Join(key, ", "))
+	// ReplacingMergeTree keeps the newest version of each key.
+	qv, err := QuoteIdent(st.VersionColumn())
+	if err != nil {
+		return "", err
+	}
+	fmt.Fprintf(&b, ")\nENGINE = ReplacingMergeTree(%s)\n", qv)
+	if !st.Dimension {
+		fmt.Fprintf(&b, "PARTITION BY %s\n", partitionExpr(st))
+	}
+	fmt.Fprintf(&b, "ORDER BY (%s)", strings.Join(key, ", "))
 	return b.String(), nil
 }
 
@@ -265,7 +270,9 @@ func StreamDDL(db string, st *schema.Stream) ([]string, error) {
 	for _, c := range st.Columns {
 		fields = append(fields, c.Field())
 	}
-	fields = append(fields, st.LineageFields()...)
+	if !st.Dimension {
+		fields = append(fields, st.LineageFields()...)
+	}
 	cols, err := TableColumns(st, arrow.NewSchema(fields, nil))
 	if err != nil {
 		return nil, err

@@ -124,7 +124,45 @@ type Sink struct {
 	tables map[string]map[string]string // table → column → type, as created
 }
 
-var _ load.Sink = (*Sink)(nil)
+var (
+	_ load.Sink          = (*Sink)(nil)
+	_ load.DimensionSink = (*Sink)(nil)
+)
+
+// ReplaceDimension inserts rec into the dimension's table, where the
+// newest version (seenAt) of each key wins; read it through its view.
+func (s *Sink) ReplaceDimension(ctx context.Context, st *schema.Stream, rec arrow.RecordBatch) (load.Stats, error) {
+	cols, err := s.ensureTable(ctx, st, rec.Schema())
+	if err != nil {
+		return load.Stats{}, err
+	}
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = c.Name
+	}
+	ins, err := InsertColumns(s.db, st.Name, names)
+	if err != nil {
+		return load.Stats{}, err
+	}
+	b, err := s.conn.PrepareBatch(ctx, ins)
+	if err != nil {
+		return load.Stats{}, fmt.Errorf("preparing insert into %s: %w", st.Name, err)
+	}
+	for i := range rec.NumCols() {
+		v, err := columnValues(rec.Column(int(i)), rec.Schema().Field(int(i)).Nullable)
+		if err == nil {
+			err = b.Column(int(i)).Append(v)
+		}
+		if err != nil {
+			b.Abort()
+			return load.Stats{}, fmt.Errorf("loading %s.%s: %w", st.Name, rec.ColumnName(int(i)), err)
+		}
+	}
+	if err := b.Send(); err != nil {
+		return load.Stats{}, fmt.Errorf("inserting into %s.%s: %w", s.db, st.Name, err)
+	}
+	return load.Stats{Rows: rec.NumRows(), Files: 1}, nil
+}
 
 // Open connects, creates the database when missing, and returns the sink.
 // Errors name the DSN without its password.
