@@ -467,9 +467,7 @@ func newStateCmd(lookup envconfig.Lookuper, stdout, stderr io.Writer) *cobra.Com
 				return &exitError{ExitFailure, err}
 			}
 			if asJSON {
-				enc := json.NewEncoder(stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(es)
+				return printJSON(stdout, es)
 			}
 			tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "STREAM\tCONTRACT\tCURSOR\tUPDATED\tJOB IN FLIGHT")
@@ -624,9 +622,7 @@ func newContractsCmd(lookup envconfig.Lookuper, stdout, stderr io.Writer) *cobra
 				return &exitError{ExitFailure, err}
 			}
 			if asJSON {
-				enc := json.NewEncoder(stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(cs)
+				return printJSON(stdout, cs)
 			}
 			tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "CONTRACT\tNAME\tREPORTING\tDESCRIPTION")
@@ -671,4 +667,11 @@ embedded Sales Navigator iframe and print it as JSON with its expiry as an RFC
 	}
 	cmd.Flags().BoolVar(&withFake, "fake-api", false, "ask the embedded fake API")
 	return cmd
+}
+
+// printJSON writes v as indented JSON.
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }

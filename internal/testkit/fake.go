@@ -62,8 +62,7 @@ func NewFake(t testing.TB, cfg fakeapi.Config) *Fake {
 			f.reqs = append(f.reqs, req)
 			f.mu.Unlock()
 			r.Body = io.NopCloser(bytes.NewReader(body))
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, r)
+			rec := serveRecorded(h, w, r)
 			var out struct {
 				Value struct{ ID int64 } `json:"value"`
 			}
@@ -76,17 +75,11 @@ func NewFake(t testing.TB, cfg fakeapi.Config) *Fake {
 				f.maxAll = max(f.maxAll, f.nowAll)
 				f.mu.Unlock()
 			}
-			for k, v := range rec.Header() {
-				w.Header()[k] = v
-			}
-			w.WriteHeader(rec.Code)
-			w.Write(rec.Body.Bytes())
 			return
 		}
 		// A job is over when it is polled as failed or its file is served.
 		if strings.HasPrefix(r.URL.Path, "/v2/salesAnalyticsExportJobs/") && r.Method == http.MethodGet {
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, r)
+			rec := serveRecorded(h, w, r)
 			var out struct {
 				ID     int64
 				Status string
@@ -94,11 +87,6 @@ func NewFake(t testing.TB, cfg fakeapi.Config) *Fake {
 			if json.Unmarshal(rec.Body.Bytes(), &out) == nil && strings.HasPrefix(out.Status, "FAILED") {
 				f.jobOver(out.ID)
 			}
-			for k, v := range rec.Header() {
-				w.Header()[k] = v
-			}
-			w.WriteHeader(rec.Code)
-			w.Write(rec.Body.Bytes())
 			return
 		}
 		if strings.HasPrefix(r.URL.Path, "/downloads/") {
@@ -123,6 +111,19 @@ func NewFake(t testing.TB, cfg fakeapi.Config) *Fake {
 	t.Cleanup(srv.Close)
 	f.URL = srv.URL + "/v2"
 	return f
+}
+
+// serveRecorded serves r with h into a recorder, copies the answer to w,
+// and returns the recorder for a look at it.
+func serveRecorded(h http.Handler, w http.ResponseWriter, r *http.Request) *httptest.ResponseRecorder {
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(rec.Code)
+	w.Write(rec.Body.Bytes())
+	return rec
 }
 
 func (f *Fake) jobOver(id int64) {
