@@ -28,6 +28,9 @@ type AuthConfig struct {
 	RefreshToken string
 	// TokenURL defaults to DefaultTokenURL.
 	TokenURL string
+	// Timeout bounds a token request (default 30s), so that a hung
+	// endpoint cannot hold every call forever.
+	Timeout time.Duration
 }
 
 // Validate reports every problem of c.
@@ -47,8 +50,7 @@ func (c AuthConfig) Validate() error {
 }
 
 // TokenSources builds the member and application token sources. hc is the
-// HTTP client used to reach the token endpoint (nil: one with a 30 s
-// timeout, so that a hung endpoint cannot hold every call forever).
+// HTTP client used to reach the token endpoint (nil: one with c.Timeout).
 func (c AuthConfig) TokenSources(hc *http.Client) (member, app TokenSource, err error) {
 	if err := c.Validate(); err != nil {
 		return nil, nil, err
@@ -58,7 +60,11 @@ func (c AuthConfig) TokenSources(hc *http.Client) (member, app TokenSource, err 
 		url = DefaultTokenURL
 	}
 	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
+		timeout := c.Timeout
+		if timeout <= 0 {
+			timeout = 30 * time.Second
+		}
+		hc = &http.Client{Timeout: timeout}
 	}
 	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, hc)
 	if c.RefreshToken != "" {

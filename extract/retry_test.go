@@ -405,7 +405,8 @@ func TestHungTokenEndpoint(t *testing.T) {
 		}
 	}))
 	defer hang.Close()
-	member, _, err := extract.AuthConfig{ClientID: "id", ClientSecret: "s", RefreshToken: "r", TokenURL: hang.URL}.TokenSources(&http.Client{Timeout: 200 * time.Millisecond})
+	// The default token client, with its timeout shortened.
+	member, _, err := extract.AuthConfig{ClientID: "id", ClientSecret: "s", RefreshToken: "r", TokenURL: hang.URL, Timeout: 200 * time.Millisecond}.TokenSources(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -413,5 +414,33 @@ func TestHungTokenEndpoint(t *testing.T) {
 	start := time.Now()
 	if _, err := c.Contracts(context.Background()); err == nil || time.Since(start) > 900*time.Millisecond {
 		t.Fatalf("error %v after %v", err, time.Since(start))
+	}
+}
+
+// A create whose connection broke after the request went out is final: the
+// job may exist. (A GET is retried: TestRetriesConnectionErrors.)
+func TestCreateNotRetriedAfterBrokenConnection(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var conns atomic.Int32
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns.Add(1)
+			buf := make([]byte, 4096)
+			c.Read(buf) // the request arrives, then the connection dies
+			c.Close()
+		}
+	}()
+	c := client(t, "http://"+ln.Addr().String(), 5)
+	_, err = c.CreateAnalyticsExport(context.Background(), extract.ActionActivity, extract.ExportRequest{Contract: "c", StartAt: 0, EndAt: 1})
+	if err == nil || conns.Load() != 1 {
+		t.Fatalf("error %v after %d connections; want a failure after one", err, conns.Load())
 	}
 }

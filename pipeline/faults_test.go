@@ -327,8 +327,20 @@ func TestFaultPollingDeadline(t *testing.T) {
 		if polls < 6*5 || polls > 6*14 || time.Since(began) > 10*time.Second {
 			t.Errorf("%d polls in %v for six stuck jobs", polls, time.Since(began))
 		}
+		// A job slower than the deadline stays in flight: the next run
+		// resumes it rather than queue another behind it. All 6 (3 streams
+		// × 2 contracts) are resumed: no job is created again.
+		for _, st := range schema.Streams {
+			if j, _ := r.target.State.InFlight(context.Background(), st.Name, reporting[0]); j == nil {
+				t.Fatalf("the timed-out %s job was dropped from state", st.Name)
+			}
+		}
+		n := len(r.fake.Requests())
 		r.fake.Server.SetFaults(fakeapi.Faults{})
 		r.mustComplete(d0, d5)
+		if created := len(r.fake.Requests()) - n; created != 0 {
+			t.Errorf("%d jobs created again instead of resumed", created)
+		}
 		r.sameAsClean(k, d0, ends(d5), true)
 	})
 }

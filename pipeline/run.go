@@ -234,8 +234,7 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 			continue
 		}
 		// The contracts dimension: what the member can see, now.
-		err := r.loadContracts(ctx, sum, st, contracts)
-		sum.unitDone(st.Name, "", nil, err)
+		sum.dimensionDone(st.Name, r.loadContracts(ctx, sum, st, contracts))
 	}
 
 	g, gctx := errgroup.WithContext(ctx)
@@ -331,7 +330,7 @@ func (r *Runner) runStream(ctx context.Context, sum *Summary, st *schema.Stream,
 		}
 	}
 	var spans []Span
-	if inflight != nil && !inflight.End.After(r.cfg.End) && r.cfg.Now().Sub(inflight.CreatedAt) < 7*24*time.Hour {
+	if inflight != nil && !inflight.End.After(r.cfg.End) && r.cfg.Now().Sub(inflight.CreatedAt) < r.resumeLimit() {
 		// Resume the job a previous run created: its window first.
 		spans = append([]Span{{Start: inflight.Start, End: inflight.End}}, PlanWindows(inflight.End, r.cfg.End, r.cfg.WindowDays)...)
 	} else {
@@ -361,6 +360,21 @@ func (r *Runner) runStream(ctx context.Context, sum *Summary, st *schema.Stream,
 		}
 	}
 	return nil, nil
+}
+
+// resumeLimit is how old a job in flight may be and still be resumed: a
+// slow job that outlived one run's JobTimeout is picked up by the next
+// (creating another would only queue behind it), but one older than four
+// timeouts, or than LinkedIn's 7 days, is given up and created again.
+func (r *Runner) resumeLimit() time.Duration {
+	return min(7*24*time.Hour, 4*r.cfg.JobTimeout)
+}
+
+// detached is ctx without its cancellation, bounded by its own deadline:
+// for bookkeeping that must finish once the data is in, even while the run
+// is being cancelled.
+func detached(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 }
 
 // unit is one window of one stream of one contract, as it goes.
@@ -403,13 +417,6 @@ func (r *Runner) runWindow(ctx context.Context, sum *Summary, st *schema.Stream,
 		}
 		return &DeferredError{Err: err}
 	}
-	if errors.Is(err, ErrJobTimeout) {
-		// A job stuck past the deadline is not worth resuming: the next
-		// run creates another.
-		if ferr := r.forget(ctx, u); ferr != nil {
-			return ferr
-		}
-	}
 	if err != nil {
 		return err
 	}
@@ -438,7 +445,9 @@ func (r *Runner) forget(ctx context.Context, u unit) error {
 	if r.cfg.Backfill {
 		return nil
 	}
-	return r.state.ClearInFlight(context.WithoutCancel(ctx), u.st.Name, u.contract)
+	dctx, cancel := detached(ctx)
+	defer cancel()
+	return r.state.ClearInFlight(dctx, u.st.Name, u.contract)
 }
 
 // retryableDownload tells transfer problems, which another try with a
@@ -481,8 +490,11 @@ func (r *Runner) completedJob(ctx context.Context, u unit, resume *load.Job) (ex
 			if !r.cfg.Backfill {
 				// Recorded even when the run is being cancelled: the job
 				// exists at LinkedIn now, and the next run must find it.
-				if err := r.state.SetInFlight(context.WithoutCancel(ctx), load.Job{ID: job.ID, Stream: u.st.Name, Contract: u.contract,
-					Start: u.sp.Start, End: u.sp.End, CreatedAt: r.cfg.Now().UTC()}); err != nil {
+				dctx, cancel := detached(ctx)
+				err := r.state.SetInFlight(dctx, load.Job{ID: job.ID, Stream: u.st.Name, Contract: u.contract,
+					Start: u.sp.Start, End: u.sp.End, CreatedAt: r.cfg.Now().UTC()})
+				cancel()
+				if err != nil {
 					return job, fmt.Errorf("saving export %d in flight: %w", job.ID, err)
 				}
 			}
@@ -612,7 +624,8 @@ func (r *Runner) loadJob(ctx context.Context, sum *Summary, u unit, job extract.
 		// forward: a lookback window (or a half of one) may end before it.
 		// The data is in: finish the bookkeeping even if the run is being
 		// cancelled.
-		sctx := context.WithoutCancel(ctx)
+		sctx, cancel := detached(ctx)
+		defer cancel()
 		cur, ok, err := r.state.Cursor(sctx, st.Name, u.contract)
 		if err != nil {
 			return fmt.Errorf("reading cursor after export %d: %w", job.ID, err)

@@ -144,6 +144,19 @@ func (s *Summary) unitDone(stream, contract string, span *Span, err error) {
 	s.Errors = append(s.Errors, ue)
 }
 
+// dimensionDone records a dimension's load. A failure makes the run
+// partial at least; a success does not count as a loaded unit, so a run
+// whose exports all failed is still "failed".
+func (s *Summary) dimensionDone(stream string, err error) {
+	if err == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.Streams[stream].Failed++
+	s.Errors = append(s.Errors, UnitError{Stream: stream, Error: err.Error()})
+}
+
 // quota records a spent API quota.
 func (s *Summary) quota(err error) {
 	s.mu.Lock()
@@ -182,7 +195,7 @@ func (s *Summary) finish(now time.Time) {
 	// Failures first: a quota or a stop must not hide them behind the
 	// "retry later" of a temporary status.
 	switch {
-	case s.runError != "" || (s.units > 0 && s.unitsOK == 0 && len(s.Errors) > 0):
+	case s.runError != "" || (s.units > 0 && s.unitsOK == 0 && len(s.Errors) > 0) || (s.units == 0 && len(s.Errors) > 0):
 		s.Status = StatusFailed
 	case len(s.Errors) > 0:
 		s.Status = StatusPartial

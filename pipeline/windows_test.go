@@ -104,6 +104,22 @@ func TestSummaryStatusPrecedence(t *testing.T) {
 		t.Errorf("all failed and quota: %s, want failed", s.Status)
 	}
 
+	// A loaded dimension does not turn "every export failed" into partial.
+	s = newSummary([]string{"contracts", "seat"}, now, now)
+	s.dimensionDone("contracts", nil)
+	s.unitDone("seat", "c1", nil, boom)
+	s.finish(now)
+	if s.Status != StatusFailed {
+		t.Errorf("exports all failed, dimension loaded: %s, want failed", s.Status)
+	}
+	s = newSummary([]string{"contracts", "seat"}, now, now)
+	s.dimensionDone("contracts", boom)
+	s.unitDone("seat", "c1", nil, nil)
+	s.finish(now)
+	if s.Status != StatusPartial {
+		t.Errorf("dimension failed, exports loaded: %s, want partial", s.Status)
+	}
+
 	s = mk()
 	s.unitDone("seat", "c1", nil, nil)
 	s.unitDone("activity", "c1", nil, errStopped)

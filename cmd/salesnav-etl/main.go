@@ -238,7 +238,20 @@ Configuration (environment; flags override):
 					printReadHints(stdout, cfg.Parquet.Dir)
 				}
 			}
-			if sum != nil && sum.Status == pipeline.StatusTemporary {
+			// The summary decides the exit code: failures first, then
+			// "retry later", so that a quota or a stop never hides them.
+			if sum == nil {
+				return &exitError{ExitFailure, err}
+			}
+			switch sum.Status {
+			case pipeline.StatusFailed:
+				if err == nil {
+					err = fmt.Errorf("run failed: %d error(s), see the summary", len(sum.Errors))
+				}
+				return &exitError{ExitFailure, err}
+			case pipeline.StatusPartial:
+				return &exitError{ExitPartial, fmt.Errorf("run partial: %d error(s), see the summary", len(sum.Errors))}
+			case pipeline.StatusTemporary:
 				why := "stopped"
 				switch {
 				case sum.QuotaResetAt != nil:
@@ -250,12 +263,6 @@ Configuration (environment; flags override):
 			}
 			if err != nil {
 				return &exitError{ExitFailure, err}
-			}
-			switch sum.Status {
-			case pipeline.StatusPartial:
-				return &exitError{ExitPartial, fmt.Errorf("run partial: %d error(s), see the summary", len(sum.Errors))}
-			case pipeline.StatusFailed:
-				return &exitError{ExitFailure, fmt.Errorf("run failed: %d error(s), see the summary", len(sum.Errors))}
 			}
 			return nil
 		},

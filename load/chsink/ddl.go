@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -129,12 +130,56 @@ func needsRowHash(st *schema.Stream) bool {
 	return false
 }
 
-// partitionExpr is the stream's PARTITION BY: the month of the record date.
+// partitionExpr is the stream's PARTITION BY: the month of the record date
+// for event streams; the contract and snapshot date for snapshot streams,
+// so that a snapshot loaded again replaces its partition whole (REPLACE
+// PARTITION), seats that left included.
 func partitionExpr(st *schema.Stream) string {
 	if st.Snapshot() {
-		return "toYYYYMM(`" + schema.LineageSnapshotDate + "`)"
+		return "(`" + schema.LineageContract + "`, `" + schema.LineageSnapshotDate + "`)"
 	}
 	return "toYYYYMM(`" + st.PartitionColumn + "`)"
+}
+
+// ReplaceSnapshot returns the statement that replaces a snapshot stream's
+// partition of (contract, date) with the staging table's.
+func ReplaceSnapshot(db string, st *schema.Stream, contract string, date time.Time, stage string) (string, error) {
+	t, err := qualified(db, st.Name)
+	if err != nil {
+		return "", err
+	}
+	s, err := qualified(db, stage)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("ALTER TABLE %s REPLACE PARTITION (%s, toDate('%s')) FROM %s", t, QuoteString(contract), date.Format(time.DateOnly), s), nil
+}
+
+// QuoteString writes s as a ClickHouse string literal: single quotes, with
+// backslash, quote and control bytes escaped, so no value can end it.
+func QuoteString(s string) string {
+	var b strings.Builder
+	b.WriteByte('\'')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\\':
+			b.WriteString(`\\`)
+		case '\'':
+			b.WriteString(`\'`)
+		case 0:
+			b.WriteString(`\0`)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\r':
+			b.WriteString(`\r`)
+		case '\t':
+			b.WriteString(`\t`)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('\'')
+	return b.String()
 }
 
 // CreateTable returns the CREATE TABLE statement of a stream.
@@ -179,17 +224,27 @@ func CreateTable(db string, st *schema.Stream, cols []Column) (string, error) {
 func ViewName(stream string) string { return stream + "_final" }
 
 // CreateView returns the statement of a stream's view: the table read with
-// FINAL, so analysts see one row per key without knowing about FINAL.
-func CreateView(db, stream string) (string, error) {
-	table, err := qualified(db, stream)
+// FINAL, so analysts see one row per key without knowing about FINAL. A
+// dimension's view shows only the rows of its latest load (seen last), as
+// the Parquet file does.
+func CreateView(db string, st *schema.Stream) (string, error) {
+	table, err := qualified(db, st.Name)
 	if err != nil {
 		return "", err
 	}
-	view, err := qualified(db, ViewName(stream))
+	view, err := qualified(db, ViewName(st.Name))
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("CREATE VIEW IF NOT EXISTS %s AS SELECT * FROM %s FINAL", view, table), nil
+	stmt := fmt.Sprintf("CREATE VIEW IF NOT EXISTS %s AS SELECT * FROM %s FINAL", view, table)
+	if st.Dimension {
+		v, err := QuoteIdent(st.VersionColumn())
+		if err != nil {
+			return "", err
+		}
+		stmt += fmt.Sprintf(" WHERE %s = (SELECT max(%s) FROM %s)", v, v, table)
+	}
+	return stmt, nil
 }
 
 // DropView returns the statement that drops a stream's view (before it is
@@ -281,7 +336,7 @@ func StreamDDL(db string, st *schema.Stream) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, err := CreateView(db, st.Name)
+	v, err := CreateView(db, st)
 	if err != nil {
 		return nil, err
 	}

@@ -32,7 +32,7 @@ func TestDDLOnCurrentClickHouse(t *testing.T) {
 	add(chsink.CreateJobsTable("salesnav"))
 	add(chsink.AddColumn("salesnav", "activity", chsink.Column{Name: "region`x", Type: "Nullable(String)"}))
 	add(chsink.DropView("salesnav", "activity"))
-	add(chsink.CreateView("salesnav", "activity"))
+	add(chsink.CreateView("salesnav", schema.Activity))
 	stmts = append(stmts,
 		"INSERT INTO salesnav.activity (activityId, activityType, createdAt, seatId, memberIdentityKey, _contract, _window_start, _window_end, _job_id, _extracted_at) VALUES ('a1', 'SAVED_LEAD', '2026-03-01 10:00:00', 1, NULL, 'c', '2026-03-01 00:00:00', '2026-03-01 23:59:59', 1, '2026-03-02 00:00:00'), ('a1', 'SAVED_LEAD', '2026-03-01 10:00:00', 1, 'm', 'c', '2026-03-01 00:00:00', '2026-03-01 23:59:59', 2, '2026-03-03 00:00:00')",
 		"SELECT count(), any(memberIdentityKey), any(`region\\`x`) IS NULL FROM salesnav.activity_final",

@@ -81,6 +81,22 @@ func TestQuoteIdent(t *testing.T) {
 	}
 }
 
+func TestQuoteString(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"urn:li:salesContract:1", `'urn:li:salesContract:1'`},
+		{`a'b`, `'a\'b'`},
+		{`a\b`, `'a\\b'`},
+		{`x\'); DROP TABLE t; --`, `'x\\\'); DROP TABLE t; --'`},
+		{"nul\x00nl\ntab\t", `'nul\0nl\ntab\t'`},
+		{"`é`", "'`é`'"},
+	}
+	for _, tt := range tests {
+		if got := QuoteString(tt.in); got != tt.want {
+			t.Errorf("QuoteString(%q) = %s, want %s", tt.in, got, tt.want)
+		}
+	}
+}
+
 func TestColumnType(t *testing.T) {
 	tests := []struct {
 		f    arrow.Field

@@ -275,7 +275,7 @@ func (s *Sink) ensureTable(ctx context.Context, st *schema.Stream, sc *arrow.Sch
 		if err := s.conn.Exec(ctx, stmt); err != nil {
 			return nil, fmt.Errorf("creating table %s.%s: %w", s.db, st.Name, err)
 		}
-		if err := s.createView(ctx, st.Name, false); err != nil {
+		if err := s.createView(ctx, st, false); err != nil {
 			return nil, err
 		}
 		if have, err = s.existingColumns(ctx, st.Name); err != nil {
@@ -304,7 +304,7 @@ func (s *Sink) ensureTable(ctx context.Context, st *schema.Stream, sc *arrow.Sch
 	}
 	if len(added) > 0 {
 		s.log.Warn("schema drift: columns added to the table", "stream", st.Name, "table", s.db+"."+st.Name, "columns", added)
-		if err := s.createView(ctx, st.Name, true); err != nil {
+		if err := s.createView(ctx, st, true); err != nil {
 			return nil, err
 		}
 	}
@@ -313,22 +313,22 @@ func (s *Sink) ensureTable(ctx context.Context, st *schema.Stream, sc *arrow.Sch
 
 // createView creates the stream's FINAL view; with replace, it drops it
 // first so that it picks up new columns.
-func (s *Sink) createView(ctx context.Context, stream string, replace bool) error {
+func (s *Sink) createView(ctx context.Context, st *schema.Stream, replace bool) error {
 	if replace {
-		stmt, err := DropView(s.db, stream)
+		stmt, err := DropView(s.db, st.Name)
 		if err != nil {
 			return err
 		}
 		if err := s.conn.Exec(ctx, stmt); err != nil {
-			return fmt.Errorf("dropping view %s: %w", ViewName(stream), err)
+			return fmt.Errorf("dropping view %s: %w", ViewName(st.Name), err)
 		}
 	}
-	stmt, err := CreateView(s.db, stream)
+	stmt, err := CreateView(s.db, st)
 	if err != nil {
 		return err
 	}
 	if err := s.conn.Exec(ctx, stmt); err != nil {
-		return fmt.Errorf("creating view %s: %w", ViewName(stream), err)
+		return fmt.Errorf("creating view %s: %w", ViewName(st.Name), err)
 	}
 	return nil
 }
@@ -375,6 +375,12 @@ func (s *Sink) OpenWindow(ctx context.Context, w load.Window, sc *arrow.Schema) 
 		quoted[i], _ = QuoteIdent(n)
 	}
 	move += " SELECT " + strings.Join(quoted, ", ") + " FROM " + qstage
+	if w.Stream.Snapshot() {
+		// A snapshot replaces its (contract, date) partition whole.
+		if move, err = ReplaceSnapshot(s.db, w.Stream, w.Contract, w.SnapshotDate(), stage); err != nil {
+			return nil, err
+		}
+	}
 	cw := &window{sink: s, ctx: ctx, stream: w.Stream, insert: ins, move: move, stage: qstage, cols: cols, hash: needsRowHash(w.Stream)}
 	identity := map[string]int{}
 	for i, f := range sc.Fields() {
@@ -428,8 +434,10 @@ type window struct {
 	ctx          context.Context
 	stream       *schema.Stream
 	insert       string // into the staging table
-	move         string // INSERT … SELECT from staging into the table
+	move         string // INSERT … SELECT, or REPLACE PARTITION, from staging into the table
 	stage        string // the staging table, quoted
+	committed    bool
+	stageDropped bool
 	cols         []Column
 	hash         bool
 	dataCols     []int // batch columns hashed into _row_hash
@@ -491,6 +499,7 @@ func (w *window) send() error {
 	w.batch = nil
 	if err := b.Send(); err != nil {
 		w.closed = true
+		w.dropStage()
 		return fmt.Errorf("inserting %d rows into %s.%s: %w", w.pending, w.sink.db, w.stream.Name, err)
 	}
 	w.inserts++
@@ -511,26 +520,32 @@ func (w *window) Commit(ctx context.Context) (load.Stats, error) {
 		return load.Stats{}, err
 	}
 	w.closed = true
-	if w.rows > 0 {
-		if err := w.sink.conn.Exec(ctx, w.move); err != nil {
+	if w.rows > 0 || w.stream.Snapshot() {
+		// The rows are all in the stage: the move runs to its end even if
+		// the run is being cancelled, within a deadline of its own.
+		mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
+		err := w.sink.conn.Exec(mctx, w.move)
+		cancel()
+		if err != nil {
 			w.dropStage()
 			return load.Stats{}, fmt.Errorf("moving %d rows into %s.%s: %w", w.rows, w.sink.db, w.stream.Name, err)
 		}
 	}
+	w.committed = true
 	w.dropStage()
 	return load.Stats{Rows: w.rows, Files: w.inserts}, nil
 }
 
 // Abort drops the window's rows: the unsent ones and the staging table.
+// After Commit it does nothing.
 func (w *window) Abort() error {
-	wasClosed := w.closed
 	w.closed = true
 	var err error
 	if w.batch != nil {
 		err = w.batch.Abort()
 		w.batch = nil
 	}
-	if !wasClosed {
+	if !w.committed {
 		w.dropStage()
 	}
 	return err
@@ -539,6 +554,10 @@ func (w *window) Abort() error {
 // dropStage drops the staging table, even while the run is being
 // cancelled (a leftover would also be dropped by a later Open).
 func (w *window) dropStage() {
+	if w.stageDropped {
+		return
+	}
+	w.stageDropped = true
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(w.ctx), 30*time.Second)
 	defer cancel()
 	if err := w.sink.conn.Exec(ctx, "DROP TABLE IF EXISTS "+w.stage); err != nil {

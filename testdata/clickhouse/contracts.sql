@@ -9,4 +9,4 @@ CREATE TABLE IF NOT EXISTS `salesnav`.`contracts`
 ENGINE = ReplacingMergeTree(`seenAt`)
 ORDER BY (`contract`);
 
-CREATE VIEW IF NOT EXISTS `salesnav`.`contracts_final` AS SELECT * FROM `salesnav`.`contracts` FINAL;
+CREATE VIEW IF NOT EXISTS `salesnav`.`contracts_final` AS SELECT * FROM `salesnav`.`contracts` FINAL WHERE `seenAt` = (SELECT max(`seenAt`) FROM `salesnav`.`contracts`);

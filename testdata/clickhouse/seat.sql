@@ -19,7 +19,7 @@ CREATE TABLE IF NOT EXISTS `salesnav`.`seat`
     `_row_hash` UInt64
 )
 ENGINE = ReplacingMergeTree(`_extracted_at`)
-PARTITION BY toYYYYMM(`_snapshot_date`)
+PARTITION BY (`_contract`, `_snapshot_date`)
 ORDER BY (`_contract`, `_snapshot_date`, `_row_hash`);
 
 CREATE VIEW IF NOT EXISTS `salesnav`.`seat_final` AS SELECT * FROM `salesnav`.`seat` FINAL;
