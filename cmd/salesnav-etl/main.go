@@ -47,8 +47,9 @@ const exitCodesHelp = `Exit codes:
   1   failed: nothing could be loaded, or an error stopped the run
   2   configuration or usage error, naming the variable or flag; nothing done
   3   partial: some streams or contracts failed (see the summary), others loaded
-  75  temporary: the API quota is spent (resets at midnight UTC), LinkedIn's
-      data is delayed, or the run was stopped (SIGTERM); state is saved: retry later`
+  75  temporary, and nothing failed: the API quota is spent (resets at midnight
+      UTC), LinkedIn's data is delayed, or the run was stopped (SIGTERM); state
+      is saved: retry later`
 
 // exitError carries an exit code out of a command.
 type exitError struct {
