@@ -584,6 +584,8 @@ func apiClient(cmd *cobra.Command, lookup envconfig.Lookuper, stderr io.Writer, 
 	if err != nil {
 		return nil, nil, &exitError{ExitConfig, err}
 	}
+	// These commands use the API, not the sink: its settings do not matter.
+	env.Sink, env.ClickHouseDSN = "parquet", ""
 	cfg, err := env.Resolve(time.Now(), !withFake)
 	if err != nil {
 		return nil, nil, &exitError{ExitConfig, err}

@@ -267,4 +267,8 @@ func TestContractsAndTokenCommands(t *testing.T) {
 	if code, _, stderr := runCLI(t, nil, "token"); code != ExitConfig || !strings.Contains(stderr, "SALESNAV_ACCESS_TOKEN") {
 		t.Errorf("token without credentials: %d %s", code, stderr)
 	}
+	// Sink settings do not concern these commands.
+	if code, _, stderr := runCLI(t, map[string]string{"SALESNAV_SINK": "clickhouse"}, "contracts", "--fake-api"); code != ExitOK {
+		t.Errorf("contracts with an incomplete sink configuration: %d %s", code, stderr)
+	}
 }
