@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -129,7 +130,7 @@ func TestRerunChangesNothing(t *testing.T) {
 	}
 	for _, s := range schema.Streams {
 		after := testkit.ReadDataset(t, e.dir, s.Name)
-		if !mapsEqual(before[s.Name].Files, after.Files) {
+		if !maps.Equal(before[s.Name].Files, after.Files) {
 			t.Errorf("%s: files changed on a run with nothing new", s.Name)
 		}
 	}
@@ -309,7 +310,7 @@ func TestShortDownloadFailsTheWindow(t *testing.T) {
 		t.Fatalf("status %s, errors %+v", sum.Status, sum.Errors)
 	}
 	after := testkit.ReadDataset(t, e.dir, "activity")
-	if !mapsEqual(before.Files, after.Files) {
+	if !maps.Equal(before.Files, after.Files) {
 		t.Error("a truncated download changed the dataset")
 	}
 	st, _ := load.OpenFileState(filepath.Join(e.dir, "_state.json"))
@@ -339,7 +340,7 @@ func TestEmptyBodyFailsTheWindow(t *testing.T) {
 	if sum.Streams["activity"].Failed != 2 || !strings.Contains(fmt.Sprint(sum.Errors), pipeline.ErrNoHeader.Error()) {
 		t.Fatalf("errors %+v", sum.Errors)
 	}
-	if after := testkit.ReadDataset(t, e.dir, "activity"); !mapsEqual(before.Files, after.Files) {
+	if after := testkit.ReadDataset(t, e.dir, "activity"); !maps.Equal(before.Files, after.Files) {
 		t.Error("an empty download changed the dataset")
 	}
 }
@@ -382,16 +383,4 @@ func TestConfigValidate(t *testing.T) {
 			t.Errorf("Validate() = %v, want it to mention %q", err, want)
 		}
 	}
-}
-
-func mapsEqual(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
 }
