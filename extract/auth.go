@@ -43,8 +43,8 @@ func (c AuthConfig) Validate() error {
 	if c.RefreshToken != "" && !hasClient {
 		errs = append(errs, errors.New("a refresh token needs the client id and secret"))
 	}
-	if c.AccessToken == "" && c.RefreshToken == "" {
-		errs = append(errs, errors.New("no access token and no refresh token"))
+	if c.AccessToken == "" && c.RefreshToken == "" && !(c.ClientID != "" && c.ClientSecret != "") {
+		errs = append(errs, errors.New("no access token, no refresh token and no client credentials"))
 	}
 	return errors.Join(errs...)
 }
@@ -74,8 +74,12 @@ func (c AuthConfig) TokenSources(hc *http.Client) (member, app TokenSource, err 
 		member = NewRefreshingSource(func() (*oauth2.Token, error) {
 			return conf.TokenSource(ctx, &oauth2.Token{RefreshToken: c.RefreshToken}).Token()
 		})
-	} else {
+	} else if c.AccessToken != "" {
 		member = StaticToken(c.AccessToken)
+	} else {
+		// Client credentials only: enough for CRM validation and profile
+		// associations, not for the member's endpoints.
+		member = noMemberToken{}
 	}
 	app = member
 	if c.ClientID != "" {
@@ -92,6 +96,11 @@ type TokenSource interface {
 	Token() (*oauth2.Token, error)
 	Invalidate(accessToken string) bool
 }
+
+type noMemberToken struct{}
+
+func (noMemberToken) Token() (*oauth2.Token, error) { return nil, ErrNoMemberToken }
+func (noMemberToken) Invalidate(string) bool        { return false }
 
 type staticToken string
 

@@ -79,6 +79,15 @@ func TestAuthConfigValidate(t *testing.T) {
 	if err := (extract.AuthConfig{AccessToken: "t"}).Validate(); err != nil {
 		t.Error(err)
 	}
+	// Client credentials alone serve the CRM operations; member calls
+	// fail naming what is missing, without a request.
+	member, app, err := extract.AuthConfig{ClientID: "c", ClientSecret: "s", TokenURL: "http://127.0.0.1:1/token"}.TokenSources(nil)
+	if err != nil || app == nil {
+		t.Fatalf("client credentials only: %v", err)
+	}
+	if _, err := member.Token(); !errors.Is(err, extract.ErrNoMemberToken) {
+		t.Errorf("member token with client credentials only: %v", err)
+	}
 	// A static token does not renew: a 401 is final.
 	fake := fakeapi.New(fakeapi.Config{})
 	srv := httptest.NewServer(fake.Handler())

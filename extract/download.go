@@ -72,11 +72,21 @@ func (c *Client) CheckDownloadURL(raw string) (*url.URL, error) {
 // never held in memory. gzip content is detected by its magic bytes and
 // decompressed.
 func (c *Client) Download(ctx context.Context, rawURL string) (*Download, error) {
+	return c.download(ctx, rawURL, false)
+}
+
+// DownloadCRM is Download for the files of CRM data validation exports,
+// with the application's (2-legged) token.
+func (c *Client) DownloadCRM(ctx context.Context, rawURL string) (*Download, error) {
+	return c.download(ctx, rawURL, true)
+}
+
+func (c *Client) download(ctx context.Context, rawURL string, app bool) (*Download, error) {
 	u, err := c.CheckDownloadURL(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("downloading from %s: %w", redactedURL(rawURL), err)
 	}
-	resp, err := c.do(ctx, request{op: "download", method: http.MethodGet, url: u.String(), auth: true})
+	resp, err := c.do(ctx, request{op: "download", method: http.MethodGet, url: u.String(), auth: true, app: app})
 	if err != nil {
 		return nil, fmt.Errorf("downloading from %s: %w", redactedURL(rawURL), err)
 	}

@@ -8,6 +8,9 @@ import (
 
 // Sentinel errors. Branch on them with errors.Is.
 var (
+	// ErrNoMemberToken: a member endpoint (contracts, analytics exports,
+	// sales access tokens) was called with application credentials only.
+	ErrNoMemberToken = errors.New("no member token: contracts, analytics exports and sales access tokens need SALESNAV_ACCESS_TOKEN or SALESNAV_REFRESH_TOKEN")
 	// ErrNotFound: the API answered 404 (unknown job, no profile match).
 	ErrNotFound = errors.New("not found")
 	// ErrUnauthorized: the API answered 401 (missing, wrong or expired token).

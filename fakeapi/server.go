@@ -35,6 +35,10 @@ const (
 	DefaultRowsPerDay = 300
 )
 
+// DefaultCRMInstances are CRM instances to run the fake with: it accepts
+// any urn:li:crmInstance:(PARTNER,ID) and derives its records from it.
+var DefaultCRMInstances = []string{"urn:li:crmInstance:(SFDC,00D5e000000fake1)", "urn:li:crmInstance:(DYNAMICS,fake-org-2)"}
+
 // Contract is a contract the fake serves.
 type Contract struct {
 	URN                string
@@ -682,6 +686,11 @@ func (s *Server) createCRM(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	j := s.newJob(&job{crm: true, action: "crm", contract: inst, startMs: *body.ExportStartAt, endMs: end})
+	if s.Faults().FailJobs > 0 {
+		// A CRM validation job can only fail with an internal error.
+		s.jobOutcome(j)
+		j.outcome = "FAILED_DUE_TO_INTERNAL_ERROR"
+	}
 	w.Header().Set("X-RestLi-Id", strconv.FormatInt(j.id, 10))
 	w.Header().Set("Location", "/crmDataValidationExportJobs/"+strconv.FormatInt(j.id, 10))
 	if s.cfg.CRMCreateBody {
@@ -702,7 +711,9 @@ func (s *Server) getCRM(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := map[string]any{"jobId": j.id, "exportStartAt": j.startMs, "status": "PROCESSING"}
-	if polls >= s.cfg.PollsToComplete {
+	if polls >= s.cfg.PollsToComplete && j.outcome != "" {
+		out["status"] = j.outcome
+	} else if polls >= s.cfg.PollsToComplete && !s.Faults().StuckJobs {
 		exp := s.cfg.Now().Add(s.cfg.URLTTL).UnixMilli()
 		urls := make([]string, s.cfg.CRMFiles)
 		for i := range urls {

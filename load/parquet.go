@@ -123,13 +123,20 @@ func PartitionName(stream, partitionID string, date time.Time) string {
 	return fmt.Sprintf("%s/contract=%s/date=%s/%s", stream, partitionID, date.UTC().Format(time.DateOnly), DataFileName)
 }
 
+// ExportPartitionName is the file of one export of a per-export stream:
+// <stream>/crm_instance=<id>/export_start_at=<epoch ms>/data.parquet.
+func ExportPartitionName(stream, partitionID string, start time.Time) string {
+	return fmt.Sprintf("%s/%s=%s/%s=%d/%s", stream, schema.ExportPartitionKeys[0], partitionID,
+		schema.ExportPartitionKeys[1], start.UnixMilli(), DataFileName)
+}
+
 // OpenWindow starts a window.
 func (p *ParquetSink) OpenWindow(_ context.Context, w Window, s *arrow.Schema) (WindowWriter, error) {
 	if w.PartitionID == "" || strings.ContainsAny(w.PartitionID, `/\.`) {
 		return nil, fmt.Errorf("opening window: bad partition id %q", w.PartitionID)
 	}
 	pw := &parquetWindow{sink: p, w: w, schema: s, partCol: -1, parts: map[arrow.Date32]*partFile{}}
-	if !w.Stream.Snapshot() {
+	if w.Stream.PartitionColumn != "" {
 		idx := s.FieldIndices(w.Stream.PartitionColumn)
 		if len(idx) != 1 {
 			return nil, fmt.Errorf("opening window: schema has no partition column %q", w.Stream.PartitionColumn)
@@ -166,11 +173,34 @@ type partFile struct {
 	touched     bool // by the batch being written
 }
 
+// partName is the file of a partition of the window.
+func (pw *parquetWindow) partName(day arrow.Date32) string {
+	if pw.w.Stream.PerExport {
+		return ExportPartitionName(pw.w.Stream.Name, pw.w.PartitionID, pw.w.Start)
+	}
+	return PartitionName(pw.w.Stream.Name, pw.w.PartitionID, day.ToTime())
+}
+
+// covered returns every partition the window replaces, by key: a
+// partition with no rows in the window is removed on Commit.
+func (pw *parquetWindow) covered() map[arrow.Date32]string {
+	out := map[arrow.Date32]string{}
+	if pw.w.Stream.PerExport {
+		out[0] = pw.partName(0)
+		return out
+	}
+	for _, date := range pw.w.Dates() {
+		d := arrow.Date32FromTime(date)
+		out[d] = pw.partName(d)
+	}
+	return out
+}
+
 func (pw *parquetWindow) part(day arrow.Date32) (*partFile, error) {
 	if pf, ok := pw.parts[day]; ok {
 		return pf, nil
 	}
-	name := PartitionName(pw.w.Stream.Name, pw.w.PartitionID, day.ToTime())
+	name := pw.partName(day)
 	staged, err := pw.sink.st.Create(context.Background(), name)
 	if err != nil {
 		return nil, err
@@ -259,7 +289,11 @@ func (pw *parquetWindow) Write(ctx context.Context, rec arrow.RecordBatch) error
 	}
 	pw.rows += int64(n)
 	if pw.partCol < 0 {
-		if err := pw.add(arrow.Date32FromTime(pw.w.SnapshotDate()), rec); err != nil {
+		key := arrow.Date32(0) // per export: the window is one partition
+		if pw.w.Stream.Snapshot() {
+			key = arrow.Date32FromTime(pw.w.SnapshotDate())
+		}
+		if err := pw.add(key, rec); err != nil {
 			return err
 		}
 		return pw.afterBatch()
@@ -358,11 +392,17 @@ func (pw *parquetWindow) Commit(ctx context.Context) (Stats, error) {
 		st.Bytes += pf.cw.n
 		st.Partitions = append(st.Partitions, pf.name)
 	}
-	for _, date := range pw.w.Dates() {
-		if _, written := pw.parts[arrow.Date32FromTime(date)]; written {
+	covered := pw.covered()
+	keys := make([]arrow.Date32, 0, len(covered))
+	for k := range covered {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
+	for _, k := range keys {
+		if _, written := pw.parts[k]; written {
 			continue
 		}
-		name := PartitionName(pw.w.Stream.Name, pw.w.PartitionID, date)
+		name := covered[k]
 		ok, err := pw.sink.st.Exists(ctx, name)
 		if err != nil {
 			return st, err
@@ -377,9 +417,8 @@ func (pw *parquetWindow) Commit(ctx context.Context) (Stats, error) {
 	// Staging files left in these partitions by a process that died (an
 	// OOM kill, SIGKILL) are garbage now: one run writes a window at a time.
 	if cl, ok := pw.sink.st.(interface{ CleanStaging(dir string) error }); ok {
-		for _, date := range pw.w.Dates() {
-			name := PartitionName(pw.w.Stream.Name, pw.w.PartitionID, date)
-			if err := cl.CleanStaging(path.Dir(name)); err != nil {
+		for _, k := range keys {
+			if err := cl.CleanStaging(path.Dir(covered[k])); err != nil {
 				pw.sink.log.Warn("cleaning stale staging files", "error", err)
 			}
 		}

@@ -319,6 +319,11 @@ func TestPartitionID(t *testing.T) {
 		{"urn:li:contract:", "h"},
 		{"urn:li:contract:x\x00y", "h"},
 		{"urn:li:contract:'; DROP TABLE x; --", "h"},
+		{"urn:li:crmInstance:(SFDC,00D5e000000abc)", "SFDC_00D5e000000abc"},
+		{"urn:li:crmInstance:(DYNAMICS,org-2)", "DYNAMICS_org-2"},
+		{"urn:li:crmInstance:(SF_DC,x)", "h"},
+		{"urn:li:crmInstance:(SFDC,../x)", "h"},
+		{"urn:li:crmInstance:(SFDC,a,b)", "h"},
 	}
 	for _, tt := range tests {
 		got := load.PartitionID(tt.urn)

@@ -19,11 +19,16 @@ import (
 
 // Window is one extraction window of one stream and contract.
 type Window struct {
-	Stream   *schema.Stream
+	Stream *schema.Stream
+	// Contract is the contract URN, or the CRM instance URN of a
+	// per-export stream.
 	Contract string
 	// PartitionID is the contract's directory-safe id (see PartitionID).
 	PartitionID string
 	// Start and End are whole UTC days; Start inclusive, End exclusive.
+	// For a per-export stream they are the export's exportStartAt and
+	// nextExportStartAt, to the millisecond: the window is one partition,
+	// keyed by Start.
 	Start, End time.Time
 	JobID      int64
 }
@@ -35,6 +40,9 @@ func (w Window) SnapshotDate() time.Time { return w.End.AddDate(0, 0, -1) }
 // Dates returns the partition dates the window covers: each day of
 // [Start, End) for event streams, the snapshot date for snapshot streams.
 func (w Window) Dates() []time.Time {
+	if w.Stream.PerExport {
+		return nil
+	}
 	if w.Stream.Snapshot() {
 		return []time.Time{w.SnapshotDate()}
 	}
@@ -70,6 +78,24 @@ type DimensionSink interface {
 	// old rows or the new, never a mix (Parquet), or the newest version of
 	// each key (ClickHouse). The caller still owns rec.
 	ReplaceDimension(ctx context.Context, st *schema.Stream, rec arrow.RecordBatch) (Stats, error)
+}
+
+// MergeSink is a Sink that also keeps dimensions merged by key
+// (schema.Stream.Merge): profile associations.
+type MergeSink interface {
+	// MergeDimension adds rec's rows to the dimension: a row whose key is
+	// already there replaces it, other rows stay. Readers see the
+	// dimension before or after, never half. The caller still owns rec.
+	MergeDimension(ctx context.Context, st *schema.Stream, rec arrow.RecordBatch) (Stats, error)
+}
+
+// Reader reads loaded data back.
+type Reader interface {
+	// Distinct returns the distinct tuples of the columns cols among the
+	// rows of stream readers see, as text (null reads as ""), sorted. Files
+	// or tables without one of the columns add nothing; a stream never
+	// loaded gives none.
+	Distinct(ctx context.Context, stream string, cols []string) ([][]string, error)
 }
 
 // WindowWriter receives the batches of one window.

@@ -13,8 +13,9 @@ import (
 )
 
 // StateStore keeps each (stream, contract)'s cursor — the exclusive end of
-// the last window loaded, a whole UTC day, saved last, after the window's
-// data is committed — and its export job in flight, saved as soon as the
+// the last window loaded, a whole UTC day (or, for CRM validation, the
+// API's nextExportStartAt, to the millisecond), saved last, after the
+// window's data is committed — and its export job in flight, saved as soon as the
 // job is created so that a run after a crash resumes it instead of
 // creating another.
 type StateStore interface {
@@ -69,7 +70,8 @@ func SortEntries(es []Entry) {
 
 // CursorEntry is one saved cursor.
 type CursorEntry struct {
-	// Cursor is the next day to load (YYYY-MM-DD, UTC).
+	// Cursor is the next day to load (YYYY-MM-DD, UTC), or the next
+	// export's start (RFC 3339, milliseconds).
 	Cursor    string    `json:"cursor"`
 	UpdatedAt time.Time `json:"updatedAt"`
 }
@@ -115,8 +117,8 @@ func OpenFileState(path string) (*FileState, error) {
 	}
 	for stream, m := range doc.Streams {
 		for contract, e := range m {
-			if _, err := time.Parse(time.DateOnly, e.Cursor); err != nil {
-				return nil, fmt.Errorf("reading state %s: %w: cursor of %s/%s: %q is not a date", path, ErrStateCorrupt, stream, contract, e.Cursor)
+			if _, err := parseCursor(e.Cursor); err != nil {
+				return nil, fmt.Errorf("reading state %s: %w: cursor of %s/%s: %q is not a date or an RFC 3339 time", path, ErrStateCorrupt, stream, contract, e.Cursor)
 			}
 		}
 	}
@@ -141,8 +143,30 @@ func (s *FileState) Cursor(_ context.Context, stream, contract string) (time.Tim
 	if !ok {
 		return time.Time{}, false, nil
 	}
-	t, err := time.Parse(time.DateOnly, e.Cursor)
+	t, err := parseCursor(e.Cursor)
 	return t, err == nil, err
+}
+
+// cursorTime is the written form of a cursor that is not a whole day (the
+// API's nextExportStartAt), to the millisecond.
+const cursorTime = "2006-01-02T15:04:05.000Z07:00"
+
+// FormatCursor writes a whole-day cursor as a date, any other as an
+// RFC 3339 time in milliseconds.
+func FormatCursor(t time.Time) string {
+	t = t.UTC()
+	if t.Equal(t.Truncate(24 * time.Hour)) {
+		return t.Format(time.DateOnly)
+	}
+	return t.Format(cursorTime)
+}
+
+func parseCursor(s string) (time.Time, error) {
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	return t.UTC(), err
 }
 
 // SetCursor saves the cursor of (stream, contract) and rewrites the file.
@@ -153,7 +177,7 @@ func (s *FileState) SetCursor(_ context.Context, stream, contract string, cursor
 			m = map[string]CursorEntry{}
 			s.doc.Streams[stream] = m
 		}
-		m[contract] = CursorEntry{Cursor: cursor.UTC().Format(time.DateOnly), UpdatedAt: s.now().UTC()}
+		m[contract] = CursorEntry{Cursor: FormatCursor(cursor), UpdatedAt: s.now().UTC()}
 	})
 }
 
@@ -207,7 +231,7 @@ func (s *FileState) List(context.Context) ([]Entry, error) {
 	for st, m := range s.doc.Streams {
 		for c, ce := range m {
 			e := get(st, c)
-			t, _ := time.Parse(time.DateOnly, ce.Cursor)
+			t, _ := parseCursor(ce.Cursor)
 			e.Cursor, e.UpdatedAt = &t, ce.UpdatedAt
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"sort"
 	"strings"
 )
 
@@ -25,6 +26,19 @@ type Storage interface {
 	Exists(ctx context.Context, name string) (bool, error)
 	// Location renders name for people (a path or URL).
 	Location(name string) string
+	// List returns the names of the published files under the directory
+	// prefix whose names end in suffix, sorted; staged files never show.
+	// A missing prefix lists nothing.
+	List(ctx context.Context, prefix, suffix string) ([]string, error)
+	// Open opens a published file for reading. The caller closes it.
+	Open(ctx context.Context, name string) (File, error)
+}
+
+// File is a published file opened for reading.
+type File interface {
+	io.ReaderAt
+	io.Seeker
+	io.Closer
 }
 
 // Staged is a file being written.
@@ -112,6 +126,50 @@ func (d *DirStorage) Exists(_ context.Context, name string) (bool, error) {
 		return false, nil
 	}
 	return err == nil, err
+}
+
+// List walks the directory prefix for files ending in suffix.
+func (d *DirStorage) List(_ context.Context, prefix, suffix string) ([]string, error) {
+	p, err := d.path(strings.TrimSuffix(prefix, "/"))
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	err = filepath.WalkDir(p, func(fp string, e fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) && fp == p {
+				return filepath.SkipDir
+			}
+			return err
+		}
+		if e.IsDir() || strings.HasPrefix(e.Name(), tempPrefix) || !strings.HasSuffix(e.Name(), suffix) {
+			return nil
+		}
+		rel, err := filepath.Rel(d.root, fp)
+		if err != nil {
+			return err
+		}
+		out = append(out, filepath.ToSlash(rel))
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing %s: %w", p, err)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// Open opens name for reading.
+func (d *DirStorage) Open(_ context.Context, name string) (File, error) {
+	p, err := d.path(name)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %w", p, err)
+	}
+	return f, nil
 }
 
 // CleanStaging removes staged files left in dir (a slash name) by a process

@@ -17,6 +17,12 @@ var (
 	ErrJobTimeout = errors.New("export job timed out")
 	// ErrPartitionIDClash: two contracts map to the same partition id.
 	ErrPartitionIDClash = errors.New("two contracts share a partition id")
+	// ErrNoCursor: a completed CRM validation export gave no
+	// nextExportStartAt (nor exportEndAt), so the cursor cannot move.
+	ErrNoCursor = errors.New("no next export start")
+	// ErrFilesDiffer: the files of one CRM validation export have
+	// different columns.
+	ErrFilesDiffer = errors.New("the export's files differ")
 )
 
 // DeferredError stops a stream for this run without failing it: LinkedIn

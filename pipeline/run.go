@@ -31,14 +31,29 @@ type API interface {
 	CreateAnalyticsExport(ctx context.Context, action extract.Action, req extract.ExportRequest) (extract.ExportJob, error)
 	AnalyticsExport(ctx context.Context, contract string, id int64) (extract.ExportJob, error)
 	Download(ctx context.Context, url string) (*extract.Download, error)
+	CreateCRMValidationExport(ctx context.Context, crmInstance string, exportStartAt time.Time) (extract.CRMValidationJob, error)
+	CRMValidationExport(ctx context.Context, crmInstance string, id int64) (extract.CRMValidationJob, error)
+	DownloadCRM(ctx context.Context, url string) (*extract.Download, error)
+	ProfileAssociations(ctx context.Context, keys []extract.AssociationKey) ([]extract.AssociationResult, error)
 }
 
 var _ API = (*extract.Client)(nil)
 
 // Config configures a run.
 type Config struct {
-	// Streams to run, in order (per contract, one job at a time).
+	// Streams to run, in order (per contract, one job at a time). The
+	// contracts dimension loads first; CRM validation runs per CRM
+	// instance beside the contracts; profile associations run last.
 	Streams []*schema.Stream
+	// CRMInstances are the urn:li:crmInstance:(PARTNER,ID) URNs whose CRM
+	// data validation exports are loaded (per-export streams).
+	CRMInstances []string
+	// AssociationKeys are looked up by the profile associations stream,
+	// besides the CRM records of the loaded CRM validation data.
+	AssociationKeys []extract.AssociationKey
+	// AssociationBatch is how many keys one lookup asks for (default
+	// DefaultAssociationBatch, at most MaxAssociationBatch).
+	AssociationBatch int
 	// Start is the first day loaded by a (stream, contract) with no cursor,
 	// or of a backfill.
 	Start time.Time
@@ -111,6 +126,19 @@ func (c Config) Validate() error {
 	if c.LookbackDays < 0 {
 		errs = append(errs, fmt.Errorf("lookback %d days is negative", c.LookbackDays))
 	}
+	for _, st := range c.Streams {
+		if st.PerExport && len(c.CRMInstances) == 0 {
+			errs = append(errs, fmt.Errorf("stream %s needs at least one CRM instance", st.Name))
+		}
+	}
+	for _, urn := range c.CRMInstances {
+		if _, _, err := ParseCRMInstance(urn); err != nil {
+			errs = append(errs, fmt.Errorf("CRM instance: %w", err))
+		}
+	}
+	if c.AssociationBatch < 0 || c.AssociationBatch > MaxAssociationBatch {
+		errs = append(errs, fmt.Errorf("association batch %d is not in [1, %d]", c.AssociationBatch, MaxAssociationBatch))
+	}
 	if c.DownloadAttempts < 0 {
 		errs = append(errs, errors.New("download attempts must not be negative"))
 	}
@@ -159,6 +187,9 @@ func New(cfg Config, api API, sink load.Sink, state load.StateStore) (*Runner, e
 	if cfg.DownloadAttempts == 0 {
 		cfg.DownloadAttempts = 3
 	}
+	if cfg.AssociationBatch == 0 {
+		cfg.AssociationBatch = DefaultAssociationBatch
+	}
 	if cfg.Allocator == nil {
 		cfg.Allocator = memory.DefaultAllocator
 	}
@@ -197,45 +228,71 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 	sum := newSummary(names, r.cfg.Now(), r.cfg.End)
 	defer func() { sum.finish(r.cfg.Now()) }()
 
-	contracts, err := r.api.Contracts(ctx)
-	if err != nil {
-		err = fmt.Errorf("listing contracts: %w", err)
-		if errors.Is(err, extract.ErrQuotaExhausted) {
-			sum.quota(err)
-		} else {
-			sum.fail(err)
+	var exports, perExport []*schema.Stream
+	var dims, merged []*schema.Stream
+	for _, st := range r.cfg.Streams {
+		switch {
+		case st.Merge:
+			merged = append(merged, st)
+		case st.Dimension:
+			dims = append(dims, st)
+		case st.PerExport:
+			perExport = append(perExport, st)
+		default:
+			exports = append(exports, st)
 		}
-		return sum, err
 	}
+
+	// Contracts are listed only for the streams that need them: a
+	// CRM-only run may hold an application token alone.
 	var reporting []extract.Contract
-	ids := map[string]string{}
-	for _, c := range contracts {
-		if !c.HasReportingAccess {
-			r.log.Info("skipping contract without reporting access", "contract", c.Contract)
-			sum.Skipped = append(sum.Skipped, c.Contract)
-			continue
-		}
-		id := load.PartitionID(c.Contract)
-		if other, ok := ids[id]; ok && other != c.Contract {
-			err := fmt.Errorf("%w: %s and %s both map to %q", ErrPartitionIDClash, other, c.Contract, id)
-			sum.fail(err)
+	if len(exports) > 0 || len(dims) > 0 {
+		contracts, err := r.api.Contracts(ctx)
+		if err != nil {
+			err = fmt.Errorf("listing contracts: %w", err)
+			if errors.Is(err, extract.ErrQuotaExhausted) {
+				sum.quota(err)
+			} else {
+				sum.fail(err)
+			}
 			return sum, err
 		}
-		ids[id] = c.Contract
-		reporting = append(reporting, c)
-		sum.Contracts = append(sum.Contracts, c.Contract)
-	}
-	r.log.Info("run started", "contracts", len(reporting), "streams", names, "end", r.cfg.End.Format(time.DateOnly), "backfill", r.cfg.Backfill)
-
-	var exports []*schema.Stream
-	for _, st := range r.cfg.Streams {
-		if !st.Dimension {
-			exports = append(exports, st)
-			continue
+		ids := map[string]string{}
+		for _, c := range contracts {
+			if !c.HasReportingAccess {
+				r.log.Info("skipping contract without reporting access", "contract", c.Contract)
+				sum.Skipped = append(sum.Skipped, c.Contract)
+				continue
+			}
+			id := load.PartitionID(c.Contract)
+			if other, ok := ids[id]; ok && other != c.Contract {
+				err := fmt.Errorf("%w: %s and %s both map to %q", ErrPartitionIDClash, other, c.Contract, id)
+				sum.fail(err)
+				return sum, err
+			}
+			ids[id] = c.Contract
+			reporting = append(reporting, c)
+			sum.Contracts = append(sum.Contracts, c.Contract)
 		}
-		// The contracts dimension: what the member can see, now.
-		sum.dimensionDone(st.Name, r.loadContracts(ctx, sum, st, contracts))
+		for _, st := range dims {
+			// The contracts dimension: what the member can see, now.
+			sum.dimensionDone(st.Name, r.loadContracts(ctx, sum, st, contracts))
+		}
 	}
+	if len(perExport) > 0 {
+		ids := map[string]string{}
+		for _, urn := range r.cfg.CRMInstances {
+			id := load.PartitionID(urn)
+			if other, ok := ids[id]; ok && other != urn {
+				err := fmt.Errorf("%w: %s and %s both map to %q", ErrPartitionIDClash, other, urn, id)
+				sum.fail(err)
+				return sum, err
+			}
+			ids[id] = urn
+		}
+	}
+	r.log.Info("run started", "contracts", len(reporting), "crm_instances", len(r.cfg.CRMInstances), "streams", names,
+		"end", r.cfg.End.Format(time.DateOnly), "backfill", r.cfg.Backfill)
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(r.cfg.Concurrency)
@@ -258,7 +315,44 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 			return nil
 		})
 	}
-	err = g.Wait()
+	for _, st := range perExport {
+		if r.cfg.Backfill {
+			// An export runs from the server's cursor to now: there is no
+			// window to backfill.
+			r.log.Info("no backfill for a stream exported from the server's cursor: skipped", "stream", st.Name)
+			continue
+		}
+		for _, inst := range r.cfg.CRMInstances {
+			g.Go(func() error {
+				if gctx.Err() != nil || r.stopping() {
+					return nil
+				}
+				err := r.runCRM(gctx, sum, st, inst)
+				if errors.Is(err, extract.ErrQuotaExhausted) {
+					sum.quota(err)
+					return err
+				}
+				sum.unitDone(st.Name, inst, nil, err)
+				return nil
+			})
+		}
+	}
+	err := g.Wait()
+	if err == nil && ctx.Err() == nil {
+		// Profile associations last: they read the CRM records just loaded.
+		for _, st := range merged {
+			if r.stopping() {
+				break
+			}
+			err = r.runAssociations(ctx, sum, st)
+			if errors.Is(err, extract.ErrQuotaExhausted) {
+				sum.quota(err)
+				break
+			}
+			sum.unitDone(st.Name, "", nil, err)
+			err = nil
+		}
+	}
 	if errors.Is(err, extract.ErrQuotaExhausted) {
 		r.log.Error("API quota exhausted: run stopped, state saved", "error", err)
 		return sum, err

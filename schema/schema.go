@@ -88,6 +88,14 @@ const (
 	LineageJobID        = "_job_id"        // export job id
 	LineageExtractedAt  = "_extracted_at"  // when the file was downloaded
 	LineageSnapshotDate = "_snapshot_date" // snapshot streams only: the snapshot's date
+
+	// Per-export streams (CRM validation) replace _contract, _window_start
+	// and _window_end with these. The export bounds are epoch milliseconds,
+	// exactly as the API writes them: _export_start_at is the partition key,
+	// and ClickHouse 18.16 has no millisecond DateTime.
+	LineageCRMInstance       = "_crm_instance"         // CRM instance URN
+	LineageExportStartAt     = "_export_start_at"      // exportStartAt sent, epoch ms
+	LineageNextExportStartAt = "_next_export_start_at" // the job's nextExportStartAt, epoch ms
 )
 
 // PartitionKeys are the Hive partition keys of the Parquet layout
@@ -96,13 +104,26 @@ const (
 // DriftPrefix + name.
 var PartitionKeys = []string{"contract", "date"}
 
+// ExportPartitionKeys are the Hive keys of per-export streams
+// (…/crm_instance=<id>/export_start_at=<epoch ms>/).
+var ExportPartitionKeys = []string{"crm_instance", "export_start_at"}
+
+// HiveKeys returns the stream's Hive partition keys.
+func (s *Stream) HiveKeys() []string {
+	if s.PerExport {
+		return ExportPartitionKeys
+	}
+	return PartitionKeys
+}
+
 // DriftPrefix renames a drift column that collides with a partition key.
 const DriftPrefix = "csv_"
 
 // IsLineage reports whether name is reserved for a lineage column.
 func IsLineage(name string) bool {
 	switch name {
-	case LineageContract, LineageWindowStart, LineageWindowEnd, LineageJobID, LineageExtractedAt, LineageSnapshotDate:
+	case LineageContract, LineageWindowStart, LineageWindowEnd, LineageJobID, LineageExtractedAt, LineageSnapshotDate,
+		LineageCRMInstance, LineageExportStartAt, LineageNextExportStartAt:
 		return true
 	}
 	return false
@@ -125,9 +146,17 @@ type Stream struct {
 	// Identity lists the columns hashed into "_row_hash" when they all
 	// have values; without them the hash covers every data column.
 	Identity []string
-	// Dimension marks a table replaced whole each run (contracts), not an
-	// export: no windows, no lineage, no partitions.
+	// Dimension marks a table that is not an export (contracts, profile
+	// associations): no windows, no lineage, no partitions. It is replaced
+	// whole on each load, unless Merge is set.
 	Dimension bool
+	// Merge marks a dimension whose loads are merged by Key: a row loaded
+	// again replaces the older one, other rows stay.
+	Merge bool
+	// PerExport marks a stream whose every export job is one partition,
+	// owned by a CRM instance and keyed by the export's start (CRM data
+	// validation): the server's cursor, not a date window, bounds it.
+	PerExport bool
 	// Version is the column whose newest value wins among rows of one key
 	// (default LineageExtractedAt).
 	Version string
@@ -142,8 +171,17 @@ func (s *Stream) VersionColumn() string {
 }
 
 // Snapshot reports whether the stream is a snapshot per window (seat)
-// rather than events with their own dates.
-func (s *Stream) Snapshot() bool { return s.PartitionColumn == "" }
+// rather than events with their own dates or per-export files.
+func (s *Stream) Snapshot() bool { return s.PartitionColumn == "" && !s.PerExport && !s.Dimension }
+
+// OwnerColumn is the lineage column naming who a row was exported for: the
+// contract, or the CRM instance of a per-export stream.
+func (s *Stream) OwnerColumn() string {
+	if s.PerExport {
+		return LineageCRMInstance
+	}
+	return LineageContract
+}
 
 // Column returns the known column called name.
 func (s *Stream) Column(name string) (Column, bool) {
@@ -157,6 +195,15 @@ func (s *Stream) Column(name string) (Column, bool) {
 
 // LineageFields returns the stream's lineage fields, in order.
 func (s *Stream) LineageFields() []arrow.Field {
+	if s.PerExport {
+		return []arrow.Field{
+			{Name: LineageCRMInstance, Type: arrow.BinaryTypes.String},
+			{Name: LineageExportStartAt, Type: arrow.PrimitiveTypes.Int64},
+			{Name: LineageNextExportStartAt, Type: arrow.PrimitiveTypes.Int64},
+			{Name: LineageJobID, Type: arrow.PrimitiveTypes.Int64},
+			{Name: LineageExtractedAt, Type: TimestampType},
+		}
+	}
 	f := []arrow.Field{
 		{Name: LineageContract, Type: arrow.BinaryTypes.String},
 		{Name: LineageWindowStart, Type: TimestampType},
@@ -253,15 +300,79 @@ var Contracts = &Stream{
 	Version: "seenAt",
 }
 
+// CRMRecordIDColumn is the CRM validation column holding the CRM record
+// id, the recordId of a profile association key (an assumption).
+const CRMRecordIDColumn = "recordId"
+
+// CRMValidation is the CRM data validation export: CRM contact and lead
+// records whose company on LinkedIn no longer matches the CRM. LinkedIn
+// does not publish its columns: every name here is an assumption, none is
+// required, and all are strings so that a wrong guess about a format
+// rejects nothing. Each export is one partition, replaced whole when the
+// same exportStartAt is extracted again (after a crash before the cursor
+// was saved). Rows are told apart by a hash of all their data columns.
+var CRMValidation = &Stream{
+	Name:      "crm_validation",
+	PerExport: true,
+	Columns: []Column{
+		{Name: CRMRecordIDColumn, Kind: String, Nullable: true, Assumed: true},
+		{Name: "recordType", Kind: String, Nullable: true, Assumed: true},
+		{Name: "firstName", Kind: String, Nullable: true, Assumed: true},
+		{Name: "lastName", Kind: String, Nullable: true, Assumed: true},
+		{Name: "crmCompanyName", Kind: String, Nullable: true, Assumed: true},
+		{Name: "linkedInCompanyName", Kind: String, Nullable: true, Assumed: true},
+		{Name: "detectedAt", Kind: String, Nullable: true, Assumed: true},
+	},
+	Key: []string{LineageCRMInstance, LineageExportStartAt, "_row_hash"},
+}
+
+// Association statuses.
+const (
+	AssociationMatched   = "MATCHED"   // a profile was found
+	AssociationUnmatched = "UNMATCHED" // no confident match (404): not a failure
+	AssociationError     = "ERROR"     // the API reported an error for the key
+)
+
+// ProfileAssociations holds the Sales Navigator profile matched to each CRM
+// record looked up: one row per key, the newest lookup wins.
+var ProfileAssociations = &Stream{
+	Name:      "profile_associations",
+	Dimension: true,
+	Merge:     true,
+	Columns: []Column{
+		{Name: "instanceId", Kind: String, Required: true},
+		{Name: "partner", Kind: String, Required: true},
+		{Name: "recordId", Kind: String, Required: true},
+		{Name: "status", Kind: Enum, Required: true, Values: []string{AssociationMatched, AssociationUnmatched, AssociationError}},
+		{Name: "httpStatus", Kind: Int64},
+		{Name: "member", Kind: String, Nullable: true},
+		{Name: "profile", Kind: String, Nullable: true},
+		{Name: "profilePhoto", Kind: String, Nullable: true},
+		{Name: "error", Kind: String, Nullable: true},
+		{Name: "fetchedAt", Kind: Timestamp},
+	},
+	Key:     []string{"instanceId", "partner", "recordId"},
+	Version: "fetchedAt",
+}
+
 // Streams lists the analytics export streams in their default run order.
 var Streams = []*Stream{Seat, Activity, ActivityOutcome}
+
+// CRMStreams lists the streams of CRM data: the validation exports, then
+// the profile associations looked up for their records.
+var CRMStreams = []*Stream{CRMValidation, ProfileAssociations}
 
 // Dimensions lists the tables loaded whole each run.
 var Dimensions = []*Stream{Contracts}
 
+// All returns every stream and dimension.
+func All() []*Stream {
+	return slices.Concat(Dimensions, Streams, CRMStreams)
+}
+
 // Lookup returns the stream or dimension called name.
 func Lookup(name string) (*Stream, error) {
-	all := append(slices.Clone(Dimensions), Streams...)
+	all := All()
 	i := slices.IndexFunc(all, func(s *Stream) bool { return s.Name == name })
 	if i < 0 {
 		names := make([]string, len(all))

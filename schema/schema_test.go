@@ -12,7 +12,7 @@ func TestStreams(t *testing.T) {
 		if err != nil || got != s {
 			t.Errorf("Lookup(%q) = %v, %v", s.Name, got, err)
 		}
-		if !s.Snapshot() {
+		if s.PartitionColumn != "" {
 			c, ok := s.Column(s.PartitionColumn)
 			if !ok || c.Kind != Timestamp || c.Nullable || !c.Required {
 				t.Errorf("%s: partition column %q must be a required, non-null timestamp", s.Name, s.PartitionColumn)
@@ -22,6 +22,19 @@ func TestStreams(t *testing.T) {
 			if IsLineage(c.Name) {
 				t.Errorf("%s: column %s uses a lineage name", s.Name, c.Name)
 			}
+		}
+	}
+	for _, s := range All() {
+		if got, err := Lookup(s.Name); err != nil || got != s {
+			t.Errorf("Lookup(%q) = %v, %v", s.Name, got, err)
+		}
+	}
+	if CRMValidation.Snapshot() || !CRMValidation.PerExport || CRMValidation.OwnerColumn() != LineageCRMInstance {
+		t.Error("crm_validation must be per export, owned by a CRM instance")
+	}
+	for _, f := range CRMValidation.LineageFields() {
+		if !IsLineage(f.Name) {
+			t.Errorf("crm_validation lineage %s is not reserved", f.Name)
 		}
 	}
 	if _, err := Lookup("nope"); err == nil {

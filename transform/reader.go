@@ -33,10 +33,13 @@ const DefaultBatchSize = 64 * 1024
 
 // Lineage is stamped on every row read.
 type Lineage struct {
+	// Contract is the contract URN, or the CRM instance URN of a
+	// per-export stream.
 	Contract string
 	// WindowStart and WindowEnd bound the export, both inclusive. When
 	// WindowEnd is set, rows of a partitioned stream whose time falls
-	// outside the window are rejected.
+	// outside the window are rejected. For a per-export stream they are
+	// the exportStartAt sent and the job's nextExportStartAt.
 	WindowStart, WindowEnd time.Time
 	JobID                  int64
 	ExtractedAt            time.Time
@@ -225,7 +228,7 @@ func (r *Reader) planColumns(header []string) error {
 			continue
 		}
 		name := h
-		if slices.Contains(schema.PartitionKeys, h) {
+		if slices.Contains(r.stream.HiveKeys(), h) {
 			// Readers would show the Hive partition value instead.
 			name = schema.DriftPrefix + h
 			if _, clash := src[name]; clash {
@@ -445,11 +448,19 @@ func (r *Reader) appendLineage(n int) {
 		sb.Append(l.Contract)
 	}
 	fillTS := func(b array.Builder, t time.Time) {
-		tb := b.(*array.TimestampBuilder)
-		v := arrow.Timestamp(t.UnixMilli())
-		tb.Reserve(n)
-		for range n {
-			tb.UnsafeAppend(v)
+		switch tb := b.(type) {
+		case *array.TimestampBuilder:
+			v := arrow.Timestamp(t.UnixMilli())
+			tb.Reserve(n)
+			for range n {
+				tb.UnsafeAppend(v)
+			}
+		case *array.Int64Builder: // per-export bounds, epoch ms
+			v := t.UnixMilli()
+			tb.Reserve(n)
+			for range n {
+				tb.UnsafeAppend(v)
+			}
 		}
 	}
 	fillTS(r.bld.Field(i+1), l.WindowStart)

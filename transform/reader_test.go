@@ -100,6 +100,9 @@ func TestGolden(t *testing.T) {
 		{"unterminated_quote.csv", schema.Activity},
 		{"gzip.csv.gz", schema.Activity},
 		{"seat.csv", schema.Seat},
+		// Header-driven: every column a nullable string, unknown ones kept
+		// as drift, one named like a Hive key renamed; per-export lineage.
+		{"crm_validation.csv", schema.CRMValidation},
 	}
 	for _, tc := range cases {
 		t.Run(tc.file, func(t *testing.T) {

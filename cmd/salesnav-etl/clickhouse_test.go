@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,7 +32,10 @@ func TestClickHouseSinkMatchesParquetThroughTheirOwnClients(t *testing.T) {
 	s := chtest.Start(t)
 	defer s.Close()
 	dir := t.TempDir()
-	window := map[string]string{"SALESNAV_START": "2026-02-01", "SALESNAV_END": "2026-02-15"}
+	// Every stream of the API (issue 5's acceptance), CRM data from the
+	// fake's two default instances.
+	window := map[string]string{"SALESNAV_START": "2026-02-01", "SALESNAV_END": "2026-02-15",
+		"SALESNAV_STREAMS": "contracts,seat,activity,activity_outcome,crm_validation,profile_associations"}
 	chEnv := map[string]string{"SALESNAV_SINK": "clickhouse", "SALESNAV_CLICKHOUSE_DSN": s.DSN("analytics"),
 		"SALESNAV_PARQUET_DIR": filepath.Join(dir, "unused")}
 	pqEnv := map[string]string{"SALESNAV_PARQUET_DIR": filepath.Join(dir, "out")}
@@ -60,14 +65,42 @@ func TestClickHouseSinkMatchesParquetThroughTheirOwnClients(t *testing.T) {
 			t.Errorf("%s: ClickHouse view %s, FINAL %s, Parquet %d", st, ch, raw, pq)
 		}
 	}
+	// CRM validation records loaded once each (a minute that turns between
+	// the runs may legitimately add a record, never a duplicate), one
+	// profile association per record, the three contracts.
+	crm := clickhouseClient(t, s, "SELECT count() FROM analytics.crm_validation_final")
+	crmDistinct := clickhouseClient(t, s, "SELECT count(DISTINCT _crm_instance, recordId) FROM analytics.crm_validation_final")
+	assoc := clickhouseClient(t, s, "SELECT count() FROM analytics.profile_associations_final")
+	assocRaw := clickhouseClient(t, s, "SELECT count() FROM analytics.profile_associations FINAL")
+	if n, _ := strconv.Atoi(crm); n < 1000 || crm != crmDistinct || assoc != crm || assocRaw != assoc {
+		t.Errorf("ClickHouse: %s CRM rows (%s distinct records), %s profile associations (%s FINAL)", crm, crmDistinct, assoc, assocRaw)
+	}
+	if n := clickhouseClient(t, s, "SELECT count() FROM analytics.contracts_final"); n != "3" {
+		t.Errorf("ClickHouse: %s contracts, want 3", n)
+	}
+	pqCRM := testkit.ReadDataset(t, filepath.Join(dir, "out"), "crm_validation")
+	records := map[string]bool{}
+	for _, row := range pqCRM.Rows {
+		var m map[string]any
+		json.Unmarshal([]byte(row), &m)
+		records[fmt.Sprint(m["_crm_instance"], m["recordId"])] = true
+	}
+	pqAssoc := testkit.ReadDataset(t, filepath.Join(dir, "out"), "profile_associations")
+	if len(pqCRM.Rows) < 1000 || len(records) != len(pqCRM.Rows) || len(pqAssoc.Rows) != len(records) {
+		t.Errorf("Parquet: %d CRM rows (%d distinct records), %d profile associations", len(pqCRM.Rows), len(records), len(pqAssoc.Rows))
+	}
+	if n := len(testkit.ReadDataset(t, filepath.Join(dir, "out"), "contracts").Rows); n != 3 {
+		t.Errorf("Parquet: %d contracts, want 3", n)
+	}
+	t.Logf("per dataset (ClickHouse): crm_validation %s, profile_associations %s", crm, assoc)
 	t.Run("duckdb", func(t *testing.T) {
 		res := testkit.DuckDB(t, "SELECT count(*) AS n FROM read_parquet('"+filepath.ToSlash(filepath.Join(dir, "out"))+"/activity/**/*.parquet')")
 		if ch := clickhouseClient(t, s, "SELECT count() FROM analytics.activity_final"); res[0][0]["n"] != ch {
 			t.Errorf("DuckDB reads %v activity rows from Parquet, clickhouse-client %s from ClickHouse", res[0][0]["n"], ch)
 		}
 	})
-	if st := clickhouseClient(t, s, "SELECT count() FROM analytics._salesnav_state FINAL"); st != "6" {
-		t.Errorf("%s cursors in ClickHouse, want 3 streams × 2 contracts", st)
+	if st := clickhouseClient(t, s, "SELECT count() FROM analytics._salesnav_state FINAL"); st != "8" {
+		t.Errorf("%s cursors in ClickHouse, want 3 streams × 2 contracts and 2 CRM instances", st)
 	}
 	// The README's queries for analysts run and return rows.
 	for _, q := range readmeQueries(t) {

@@ -6,7 +6,9 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -56,6 +58,9 @@ type Env struct {
 	GracePeriod     string `env:"GRACE_PERIOD, default=25s"`
 	BatchSize       string `env:"BATCH_SIZE, default=65536"`
 	LogLevel        string `env:"LOG_LEVEL, default=info"`
+	CRMInstances    string `env:"CRM_INSTANCES"`
+	AssocKeysFile   string `env:"ASSOCIATION_KEYS_FILE"`
+	AssocBatch      string `env:"ASSOCIATION_BATCH_SIZE, default=100"`
 
 	// names maps a field to where its value came from, for messages.
 	names map[*string]string
@@ -93,6 +98,7 @@ func (e *Env) fields() []envField {
 		{"MAX_REJECT_RATIO", &e.MaxRejectRatio}, {"CONCURRENCY", &e.Concurrency},
 		{"POLL_INTERVAL", &e.PollInterval}, {"POLL_MAX_INTERVAL", &e.PollMaxInterval},
 		{"JOB_TIMEOUT", &e.JobTimeout}, {"BATCH_SIZE", &e.BatchSize}, {"LOG_LEVEL", &e.LogLevel},
+		{"CRM_INSTANCES", &e.CRMInstances}, {"ASSOCIATION_KEYS_FILE", &e.AssocKeysFile}, {"ASSOCIATION_BATCH_SIZE", &e.AssocBatch},
 	}
 }
 
@@ -138,10 +144,17 @@ func (e *Env) Resolve(now time.Time, requireToken bool) (*Config, error) {
 	c.API.Token = e.AccessToken
 	c.Auth = extract.AuthConfig{AccessToken: e.AccessToken, ClientID: e.ClientID, ClientSecret: e.ClientSecret,
 		RefreshToken: e.RefreshToken, TokenURL: e.TokenURL}
+	// CRM validation and profile associations need only the application's
+	// client credentials; every other stream, a member token.
+	crmOnly := len(splitList(e.Streams)) > 0
+	for _, name := range splitList(e.Streams) {
+		crmOnly = crmOnly && slices.ContainsFunc(schema.CRMStreams, func(st *schema.Stream) bool { return st.Name == name })
+	}
 	if requireToken {
 		switch {
+		case strings.TrimSpace(e.AccessToken) == "" && e.RefreshToken == "" && crmOnly && e.ClientID != "" && e.ClientSecret != "":
 		case strings.TrimSpace(e.AccessToken) == "" && e.RefreshToken == "":
-			bad(&e.AccessToken, "not set: a LinkedIn access token is required (or SALESNAV_CLIENT_ID, SALESNAV_CLIENT_SECRET and SALESNAV_REFRESH_TOKEN, or --fake-api)")
+			bad(&e.AccessToken, "not set: a LinkedIn access token is required (or SALESNAV_CLIENT_ID, SALESNAV_CLIENT_SECRET and SALESNAV_REFRESH_TOKEN, or --fake-api; the CRM streams alone need only SALESNAV_CLIENT_ID and SALESNAV_CLIENT_SECRET)")
 		case (e.ClientID == "") != (e.ClientSecret == ""):
 			bad(&e.ClientSecret, "SALESNAV_CLIENT_ID and SALESNAV_CLIENT_SECRET go together")
 		case e.RefreshToken != "" && e.ClientID == "":
@@ -187,6 +200,35 @@ func (e *Env) Resolve(now time.Time, requireToken bool) (*Config, error) {
 	}
 	if len(seen) == 0 && len(splitList(e.Streams)) == 0 {
 		bad(&e.Streams, "no stream given")
+	}
+	for _, urn := range splitURNs(e.CRMInstances) {
+		if _, _, err := pipeline.ParseCRMInstance(urn); err != nil {
+			bad(&e.CRMInstances, "%v", err)
+			continue
+		}
+		if !slices.Contains(c.Pipeline.CRMInstances, urn) {
+			c.Pipeline.CRMInstances = append(c.Pipeline.CRMInstances, urn)
+		}
+	}
+	if seen[schema.CRMValidation.Name] && len(c.Pipeline.CRMInstances) == 0 && len(splitURNs(e.CRMInstances)) == 0 {
+		bad(&e.CRMInstances, "not set: stream %s needs one or more urn:li:crmInstance:(PARTNER,ID), separated by commas or spaces", schema.CRMValidation.Name)
+	}
+	if e.AssocKeysFile != "" {
+		if f, err := os.Open(e.AssocKeysFile); err != nil {
+			bad(&e.AssocKeysFile, "%v", err)
+		} else {
+			keys, err := pipeline.ReadAssociationKeys(f, e.AssocKeysFile)
+			f.Close()
+			if err != nil {
+				bad(&e.AssocKeysFile, "%v", err)
+			}
+			c.Pipeline.AssociationKeys = keys
+		}
+	}
+	if n, err := strconv.Atoi(e.AssocBatch); err != nil || n < 1 || n > pipeline.MaxAssociationBatch {
+		bad(&e.AssocBatch, "%q is not a whole number from 1 to %d", e.AssocBatch, pipeline.MaxAssociationBatch)
+	} else {
+		c.Pipeline.AssociationBatch = n
 	}
 
 	date := func(ptr *string) (time.Time, bool) {
@@ -295,6 +337,31 @@ func isLoopbackHost(h string) bool {
 	}
 	ip := net.ParseIP(h)
 	return ip != nil && ip.IsLoopback()
+}
+
+// splitURNs splits a list of URNs on commas and white space outside
+// parentheses: urn:li:crmInstance:(SFDC,00D1),urn:li:crmInstance:(SFDC,00D2).
+func splitURNs(s string) []string {
+	var out []string
+	depth, start := 0, 0
+	flush := func(end int) {
+		if p := strings.TrimSpace(s[start:end]); p != "" {
+			out = append(out, p)
+		}
+	}
+	for i, r := range s {
+		switch {
+		case r == '(':
+			depth++
+		case r == ')':
+			depth = max(0, depth-1)
+		case depth == 0 && (r == ',' || r == ';' || r == ' ' || r == '\t' || r == '\n'):
+			flush(i)
+			start = i + 1
+		}
+	}
+	flush(len(s))
+	return out
 }
 
 func splitList(s string) []string {

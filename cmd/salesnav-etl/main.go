@@ -19,6 +19,9 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/sethvargo/go-envconfig"
 	"github.com/spf13/cobra"
 
@@ -109,12 +112,13 @@ func newRootCmd(lookup envconfig.Lookuper, stop <-chan struct{}, stdout, stderr 
 	root := &cobra.Command{
 		Use:           "salesnav-etl",
 		Short:         "Load LinkedIn Sales Navigator exports into Parquet, incrementally",
-		Long:          "salesnav-etl extracts LinkedIn Sales Navigator analytics exports (seat, activity,\nactivity outcome), checks them against their schemas and loads them into a\nHive-partitioned Parquet dataset, picking up where the last run ended.\n\n" + exitCodesHelp,
+		Long:          "salesnav-etl extracts LinkedIn Sales Navigator data (the seat, activity and\nactivity outcome exports, CRM data validation exports, profile associations\nand contracts), checks it against its schemas and loads it into a\nHive-partitioned Parquet dataset or ClickHouse, picking up where the last run\nended.\n\n" + exitCodesHelp,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
 	root.AddCommand(newRunCmd(lookup, stop, stdout, stderr), newFakeAPICmd(stop, stderr), newSchemaCmd(lookup, stdout),
-		newStateCmd(lookup, stdout, stderr), newContractsCmd(lookup, stdout, stderr), newTokenCmd(lookup, stdout, stderr))
+		newStateCmd(lookup, stdout, stderr), newContractsCmd(lookup, stdout, stderr), newTokenCmd(lookup, stdout, stderr),
+		newAssociationsCmd(lookup, stdout, stderr))
 	return root
 }
 
@@ -149,6 +153,12 @@ Configuration (environment; flags override):
   SALESNAV_PARQUET_DIR       dataset root (./out)                 --parquet-dir
   SALESNAV_CLICKHOUSE_DSN    clickhouse://user:pw@host:9000/db (SALESNAV_SINK=clickhouse)
   SALESNAV_STREAMS           contracts,seat,activity,activity_outcome  --streams
+                             (also: crm_validation, profile_associations)
+  SALESNAV_CRM_INSTANCES     urn:li:crmInstance:(PARTNER,ID) list for crm_validation
+                             (--fake-api: two fake instances)
+  SALESNAV_ASSOCIATION_KEYS_FILE  CSV of instanceId,partner,recordId to look up
+                             besides the CRM validation records (profile_associations)
+  SALESNAV_ASSOCIATION_BATCH_SIZE keys per batch lookup (100)
   SALESNAV_START             first day of a first run (end - 30 days)
   SALESNAV_END               exclusive last day (yesterday, UTC)
   SALESNAV_STATE_PATH        state file (<parquet dir>/_state.json) --state-path
@@ -189,6 +199,9 @@ Configuration (environment; flags override):
 			if withFake {
 				if _, set := lookup.Lookup(envPrefix + "POLL_INTERVAL"); !set {
 					env.PollInterval = "20ms" // the fake completes a job on its second poll
+				}
+				if env.CRMInstances == "" {
+					env.CRMInstances = strings.Join(fakeapi.DefaultCRMInstances, ",")
 				}
 			}
 			cfg, err := env.Resolve(time.Now(), !withFake)
@@ -482,11 +495,14 @@ func newStateCmd(lookup envconfig.Lookuper, stdout, stderr io.Writer) *cobra.Com
 			for _, e := range es {
 				cur, upd, job := "-", "-", "-"
 				if e.Cursor != nil {
-					cur = e.Cursor.Format(time.DateOnly)
+					cur = load.FormatCursor(*e.Cursor)
 					upd = e.UpdatedAt.UTC().Format(time.RFC3339)
 				}
 				if e.Job != nil {
-					job = fmt.Sprintf("%d [%s, %s) created %s", e.Job.ID, e.Job.Start.Format(time.DateOnly), e.Job.End.Format(time.DateOnly), e.Job.CreatedAt.UTC().Format(time.RFC3339))
+					job = fmt.Sprintf("%d [%s, %s) created %s", e.Job.ID, load.FormatCursor(e.Job.Start), load.FormatCursor(e.Job.End), e.Job.CreatedAt.UTC().Format(time.RFC3339))
+					if e.Job.End.Equal(e.Job.Start) { // a CRM export: from its start to the server's now
+						job = fmt.Sprintf("%d from %s created %s", e.Job.ID, load.FormatCursor(e.Job.Start), e.Job.CreatedAt.UTC().Format(time.RFC3339))
+					}
 				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.Stream, e.Contract, cur, upd, job)
 			}
@@ -556,7 +572,7 @@ on ClickHouse 18.16 and on current versions alike.`,
 				return &exitError{ExitConfig, fmt.Errorf("--database: %w", err)}
 			}
 			stmts = append(stmts, db)
-			for _, st := range append(schema.Dimensions, schema.Streams...) {
+			for _, st := range schema.All() {
 				s, err := chsink.StreamDDL(database, st)
 				if err != nil {
 					return &exitError{ExitFailure, err}
@@ -580,22 +596,34 @@ on ClickHouse 18.16 and on current versions alike.`,
 // apiClient builds an API client from the SALESNAV_* variables, or one of
 // the embedded fake API with --fake-api. The caller calls done.
 func apiClient(cmd *cobra.Command, lookup envconfig.Lookuper, stderr io.Writer, withFake bool) (*extract.Client, func(), error) {
+	api, _, _, done, err := apiClientConfig(cmd, lookup, stderr, withFake, false)
+	return api, done, err
+}
+
+// apiClientConfig is apiClient that also returns the resolved
+// configuration and the logger; withSink keeps (and checks) the sink
+// settings, which the commands that only ask the API ignore.
+func apiClientConfig(cmd *cobra.Command, lookup envconfig.Lookuper, stderr io.Writer, withFake, withSink bool) (*extract.Client, *Config, *slog.Logger, func(), error) {
 	env, err := LoadEnv(cmd.Context(), lookup)
 	if err != nil {
-		return nil, nil, &exitError{ExitConfig, err}
+		return nil, nil, nil, nil, &exitError{ExitConfig, err}
 	}
-	// These commands use the API, not the sink: its settings do not matter.
-	env.Sink, env.ClickHouseDSN = "parquet", ""
+	if !withSink {
+		// These commands use the API, not the sink: its settings do not matter.
+		env.Sink, env.ClickHouseDSN = "parquet", ""
+	}
+	// Nor do the streams of a run.
+	env.Streams, env.AssocKeysFile = "contracts", ""
 	cfg, err := env.Resolve(time.Now(), !withFake)
 	if err != nil {
-		return nil, nil, &exitError{ExitConfig, err}
+		return nil, nil, nil, nil, &exitError{ExitConfig, err}
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	done := func() {}
 	if withFake {
 		stopFake, baseURL, token, err := startFake(fakeapi.DefaultRowsPerDay, log)
 		if err != nil {
-			return nil, nil, &exitError{ExitFailure, err}
+			return nil, nil, nil, nil, &exitError{ExitFailure, err}
 		}
 		done = stopFake
 		cfg.API.BaseURL = baseURL
@@ -604,15 +632,153 @@ func apiClient(cmd *cobra.Command, lookup envconfig.Lookuper, stderr io.Writer, 
 	member, app, err := cfg.Auth.TokenSources(nil)
 	if err != nil {
 		done()
-		return nil, nil, &exitError{ExitConfig, fmt.Errorf("configuring authentication: %w", err)}
+		return nil, nil, nil, nil, &exitError{ExitConfig, fmt.Errorf("configuring authentication: %w", err)}
 	}
 	cfg.API.TokenSource, cfg.API.AppTokenSource, cfg.API.Logger = member, app, log
 	api, err := extract.New(cfg.API)
 	if err != nil {
 		done()
-		return nil, nil, &exitError{ExitConfig, err}
+		return nil, nil, nil, nil, &exitError{ExitConfig, err}
 	}
-	return api, done, nil
+	return api, cfg, log, done, nil
+}
+
+func newAssociationsCmd(lookup envconfig.Lookuper, stdout, stderr io.Writer) *cobra.Command {
+	var (
+		input          string
+		asJSON, doLoad bool
+		withFake       bool
+		batch          int
+	)
+	cmd := &cobra.Command{
+		Use:   "associations --input keys.csv",
+		Short: "Look up the Sales Navigator profiles of CRM records",
+		Long: `Look up the Sales Navigator profile of each CRM record in a CSV file with the
+columns instanceId, partner and recordId (header row required; other columns
+are ignored), in batches (GET /salesNavigatorProfileAssociations?ids=List(...)),
+and print one line per key: MATCHED with the member and profile, UNMATCHED
+(LinkedIn has no confident match; not an error), or ERROR with the API's
+message. With --load the results are also merged into the profile_associations
+dataset of the configured sink (one row per key, the newest lookup wins).
+
+The run command does the same for every CRM record of the loaded CRM
+validation data when SALESNAV_STREAMS includes profile_associations.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if input == "" {
+				return &exitError{ExitConfig, errors.New("--input: required (a CSV file with instanceId, partner, recordId)")}
+			}
+			if batch < 1 || batch > pipeline.MaxAssociationBatch {
+				return &exitError{ExitConfig, fmt.Errorf("--batch-size: %d is not from 1 to %d", batch, pipeline.MaxAssociationBatch)}
+			}
+			f, err := os.Open(input)
+			if err != nil {
+				return &exitError{ExitConfig, fmt.Errorf("--input: %w", err)}
+			}
+			keys, err := pipeline.ReadAssociationKeys(f, input)
+			f.Close()
+			if err != nil {
+				return &exitError{ExitConfig, fmt.Errorf("--input: %w", err)}
+			}
+			api, cfg, log, done, err := apiClientConfig(cmd, lookup, stderr, withFake, doLoad)
+			if err != nil {
+				return err
+			}
+			defer done()
+			ctx := cmd.Context()
+			var results []extract.AssociationResult
+			err = pipeline.LookupAssociations(ctx, api, keys, batch, func(res []extract.AssociationResult) error {
+				results = append(results, res...)
+				return nil
+			})
+			if err == nil && doLoad {
+				err = loadAssociations(ctx, cfg, log, results)
+			}
+			if perr := printAssociations(stdout, results, asJSON); perr != nil && err == nil {
+				err = perr
+			}
+			if err != nil {
+				code := ExitFailure
+				if errors.Is(err, extract.ErrQuotaExhausted) {
+					code = ExitTemporary
+				}
+				return &exitError{code, err}
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&input, "input", "", "CSV file of keys: instanceId, partner, recordId")
+	f.IntVar(&batch, "batch-size", pipeline.DefaultAssociationBatch, "keys per batch lookup")
+	f.BoolVar(&asJSON, "json", false, "print JSON")
+	f.BoolVar(&doLoad, "load", false, "also merge the results into the sink's profile_associations")
+	f.BoolVar(&withFake, "fake-api", false, "ask the embedded fake API")
+	return cmd
+}
+
+// loadAssociations merges lookup results into the sink.
+func loadAssociations(ctx context.Context, cfg *Config, log *slog.Logger, results []extract.AssociationResult) error {
+	sink, _, err := openSink(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer sink.Close()
+	ms, ok := sink.(load.MergeSink)
+	if !ok {
+		return fmt.Errorf("sink %s keeps no merged tables", cfg.Sink)
+	}
+	st := schema.ProfileAssociations
+	b := array.NewRecordBuilder(memory.DefaultAllocator, st.Schema())
+	defer b.Release()
+	fetched := arrow.Timestamp(time.Now().UnixMilli())
+	for _, a := range results {
+		pipeline.AppendAssociation(b, a, pipeline.AssociationStatus(a), fetched)
+	}
+	rec := b.NewRecordBatch()
+	defer rec.Release()
+	stats, err := ms.MergeDimension(ctx, st, rec)
+	if err != nil {
+		return fmt.Errorf("loading %s: %w", st.Name, err)
+	}
+	log.Info("profile associations loaded", "stream", st.Name, "rows", stats.Rows)
+	return nil
+}
+
+// associationOut is one printed lookup result.
+type associationOut struct {
+	InstanceID   string `json:"instanceId"`
+	Partner      string `json:"partner"`
+	RecordID     string `json:"recordId"`
+	Status       string `json:"status"`
+	HTTPStatus   int    `json:"httpStatus"`
+	Member       string `json:"member,omitempty"`
+	Profile      string `json:"profile,omitempty"`
+	ProfilePhoto string `json:"profilePhoto,omitempty"`
+	Error        string `json:"error,omitempty"`
+}
+
+func printAssociations(w io.Writer, results []extract.AssociationResult, asJSON bool) error {
+	out := make([]associationOut, len(results))
+	for i, a := range results {
+		o := associationOut{InstanceID: a.Key.InstanceID, Partner: a.Key.Partner, RecordID: a.Key.RecordID,
+			Status: pipeline.AssociationStatus(a), HTTPStatus: a.Status, Error: a.Error}
+		if a.Association != nil {
+			o.Member, o.Profile = a.Association.Member, a.Association.Profile
+			if a.Association.ProfilePhoto != nil {
+				o.ProfilePhoto = *a.Association.ProfilePhoto
+			}
+		}
+		out[i] = o
+	}
+	if asJSON {
+		return printJSON(w, out)
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "INSTANCE\tPARTNER\tRECORD\tSTATUS\tMEMBER\tPROFILE\tERROR")
+	for _, o := range out {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", o.InstanceID, o.Partner, o.RecordID, o.Status, o.Member, o.Profile, o.Error)
+	}
+	return tw.Flush()
 }
 
 func newContractsCmd(lookup envconfig.Lookuper, stdout, stderr io.Writer) *cobra.Command {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/sethvargo/go-envconfig"
 
+	"github.com/salesnav-etl/salesnav-etl/fakeapi"
 	"github.com/salesnav-etl/salesnav-etl/internal/testkit"
 	"github.com/salesnav-etl/salesnav-etl/pipeline"
 )
@@ -270,5 +271,112 @@ func TestContractsAndTokenCommands(t *testing.T) {
 	// Sink settings do not concern these commands.
 	if code, _, stderr := runCLI(t, map[string]string{"SALESNAV_SINK": "clickhouse"}, "contracts", "--fake-api"); code != ExitOK {
 		t.Errorf("contracts with an incomplete sink configuration: %d %s", code, stderr)
+	}
+}
+
+func TestSplitURNs(t *testing.T) {
+	got := splitURNs(" urn:li:crmInstance:(SFDC,00D1),urn:li:crmInstance:(DYNAMICS,org-2);\nurn:li:crmInstance:(SFDC,00D3) ")
+	want := []string{"urn:li:crmInstance:(SFDC,00D1)", "urn:li:crmInstance:(DYNAMICS,org-2)", "urn:li:crmInstance:(SFDC,00D3)"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("splitURNs = %q, want %q", got, want)
+	}
+}
+
+func TestCRMConfigErrorsNameTheirVariable(t *testing.T) {
+	dir := t.TempDir()
+	keys := filepath.Join(dir, "keys.csv")
+	os.WriteFile(keys, []byte("instanceId,partner,recordId\n00D1,SFDC,r1\n00D1,,r2\n"), 0o600)
+	code, _, stderr := runCLI(t, map[string]string{"SALESNAV_ACCESS_TOKEN": "x", "SALESNAV_PARQUET_DIR": dir,
+		"SALESNAV_STREAMS": "crm_validation,profile_associations", "SALESNAV_ASSOCIATION_KEYS_FILE": keys,
+		"SALESNAV_ASSOCIATION_BATCH_SIZE": "1000"}, "run")
+	for _, want := range []string{"SALESNAV_CRM_INSTANCES: not set", "SALESNAV_ASSOCIATION_KEYS_FILE: " + keys + ": line 3: column partner is empty",
+		"SALESNAV_ASSOCIATION_BATCH_SIZE"} {
+		if code != ExitConfig || !strings.Contains(stderr, want) {
+			t.Errorf("exit %d, stderr lacks %q:\n%s", code, want, stderr)
+		}
+	}
+	code, _, stderr = runCLI(t, map[string]string{"SALESNAV_ACCESS_TOKEN": "x", "SALESNAV_PARQUET_DIR": dir,
+		"SALESNAV_STREAMS": "crm_validation", "SALESNAV_CRM_INSTANCES": "urn:li:crmInstance:(SFDC,00D1) urn:li:crmInstance:SFDC"}, "run")
+	if code != ExitConfig || !strings.Contains(stderr, `SALESNAV_CRM_INSTANCES: "urn:li:crmInstance:SFDC" is not urn:li:crmInstance:(PARTNER,INSTANCE_ID)`) {
+		t.Errorf("bad CRM instance: exit %d\n%s", code, stderr)
+	}
+}
+
+func TestAssociationsCommand(t *testing.T) {
+	dir := t.TempDir()
+	keys := filepath.Join(dir, "keys.csv")
+	os.WriteFile(keys, []byte("instanceId,partner,recordId\n00D1,SFDC,003abc\n00D1,SFDC,\"a,b(c):d\"\n00D1,SFDC,error-1\n00D1,SFDC,x5\n"), 0o600)
+	code, stdout, stderr := runCLI(t, nil, "associations", "--fake-api", "--input", keys)
+	if code != ExitOK || strings.Count(stdout, "\n") != 5 || !strings.Contains(stdout, "a,b(c):d  MATCHED") || !strings.Contains(stdout, "ERROR") {
+		t.Fatalf("associations: %d\n%s\n%s", code, stdout, stderr)
+	}
+	out := filepath.Join(dir, "out")
+	code, stdout, stderr = runCLI(t, map[string]string{"SALESNAV_PARQUET_DIR": out}, "associations", "--fake-api", "--input", keys, "--json", "--load", "--batch-size", "3")
+	var res []struct {
+		RecordID string `json:"recordId"`
+		Status   string `json:"status"`
+	}
+	if code != ExitOK || json.Unmarshal([]byte(stdout), &res) != nil || len(res) != 4 {
+		t.Fatalf("associations --json --load: %d\n%s\n%s", code, stdout, stderr)
+	}
+	ds := testkit.ReadDataset(t, out, "profile_associations")
+	if len(ds.Rows) != 4 {
+		t.Fatalf("--load wrote %d rows, want 4", len(ds.Rows))
+	}
+	loaded := map[string]string{}
+	for _, row := range ds.Rows {
+		var m map[string]any
+		json.Unmarshal([]byte(row), &m)
+		loaded[fmt.Sprint(m["recordId"])] = fmt.Sprint(m["status"])
+	}
+	for _, r := range res {
+		if loaded[r.RecordID] != r.Status {
+			t.Errorf("printed %+v, loaded %q", r, loaded[r.RecordID])
+		}
+	}
+	// Loaded again: still one row per key.
+	runCLI(t, map[string]string{"SALESNAV_PARQUET_DIR": out}, "associations", "--fake-api", "--input", keys, "--load")
+	if n := len(testkit.ReadDataset(t, out, "profile_associations").Rows); n != 4 {
+		t.Errorf("%d rows after loading twice, want 4", n)
+	}
+	for _, tc := range []struct{ args, want string }{
+		{"", "--input: required"},
+		{"--input " + filepath.Join(dir, "none.csv"), "none.csv"},
+		{"--input " + keys + " --batch-size 0", "--batch-size"},
+	} {
+		code, _, stderr := runCLI(t, nil, append([]string{"associations", "--fake-api"}, strings.Fields(tc.args)...)...)
+		if code != ExitConfig || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%q: exit %d, stderr %s", tc.args, code, stderr)
+		}
+	}
+}
+
+// CRM validation and profile associations need only the application's
+// client credentials (2-legged): a CRM-only run works without a member
+// token, and a member stream is then a configuration error.
+func TestCRMOnlyRunWithClientCredentials(t *testing.T) {
+	fake := testkit.NewFake(t, fakeapi.Config{})
+	root := strings.TrimSuffix(fake.URL, "/v2")
+	out := t.TempDir()
+	env := map[string]string{"SALESNAV_API_URL": fake.URL, "SALESNAV_TOKEN_URL": root + "/oauth/v2/accessToken",
+		"SALESNAV_CLIENT_ID": fakeapi.DefaultClientID, "SALESNAV_CLIENT_SECRET": fakeapi.DefaultClientSecret,
+		"SALESNAV_PARQUET_DIR": out, "SALESNAV_START": pipeline.Day(time.Now()).AddDate(0, 0, -2).Format(time.DateOnly),
+		"SALESNAV_POLL_INTERVAL": "5ms", "SALESNAV_STREAMS": "crm_validation,profile_associations",
+		"SALESNAV_CRM_INSTANCES": "urn:li:crmInstance:(SFDC,00D1)"}
+	code, stdout, stderr := runCLI(t, env, "run")
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	crm := len(testkit.ReadDataset(t, out, "crm_validation").Rows)
+	if pa := len(testkit.ReadDataset(t, out, "profile_associations").Rows); crm < 90 || pa != crm {
+		t.Errorf("%d CRM rows, %d associations", crm, pa)
+	}
+	if strings.Contains(stderr, fakeapi.DefaultClientSecret) {
+		t.Error("the client secret appears in the logs")
+	}
+	env["SALESNAV_STREAMS"] = "activity"
+	code, _, stderr = runCLI(t, env, "run")
+	if code != ExitConfig || !strings.Contains(stderr, "SALESNAV_ACCESS_TOKEN: not set") {
+		t.Errorf("activity with client credentials only: exit %d\n%s", code, stderr)
 	}
 }

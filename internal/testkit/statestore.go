@@ -78,4 +78,16 @@ func StateStoreContract(t *testing.T, open, reopen func() load.StateStore) {
 	if _, ok, _ := reopen().Cursor(ctx, "activity", "c2"); !ok {
 		t.Error("cursor set after a reset is missing")
 	}
+	// A CRM validation cursor is the API's nextExportStartAt, kept to the
+	// millisecond; a whole-day cursor stays a day.
+	ms := time.Date(2026, 3, 4, 13, 7, 9, 123e6, time.UTC)
+	if err := s2.SetCursor(ctx, "crm_validation", "urn:li:crmInstance:(SFDC,00D1)", ms); err != nil {
+		t.Fatal(err)
+	}
+	if c, ok, err := reopen().Cursor(ctx, "crm_validation", "urn:li:crmInstance:(SFDC,00D1)"); err != nil || !ok || !c.Equal(ms) {
+		t.Errorf("millisecond cursor after reopen = %v %v %v, want %v", c, ok, err, ms)
+	}
+	if c, _, _ := reopen().Cursor(ctx, "activity", "c2"); !c.Equal(d) || c.Location() != time.UTC {
+		t.Errorf("day cursor after reopen = %v, want %v", c, d)
+	}
 }

@@ -135,6 +135,9 @@ func needsRowHash(st *schema.Stream) bool {
 // so that a snapshot loaded again replaces its partition whole (REPLACE
 // PARTITION), seats that left included.
 func partitionExpr(st *schema.Stream) string {
+	if st.PerExport {
+		return "(`" + schema.LineageCRMInstance + "`, `" + schema.LineageExportStartAt + "`)"
+	}
 	if st.Snapshot() {
 		return "(`" + schema.LineageContract + "`, `" + schema.LineageSnapshotDate + "`)"
 	}
@@ -153,6 +156,20 @@ func ReplaceSnapshot(db string, st *schema.Stream, contract string, date time.Ti
 		return "", err
 	}
 	return fmt.Sprintf("ALTER TABLE %s REPLACE PARTITION (%s, toDate('%s')) FROM %s", t, QuoteString(contract), date.Format(time.DateOnly), s), nil
+}
+
+// ReplaceExport returns the statement that replaces a per-export stream's
+// partition of (CRM instance, export start) with the staging table's.
+func ReplaceExport(db string, st *schema.Stream, instance string, start time.Time, stage string) (string, error) {
+	t, err := qualified(db, st.Name)
+	if err != nil {
+		return "", err
+	}
+	s, err := qualified(db, stage)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("ALTER TABLE %s REPLACE PARTITION (%s, %d) FROM %s", t, QuoteString(instance), start.UnixMilli(), s), nil
 }
 
 // QuoteString writes s as a ClickHouse string literal: single quotes, with
@@ -226,7 +243,7 @@ func ViewName(stream string) string { return stream + "_final" }
 // CreateView returns the statement of a stream's view: the table read with
 // FINAL, so analysts see one row per key without knowing about FINAL. A
 // dimension's view shows only the rows of its latest load (seen last), as
-// the Parquet file does.
+// the Parquet file does, unless the dimension is merged by key.
 func CreateView(db string, st *schema.Stream) (string, error) {
 	table, err := qualified(db, st.Name)
 	if err != nil {
@@ -237,7 +254,7 @@ func CreateView(db string, st *schema.Stream) (string, error) {
 		return "", err
 	}
 	stmt := fmt.Sprintf("CREATE VIEW IF NOT EXISTS %s AS SELECT * FROM %s FINAL", view, table)
-	if st.Dimension {
+	if st.Dimension && !st.Merge {
 		v, err := QuoteIdent(st.VersionColumn())
 		if err != nil {
 			return "", err
@@ -274,12 +291,19 @@ func AddColumn(db, table string, c Column) (string, error) {
 
 // CreateStateTable returns the state table's statement: one row per
 // (stream, contract), the newest version wins; deleted marks a reset.
+// cursor_ms holds the cursor to the millisecond (CRM validation's
+// nextExportStartAt); cursor, its day, stays for people and older rows.
 func CreateStateTable(db string) (string, error) {
 	t, err := qualified(db, StateTable)
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s\n(\n    `stream` String,\n    `contract` String,\n    `cursor` Date,\n    `updated_at` DateTime('UTC'),\n    `deleted` UInt8,\n    `version` UInt64\n)\nENGINE = ReplacingMergeTree(`version`)\nORDER BY (`stream`, `contract`)", t), nil
+	return fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s\n(\n    `stream` String,\n    `contract` String,\n    `cursor` Date,\n    `cursor_ms` Int64,\n    `updated_at` DateTime('UTC'),\n    `deleted` UInt8,\n    `version` UInt64\n)\nENGINE = ReplacingMergeTree(`version`)\nORDER BY (`stream`, `contract`)", t), nil
+}
+
+// AddCursorMs adds cursor_ms to a state table created before it existed.
+func AddCursorMs(db string) (string, error) {
+	return AddColumn(db, StateTable, Column{Name: "cursor_ms", Type: "Int64"})
 }
 
 // CreateJobsTable returns the statement of the table of jobs in flight:

@@ -21,7 +21,7 @@ func TestDDLOnCurrentClickHouse(t *testing.T) {
 		stmts = append(stmts, s)
 	}
 	add(chsink.CreateDatabase("salesnav"))
-	for _, st := range append(schema.Streams, schema.Dimensions...) {
+	for _, st := range schema.All() {
 		ddl, err := chsink.StreamDDL("salesnav", st)
 		if err != nil {
 			t.Fatal(err)

@@ -16,7 +16,7 @@ import (
 var update = flag.Bool("update", false, "rewrite golden files")
 
 func TestDDLGolden(t *testing.T) {
-	for _, st := range append(schema.Streams, schema.Dimensions...) {
+	for _, st := range schema.All() {
 		stmts, err := StreamDDL("salesnav", st)
 		if err != nil {
 			t.Fatal(err)

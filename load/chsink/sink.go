@@ -375,9 +375,15 @@ func (s *Sink) OpenWindow(ctx context.Context, w load.Window, sc *arrow.Schema) 
 		quoted[i], _ = QuoteIdent(n)
 	}
 	move += " SELECT " + strings.Join(quoted, ", ") + " FROM " + qstage
-	if w.Stream.Snapshot() {
+	switch {
+	case w.Stream.Snapshot():
 		// A snapshot replaces its (contract, date) partition whole.
 		if move, err = ReplaceSnapshot(s.db, w.Stream, w.Contract, w.SnapshotDate(), stage); err != nil {
+			return nil, err
+		}
+	case w.Stream.PerExport:
+		// So does an export extracted again from the same start.
+		if move, err = ReplaceExport(s.db, w.Stream, w.Contract, w.Start, stage); err != nil {
 			return nil, err
 		}
 	}
@@ -520,7 +526,7 @@ func (w *window) Commit(ctx context.Context) (load.Stats, error) {
 		return load.Stats{}, err
 	}
 	w.closed = true
-	if w.rows > 0 || w.stream.Snapshot() {
+	if w.rows > 0 || w.stream.Snapshot() || w.stream.PerExport {
 		// The rows are all in the stage: the move runs to its end even if
 		// the run is being cancelled, within a deadline of its own.
 		mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
@@ -647,4 +653,64 @@ func rowHashes(rec arrow.RecordBatch, identity, data []int) []uint64 {
 		out[r] = h.Sum64()
 	}
 	return out
+}
+
+var (
+	_ load.MergeSink = (*Sink)(nil)
+	_ load.Reader    = (*Sink)(nil)
+)
+
+// MergeDimension inserts rec into the dimension's table, where the newest
+// version of each key wins (ReplacingMergeTree); its view reads it FINAL.
+func (s *Sink) MergeDimension(ctx context.Context, st *schema.Stream, rec arrow.RecordBatch) (load.Stats, error) {
+	if !st.Merge {
+		return load.Stats{}, fmt.Errorf("merging %s: it is replaced whole, not merged", st.Name)
+	}
+	return s.ReplaceDimension(ctx, st, rec)
+}
+
+// Distinct reads the distinct values of cols from the stream's view (one
+// row per key). Names are quoted, never spliced raw.
+func (s *Sink) Distinct(ctx context.Context, stream string, cols []string) ([][]string, error) {
+	have, err := s.existingColumns(ctx, stream)
+	if err != nil {
+		return nil, err
+	}
+	exprs := make([]string, len(cols))
+	for i, c := range cols {
+		if _, ok := have[c]; !ok {
+			return nil, nil // no table, or no such column yet
+		}
+		q, err := QuoteIdent(c)
+		if err != nil {
+			return nil, err
+		}
+		exprs[i] = "ifNull(toString(" + q + "), '')"
+	}
+	view, err := qualified(s.db, ViewName(stream))
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.conn.Query(ctx, "SELECT DISTINCT "+strings.Join(exprs, ", ")+" FROM "+view)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", ViewName(stream), err)
+	}
+	defer rows.Close()
+	var out [][]string
+	for rows.Next() {
+		row := make([]string, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range row {
+			ptrs[i] = &row[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, fmt.Errorf("reading %s: %w", ViewName(stream), err)
+		}
+		out = append(out, row)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading %s: %w", ViewName(stream), err)
+	}
+	slices.SortFunc(out, func(a, b []string) int { return slices.Compare(a, b) })
+	return out, nil
 }

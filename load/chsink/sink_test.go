@@ -329,6 +329,44 @@ func TestStateContract(t *testing.T) {
 	testkit.StateStoreContract(t, open, open)
 }
 
+// A state table created before cursor_ms existed gains it, and its day
+// cursors read as before.
+func TestStateTableMigrated(t *testing.T) {
+	s := server(t)
+	db := dbName(t)
+	sink := openSink(t, s, db)
+	ctx := context.Background()
+	old := fmt.Sprintf("CREATE TABLE `%s`.`_salesnav_state` (`stream` String, `contract` String, `cursor` Date, `updated_at` DateTime('UTC'), `deleted` UInt8, `version` UInt64) ENGINE = ReplacingMergeTree(`version`) ORDER BY (`stream`, `contract`)", db)
+	if err := sink.Conn().Exec(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	b, err := sink.Conn().PrepareBatch(ctx, fmt.Sprintf("INSERT INTO `%s`.`_salesnav_state` (stream, contract, cursor, updated_at, deleted, version)", db))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := testkit.Date("2026-03-05")
+	if err := b.Append("activity", "c1", d, d, uint8(0), uint64(1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Send(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := sink.State(ctx)
+	if err != nil {
+		t.Fatalf("opening the state on an old table: %v", err)
+	}
+	if c, ok, err := st.Cursor(ctx, "activity", "c1"); err != nil || !ok || !c.Equal(d) {
+		t.Errorf("old day cursor = %v %v %v, want %v", c, ok, err, d)
+	}
+	ms := d.Add(13*time.Hour + 123*time.Millisecond)
+	if err := st.SetCursor(ctx, "crm_validation", "i1", ms); err != nil {
+		t.Fatal(err)
+	}
+	if c, _, err := st.Cursor(ctx, "crm_validation", "i1"); err != nil || !c.Equal(ms) {
+		t.Errorf("millisecond cursor on the migrated table = %v, %v", c, err)
+	}
+}
+
 // The server stops in the middle of a run: a clean failure, no cursor moved
 // for what was not loaded; after a restart the next run completes with no
 // duplicate.

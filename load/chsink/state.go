@@ -29,6 +29,21 @@ func (s *Sink) State(ctx context.Context) (*State, error) {
 			return nil, fmt.Errorf("creating state tables on ClickHouse %s: %w", s.redacted, err)
 		}
 	}
+	// Tables created before cursor_ms existed gain it (18.16 has no ADD
+	// COLUMN IF NOT EXISTS).
+	have, err := s.existingColumns(ctx, StateTable)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := have["cursor_ms"]; !ok {
+		stmt, err := AddCursorMs(s.db)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.conn.Exec(ctx, stmt); err != nil {
+			return nil, fmt.Errorf("adding cursor_ms to %s.%s: %w", s.db, StateTable, err)
+		}
+	}
 	return &State{sink: s, now: time.Now}, nil
 }
 
@@ -42,16 +57,17 @@ func (st *State) Cursor(ctx context.Context, stream, contract string) (time.Time
 	if err != nil {
 		return time.Time{}, false, err
 	}
-	rows, err := st.sink.conn.Query(ctx, "SELECT cursor, deleted FROM "+tbl+" FINAL WHERE stream = ? AND contract = ?", stream, contract)
+	rows, err := st.sink.conn.Query(ctx, "SELECT cursor, cursor_ms, deleted FROM "+tbl+" FINAL WHERE stream = ? AND contract = ?", stream, contract)
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("reading cursor of %s/%s: %w", stream, contract, err)
 	}
 	defer rows.Close()
 	var cur time.Time
+	var ms int64
 	var deleted uint8
 	found := false
 	for rows.Next() {
-		if err := rows.Scan(&cur, &deleted); err != nil {
+		if err := rows.Scan(&cur, &ms, &deleted); err != nil {
 			return time.Time{}, false, fmt.Errorf("reading cursor of %s/%s: %w", stream, contract, err)
 		}
 		found = deleted == 0
@@ -62,7 +78,15 @@ func (st *State) Cursor(ctx context.Context, stream, contract string) (time.Time
 	if !found {
 		return time.Time{}, false, nil
 	}
-	return day(cur), true, nil
+	return cursorOf(cur, ms), true, nil
+}
+
+// cursorOf is the cursor of a state row: cursor_ms when set, else the day.
+func cursorOf(d time.Time, ms int64) time.Time {
+	if ms != 0 {
+		return time.UnixMilli(ms).UTC()
+	}
+	return day(d)
 }
 
 func day(t time.Time) time.Time {
@@ -93,12 +117,12 @@ func (st *State) version() (time.Time, uint64) {
 	return now, uint64(now.UnixNano())
 }
 
-var stateCols = []string{"stream", "contract", "cursor", "updated_at", "deleted", "version"}
+var stateCols = []string{"stream", "contract", "cursor", "cursor_ms", "updated_at", "deleted", "version"}
 
 // SetCursor inserts the new cursor; it is durable when the INSERT returns.
 func (st *State) SetCursor(ctx context.Context, stream, contract string, cursor time.Time) error {
 	now, v := st.version()
-	if err := st.insert(ctx, StateTable, stateCols, stream, contract, cursor.UTC(), now, uint8(0), v); err != nil {
+	if err := st.insert(ctx, StateTable, stateCols, stream, contract, day(cursor.UTC()), cursor.UnixMilli(), now, uint8(0), v); err != nil {
 		return fmt.Errorf("saving cursor of %s/%s: %w", stream, contract, err)
 	}
 	return nil
@@ -164,7 +188,7 @@ func (st *State) List(ctx context.Context) ([]load.Entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows, err := st.sink.conn.Query(ctx, "SELECT stream, contract, cursor, updated_at, deleted FROM "+tbl+" FINAL")
+	rows, err := st.sink.conn.Query(ctx, "SELECT stream, contract, cursor, cursor_ms, updated_at, deleted FROM "+tbl+" FINAL")
 	if err != nil {
 		return nil, fmt.Errorf("reading state: %w", err)
 	}
@@ -173,12 +197,13 @@ func (st *State) List(ctx context.Context) ([]load.Entry, error) {
 	for rows.Next() {
 		var e load.Entry
 		var cur time.Time
+		var ms int64
 		var deleted uint8
-		if err := rows.Scan(&e.Stream, &e.Contract, &cur, &e.UpdatedAt, &deleted); err != nil {
+		if err := rows.Scan(&e.Stream, &e.Contract, &cur, &ms, &e.UpdatedAt, &deleted); err != nil {
 			return nil, fmt.Errorf("reading state: %w", err)
 		}
 		if deleted == 0 {
-			c := day(cur)
+			c := cursorOf(cur, ms)
 			e.Cursor = &c
 			idx[[2]string{e.Stream, e.Contract}] = &e
 		}
@@ -218,7 +243,7 @@ func (st *State) Reset(ctx context.Context, stream, contract string) (int, error
 			continue
 		}
 		now, v := st.version()
-		if err := st.insert(ctx, StateTable, stateCols, e.Stream, e.Contract, now, now, uint8(1), v); err != nil {
+		if err := st.insert(ctx, StateTable, stateCols, e.Stream, e.Contract, now, int64(0), now, uint8(1), v); err != nil {
 			return n, fmt.Errorf("resetting %s/%s: %w", e.Stream, e.Contract, err)
 		}
 		if e.Job != nil {

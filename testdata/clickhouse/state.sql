@@ -3,6 +3,7 @@ CREATE TABLE IF NOT EXISTS `salesnav`.`_salesnav_state`
     `stream` String,
     `contract` String,
     `cursor` Date,
+    `cursor_ms` Int64,
     `updated_at` DateTime('UTC'),
     `deleted` UInt8,
     `version` UInt64

@@ -1,0 +1,265 @@
+package load
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/salesnav-etl/salesnav-etl/schema"
+)
+
+var (
+	_ Reader    = (*ParquetSink)(nil)
+	_ MergeSink = (*ParquetSink)(nil)
+)
+
+// readTable reads the columns cols of one Parquet file (all when cols is
+// nil). ok is false when the file lacks one of them.
+func (p *ParquetSink) readTable(ctx context.Context, name string, cols []string) (tbl arrow.Table, ok bool, err error) {
+	f, err := p.st.Open(ctx, name)
+	if err != nil {
+		return nil, false, err
+	}
+	defer f.Close()
+	pf, err := file.NewParquetReader(f)
+	if err != nil {
+		return nil, false, fmt.Errorf("reading %s: %w", p.st.Location(name), err)
+	}
+	defer pf.Close()
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: 64 << 10}, p.cfg.Allocator)
+	if err != nil {
+		return nil, false, fmt.Errorf("reading %s: %w", p.st.Location(name), err)
+	}
+	if cols == nil {
+		tbl, err = fr.ReadTable(ctx)
+	} else {
+		sc, serr := fr.Schema()
+		if serr != nil {
+			return nil, false, fmt.Errorf("reading %s: %w", p.st.Location(name), serr)
+		}
+		idx := make([]int, len(cols))
+		for i, c := range cols {
+			found := sc.FieldIndices(c)
+			if len(found) != 1 {
+				return nil, false, nil
+			}
+			// Flat schemas: a field's index is its leaf column's.
+			idx[i] = found[0]
+		}
+		rgs := make([]int, pf.NumRowGroups())
+		for i := range rgs {
+			rgs[i] = i
+		}
+		tbl, err = fr.ReadRowGroups(ctx, idx, rgs)
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("reading %s: %w", p.st.Location(name), err)
+	}
+	return tbl, true, nil
+}
+
+// Distinct reads the columns cols of every file of stream.
+func (p *ParquetSink) Distinct(ctx context.Context, stream string, cols []string) ([][]string, error) {
+	names, err := p.st.List(ctx, stream+"/", ".parquet")
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string][]string{}
+	for _, name := range names {
+		tbl, ok, err := p.readTable(ctx, name, cols)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			continue
+		}
+		err = eachRow(tbl, func(row []string) {
+			k := strings.Join(row, "\x00")
+			if _, dup := seen[k]; !dup {
+				seen[k] = row
+			}
+		})
+		tbl.Release()
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", p.st.Location(name), err)
+		}
+	}
+	out := make([][]string, 0, len(seen))
+	for _, row := range seen {
+		out = append(out, row)
+	}
+	sortRows(out)
+	return out, nil
+}
+
+// eachRow calls fn with every row of tbl as text; fn must copy row to
+// keep it.
+func eachRow(tbl arrow.Table, fn func(row []string)) error {
+	tr := array.NewTableReader(tbl, 64<<10)
+	defer tr.Release()
+	for tr.Next() {
+		rec := tr.RecordBatch()
+		n := int(rec.NumCols())
+		for i := range int(rec.NumRows()) {
+			row := make([]string, n)
+			for c := range n {
+				row[c] = cellText(rec.Column(c), i)
+			}
+			fn(row)
+		}
+	}
+	return tr.Err()
+}
+
+// cellText is one value as text; null is "".
+func cellText(a arrow.Array, i int) string {
+	if a.IsNull(i) {
+		return ""
+	}
+	if s, ok := a.(*array.String); ok {
+		return s.Value(i)
+	}
+	return a.ValueStr(i)
+}
+
+func sortRows(rows [][]string) {
+	sort.Slice(rows, func(i, j int) bool {
+		a, b := rows[i], rows[j]
+		for k := range a {
+			if a[k] != b[k] {
+				return a[k] < b[k]
+			}
+		}
+		return false
+	})
+}
+
+// MergeDimension rewrites the dimension's one file with its rows whose key
+// rec does not hold, then rec's rows, and publishes it atomically.
+func (p *ParquetSink) MergeDimension(ctx context.Context, st *schema.Stream, rec arrow.RecordBatch) (Stats, error) {
+	name := DimensionName(st.Name)
+	keyIdx := make([]int, len(st.Key))
+	for i, k := range st.Key {
+		found := rec.Schema().FieldIndices(k)
+		if len(found) != 1 {
+			return Stats{}, fmt.Errorf("merging %s: batch has no key column %q", st.Name, k)
+		}
+		keyIdx[i] = found[0]
+	}
+	keyOf := func(r arrow.RecordBatch, row int) string {
+		var b strings.Builder
+		for _, c := range keyIdx {
+			b.WriteString(cellText(r.Column(c), row))
+			b.WriteByte(0)
+		}
+		return b.String()
+	}
+	fresh := make(map[string]bool, rec.NumRows())
+	for i := range int(rec.NumRows()) {
+		fresh[keyOf(rec, i)] = true
+	}
+
+	var old arrow.Table
+	exists, err := p.st.Exists(ctx, name)
+	if err != nil {
+		return Stats{}, err
+	}
+	if exists {
+		if old, _, err = p.readTable(ctx, name, nil); err != nil {
+			return Stats{}, err
+		}
+		defer old.Release()
+		if !sameColumns(old.Schema(), rec.Schema()) {
+			return Stats{}, fmt.Errorf("merging %s: %s has other columns than this load (%s): move it away to start afresh",
+				st.Name, p.st.Location(name), old.Schema())
+		}
+	}
+
+	staged, err := p.st.Create(ctx, name)
+	if err != nil {
+		return Stats{}, err
+	}
+	cw := &countingWriter{w: staged}
+	bw := bufio.NewWriter(cw)
+	fw, err := pqarrow.NewFileWriter(rec.Schema(), bw, p.props, p.aprop)
+	if err != nil {
+		staged.Abort()
+		return Stats{}, fmt.Errorf("writing %s: %w", name, err)
+	}
+	write := func(r arrow.RecordBatch) error {
+		if r.NumRows() == 0 {
+			return nil
+		}
+		return fw.WriteBuffered(r)
+	}
+	err = func() error {
+		if old != nil {
+			tr := array.NewTableReader(old, 64<<10)
+			defer tr.Release()
+			for tr.Next() {
+				r := tr.RecordBatch()
+				// Keep the runs of rows whose key is not reloaded.
+				start := -1
+				for i := 0; i <= int(r.NumRows()); i++ {
+					keep := i < int(r.NumRows()) && !fresh[keyOf(r, i)]
+					switch {
+					case keep && start < 0:
+						start = i
+					case !keep && start >= 0:
+						// Under this load's schema (the file's carries
+						// Parquet field ids as metadata).
+						s := r.NewSlice(int64(start), int64(i))
+						same := array.NewRecordBatch(rec.Schema(), s.Columns(), s.NumRows())
+						s.Release()
+						err := write(same)
+						same.Release()
+						if err != nil {
+							return err
+						}
+						start = -1
+					}
+				}
+			}
+			if err := tr.Err(); err != nil {
+				return err
+			}
+		}
+		return write(rec)
+	}()
+	if cerr := fw.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err != nil {
+		staged.Abort()
+		return Stats{}, fmt.Errorf("writing %s: %w", name, err)
+	}
+	if err := staged.Commit(); err != nil {
+		return Stats{}, err
+	}
+	return Stats{Rows: rec.NumRows(), Files: 1, Bytes: cw.n, Partitions: []string{name}}, nil
+}
+
+// sameColumns reports whether a and b have the same field names, types
+// and nullability, whatever their metadata.
+func sameColumns(a, b *arrow.Schema) bool {
+	if a.NumFields() != b.NumFields() {
+		return false
+	}
+	for i := range a.NumFields() {
+		fa, fb := a.Field(i), b.Field(i)
+		if fa.Name != fb.Name || fa.Nullable != fb.Nullable || !arrow.TypeEqual(fa.Type, fb.Type) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,283 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/salesnav-etl/salesnav-etl/extract"
+	"github.com/salesnav-etl/salesnav-etl/load"
+	"github.com/salesnav-etl/salesnav-etl/schema"
+)
+
+// DefaultAssociationBatch is how many keys one batch lookup asks for.
+const DefaultAssociationBatch = 100
+
+// MaxAssociationBatch bounds a batch (LinkedIn documents no limit; the
+// request URL grows with every key).
+const MaxAssociationBatch = 500
+
+// associationsPerLoad is how many looked-up keys are merged into the sink
+// at a time, so that a run stopped half-way keeps what it fetched.
+const associationsPerLoad = 5000
+
+// ReadAssociationKeys reads profile association keys from CSV with a header
+// naming the columns instanceId, partner and recordId (in any order; other
+// columns are ignored). Errors name the source and the line.
+func ReadAssociationKeys(r io.Reader, source string) ([]extract.AssociationKey, error) {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	header, err := cr.Read()
+	if errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%s: empty file: want a header with instanceId, partner, recordId", source)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", source, err)
+	}
+	idx := map[string]int{}
+	for i, h := range header {
+		idx[strings.TrimPrefix(strings.TrimSpace(h), "\ufeff")] = i
+	}
+	var missing []string
+	for _, c := range []string{"instanceId", "partner", "recordId"} {
+		if _, ok := idx[c]; !ok {
+			missing = append(missing, c)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("%s: line 1: header lacks column(s) %s", source, strings.Join(missing, ", "))
+	}
+	var keys []extract.AssociationKey
+	seen := map[extract.AssociationKey]bool{}
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			return keys, nil
+		}
+		line, _ := cr.FieldPos(0)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", source, err)
+		}
+		get := func(c string) string {
+			if i := idx[c]; i < len(rec) {
+				return strings.TrimSpace(rec[i])
+			}
+			return ""
+		}
+		k := extract.AssociationKey{InstanceID: get("instanceId"), Partner: get("partner"), RecordID: get("recordId")}
+		for _, f := range []struct{ name, v string }{{"instanceId", k.InstanceID}, {"partner", k.Partner}, {"recordId", k.RecordID}} {
+			if f.v == "" {
+				return nil, fmt.Errorf("%s: line %d: column %s is empty", source, line, f.name)
+			}
+		}
+		if !seen[k] {
+			seen[k] = true
+			keys = append(keys, k)
+		}
+	}
+}
+
+// ParseCRMInstance splits urn:li:crmInstance:(PARTNER,INSTANCE_ID) into the
+// partner and the instance id of an association key.
+func ParseCRMInstance(urn string) (partner, instanceID string, err error) {
+	rest, ok := strings.CutPrefix(urn, "urn:li:crmInstance:(")
+	if ok {
+		rest, ok = strings.CutSuffix(rest, ")")
+	}
+	if ok {
+		partner, instanceID, ok = strings.Cut(rest, ",")
+	}
+	if !ok || partner == "" || instanceID == "" {
+		return "", "", fmt.Errorf("%q is not urn:li:crmInstance:(PARTNER,INSTANCE_ID)", urn)
+	}
+	return partner, instanceID, nil
+}
+
+// associationKeys returns the keys to look up: those of the configured
+// list and of every CRM record in the loaded CRM validation data, less
+// those already looked up with an answer (matched or unmatched); keys that
+// met an error are looked up again.
+func (r *Runner) associationKeys(ctx context.Context, st *schema.Stream) ([]extract.AssociationKey, error) {
+	keys := slices.Clone(r.cfg.AssociationKeys)
+	rd, ok := r.sink.(load.Reader)
+	if !ok {
+		return keys, nil
+	}
+	crm, err := rd.Distinct(ctx, schema.CRMValidation.Name, []string{schema.LineageCRMInstance, schema.CRMRecordIDColumn})
+	if err != nil {
+		return nil, fmt.Errorf("reading CRM records from %s: %w", schema.CRMValidation.Name, err)
+	}
+	for _, row := range crm {
+		if row[1] == "" {
+			continue
+		}
+		partner, id, err := ParseCRMInstance(row[0])
+		if err != nil {
+			r.log.Warn("skipping CRM records of an unparsable instance", "crm_instance", row[0], "error", err)
+			continue
+		}
+		keys = append(keys, extract.AssociationKey{InstanceID: id, Partner: partner, RecordID: row[1]})
+	}
+	done, err := rd.Distinct(ctx, st.Name, []string{"instanceId", "partner", "recordId", "status"})
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", st.Name, err)
+	}
+	skip := map[extract.AssociationKey]bool{}
+	for _, row := range done {
+		if row[3] != schema.AssociationError {
+			skip[extract.AssociationKey{InstanceID: row[0], Partner: row[1], RecordID: row[2]}] = true
+		}
+	}
+	out := keys[:0]
+	for _, k := range keys {
+		if !skip[k] {
+			skip[k] = true // and drop duplicates
+			out = append(out, k)
+		}
+	}
+	return out, nil
+}
+
+// runAssociations looks up the keys in batches and merges the answers into
+// the profile associations dimension, associationsPerLoad at a time. A key
+// without a match is recorded as UNMATCHED, a key the API failed as ERROR;
+// neither fails the run. A batch call that fails (after the client's
+// retries) stops the stream with what was fetched before it kept.
+func (r *Runner) runAssociations(ctx context.Context, sum *Summary, st *schema.Stream) error {
+	ms, ok := r.sink.(load.MergeSink)
+	if !ok {
+		return fmt.Errorf("the sink keeps no merged tables (%s)", st.Name)
+	}
+	keys, err := r.associationKeys(ctx, st)
+	if err != nil {
+		return err
+	}
+	log := r.log.With("stream", st.Name)
+	if len(keys) == 0 {
+		log.Info("no CRM record to look up")
+		return nil
+	}
+	log.Info("looking up profile associations", "keys", len(keys), "batch", r.cfg.AssociationBatch)
+	b := array.NewRecordBuilder(r.cfg.Allocator, st.Schema())
+	defer b.Release()
+	counts := map[string]int{}
+	flush := func() error {
+		if b.Field(0).Len() == 0 {
+			return nil
+		}
+		rec := b.NewRecordBatch()
+		defer rec.Release()
+		// The answers are fetched: merge them even if the run is being
+		// cancelled.
+		dctx, cancel := detached(ctx)
+		defer cancel()
+		stats, err := ms.MergeDimension(dctx, st, rec)
+		if err != nil {
+			return fmt.Errorf("loading %s: %w", st.Name, err)
+		}
+		sum.addWindow(st.Name, stats.Rows, 0, stats.Files, 0, stats.Bytes, nil, "")
+		return nil
+	}
+	err = LookupAssociations(ctx, r.api, keys, r.cfg.AssociationBatch, func(res []extract.AssociationResult) error {
+		fetched := arrow.Timestamp(r.cfg.Now().UnixMilli())
+		for _, a := range res {
+			status := AssociationStatus(a)
+			counts[status]++
+			AppendAssociation(b, a, status, fetched)
+		}
+		if b.Field(0).Len() >= associationsPerLoad {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		if r.stopping() {
+			return errStopped
+		}
+		return nil
+	})
+	// What was fetched is kept, whatever stopped the lookups.
+	if ferr := flush(); ferr != nil {
+		return errors.Join(err, ferr)
+	}
+	if err != nil {
+		return err
+	}
+	log.Info("profile associations loaded", "keys", len(keys), "matched", counts[schema.AssociationMatched],
+		"unmatched", counts[schema.AssociationUnmatched], "errors", counts[schema.AssociationError])
+	return nil
+}
+
+// AssociationLookup is the API call behind LookupAssociations.
+type AssociationLookup interface {
+	ProfileAssociations(ctx context.Context, keys []extract.AssociationKey) ([]extract.AssociationResult, error)
+}
+
+// LookupAssociations looks keys up in batches of size (the documented
+// ids=List(...) form), calling fn with the results of each batch in order.
+// An error of a call (after the client's own retries; a spent quota is
+// extract.ErrQuotaExhausted) or of fn stops it; batches already passed to
+// fn stay done.
+func LookupAssociations(ctx context.Context, api AssociationLookup, keys []extract.AssociationKey, size int, fn func([]extract.AssociationResult) error) error {
+	if size <= 0 {
+		size = DefaultAssociationBatch
+	}
+	for start := 0; start < len(keys); start += size {
+		batch := keys[start:min(start+size, len(keys))]
+		res, err := api.ProfileAssociations(ctx, batch)
+		if err != nil {
+			return fmt.Errorf("looking up keys %d to %d of %d: %w", start+1, start+len(batch), len(keys), err)
+		}
+		if err := fn(res); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// AssociationStatus classifies a lookup result: MATCHED, UNMATCHED (no
+// confident match: a 404 without an error) or ERROR.
+func AssociationStatus(a extract.AssociationResult) string {
+	switch {
+	case a.Matched():
+		return schema.AssociationMatched
+	case a.Status == http.StatusNotFound && a.Error == "":
+		return schema.AssociationUnmatched
+	default:
+		return schema.AssociationError
+	}
+}
+
+// AppendAssociation appends one lookup result to a builder of
+// schema.ProfileAssociations.Schema().
+func AppendAssociation(b *array.RecordBuilder, a extract.AssociationResult, status string, fetched arrow.Timestamp) {
+	str := func(i int, v string) { b.Field(i).(*array.StringBuilder).Append(v) }
+	opt := func(i int, v *string) {
+		if v == nil || *v == "" {
+			b.Field(i).AppendNull()
+		} else {
+			str(i, *v)
+		}
+	}
+	str(0, a.Key.InstanceID)
+	str(1, a.Key.Partner)
+	str(2, a.Key.RecordID)
+	str(3, status)
+	b.Field(4).(*array.Int64Builder).Append(int64(a.Status))
+	var member, profile, photo *string
+	if a.Association != nil {
+		member, profile, photo = &a.Association.Member, &a.Association.Profile, a.Association.ProfilePhoto
+	}
+	opt(5, member)
+	opt(6, profile)
+	opt(7, photo)
+	opt(8, &a.Error)
+	b.Field(9).(*array.TimestampBuilder).Append(fetched)
+}

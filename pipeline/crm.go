@@ -1,0 +1,331 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/salesnav-etl/salesnav-etl/extract"
+	"github.com/salesnav-etl/salesnav-etl/load"
+	"github.com/salesnav-etl/salesnav-etl/schema"
+	"github.com/salesnav-etl/salesnav-etl/transform"
+)
+
+// CRM data validation exports run from the server's cursor: each export
+// covers [exportStartAt, nextExportStartAt), where exportStartAt is the
+// saved cursor (SALESNAV_START on a first run) and nextExportStartAt comes
+// back with the completed job. All files of the job load as one window —
+// one partition keyed by exportStartAt, replaced whole if the same start
+// is extracted again — and only then is nextExportStartAt saved.
+
+// crmUnit is one CRM instance of a per-export stream, as it goes.
+type crmUnit struct {
+	st       *schema.Stream
+	instance string
+	from     time.Time
+	log      *slog.Logger
+}
+
+// runCRM loads the next export of a CRM instance.
+func (r *Runner) runCRM(ctx context.Context, sum *Summary, st *schema.Stream, instance string) error {
+	from := r.cfg.Start
+	cursor, ok, err := r.state.Cursor(ctx, st.Name, instance)
+	if err != nil {
+		return fmt.Errorf("reading cursor: %w", err)
+	}
+	if ok {
+		from = cursor
+	}
+	if !from.Before(r.cfg.Now()) {
+		r.log.Info("CRM validation up to date", "stream", st.Name, "crm_instance", instance, "cursor", from.Format(time.RFC3339))
+		return nil
+	}
+	inflight, err := r.state.InFlight(ctx, st.Name, instance)
+	if err != nil {
+		return fmt.Errorf("reading job in flight: %w", err)
+	}
+	log := r.log.With("stream", st.Name, "crm_instance", instance, "export_start_at", from.UnixMilli())
+	u := crmUnit{st: st, instance: instance, from: from, log: log}
+	// A job in flight was created from the cursor that is still saved (the
+	// cursor moves only once its files are loaded, and a reset clears the
+	// job too): resume it if it is young enough. Its start is compared by
+	// day only, as ClickHouse's jobs table keeps days.
+	if inflight != nil && (!Day(inflight.Start).Equal(Day(from)) || r.cfg.Now().Sub(inflight.CreatedAt) >= r.resumeLimit()) {
+		log.Info("dropping a job in flight that no longer fits", "job", inflight.ID)
+		if err := r.state.ClearInFlight(ctx, st.Name, instance); err != nil {
+			return err
+		}
+		inflight = nil
+	}
+	began := time.Now()
+	job, err := r.completedCRMJob(ctx, u, inflight)
+	if err != nil {
+		var failed *extract.JobFailedError
+		if errors.As(err, &failed) {
+			if ferr := r.forgetCRM(ctx, u); ferr != nil {
+				return ferr
+			}
+		}
+		return err
+	}
+	log = log.With("job", job.JobID)
+	u.log = log
+	log.Info("CRM validation export completed", "files", len(job.DownloadURLs), "waited", time.Since(began).Round(time.Millisecond).String())
+	for attempt := 1; ; attempt++ {
+		err := r.loadCRMJob(ctx, sum, u, job)
+		if err == nil || attempt >= r.cfg.DownloadAttempts || !retryableDownload(err) || r.stopping() {
+			return err
+		}
+		log.Warn("download failed: polling the job for fresh URLs and trying again", "attempt", attempt, "error", err)
+		next, perr := r.api.CRMValidationExport(ctx, instance, job.JobID)
+		if perr != nil {
+			return fmt.Errorf("refreshing the URLs of CRM validation export %d: %w (after %v)", job.JobID, perr, err)
+		}
+		job = next
+	}
+}
+
+func (r *Runner) forgetCRM(ctx context.Context, u crmUnit) error {
+	dctx, cancel := detached(ctx)
+	defer cancel()
+	return r.state.ClearInFlight(dctx, u.st.Name, u.instance)
+}
+
+// completedCRMJob returns the unit's export once COMPLETED: the job in
+// flight when there is one the API still knows, else a new one, recorded
+// as in flight before it is polled. A job FAILED_DUE_TO_INTERNAL_ERROR is
+// created again, up to JobRetries times.
+func (r *Runner) completedCRMJob(ctx context.Context, u crmUnit, resume *load.Job) (extract.CRMValidationJob, error) {
+	var job extract.CRMValidationJob
+	if resume != nil {
+		j, err := r.api.CRMValidationExport(ctx, u.instance, resume.ID)
+		switch {
+		case errors.Is(err, extract.ErrNotFound):
+			u.log.Warn("the job in flight is unknown to the API (expired?): creating another", "job", resume.ID)
+		case err != nil:
+			return job, fmt.Errorf("polling CRM validation export %d: %w", resume.ID, err)
+		default:
+			u.log.Info("resuming the job in flight of a previous run", "job", resume.ID, "status", j.Status)
+			job = j
+		}
+	}
+	for retries := 0; ; retries++ {
+		if job.JobID == 0 {
+			created, err := r.api.CreateCRMValidationExport(ctx, u.instance, u.from)
+			if err != nil {
+				return job, fmt.Errorf("creating %s export: %w", u.st.Name, err)
+			}
+			job = created
+			u.log.Info("CRM validation export created", "job", job.JobID, "status", job.Status)
+			// Recorded even when the run is being cancelled: the next run
+			// must find the job rather than create another.
+			dctx, cancel := detached(ctx)
+			err = r.state.SetInFlight(dctx, load.Job{ID: job.JobID, Stream: u.st.Name, Contract: u.instance,
+				Start: u.from, End: u.from, CreatedAt: r.cfg.Now().UTC()})
+			cancel()
+			if err != nil {
+				return job, fmt.Errorf("saving CRM validation export %d in flight: %w", job.JobID, err)
+			}
+		}
+		done, err := r.waitCRMJob(ctx, u, job)
+		var failed *extract.JobFailedError
+		if !errors.As(err, &failed) {
+			return done, err
+		}
+		if retries >= r.cfg.JobRetries {
+			return done, fmt.Errorf("%w, %d times", err, retries+1)
+		}
+		wait := r.cfg.RetryDelay << retries
+		u.log.Warn("CRM validation export failed: creating it again", "job", job.JobID, "status", failed.Status, "retry_in", wait.String())
+		if err := r.sleep(ctx, wait); err != nil {
+			return done, err
+		}
+		job = extract.CRMValidationJob{}
+	}
+}
+
+// waitCRMJob polls a CRM validation export until it is COMPLETED or
+// FAILED_DUE_TO_INTERNAL_ERROR (processing can take two hours), like
+// waitJob.
+func (r *Runner) waitCRMJob(ctx context.Context, u crmUnit, job extract.CRMValidationJob) (extract.CRMValidationJob, error) {
+	deadline := time.Now().Add(r.cfg.JobTimeout)
+	delay := r.cfg.PollInitial
+	last := job.Status
+	for job.Status != extract.CRMStatusCompleted {
+		if job.Status == extract.CRMStatusFailedInternalError {
+			return job, &extract.JobFailedError{JobID: job.JobID, Status: extract.JobStatus(job.Status)}
+		}
+		if time.Now().After(deadline) {
+			return job, fmt.Errorf("CRM validation export %d: %w after %s (status %s)", job.JobID, ErrJobTimeout, r.cfg.JobTimeout, job.Status)
+		}
+		if err := r.sleep(ctx, delay); err != nil {
+			return job, err
+		}
+		next, err := r.api.CRMValidationExport(ctx, u.instance, job.JobID)
+		if err != nil {
+			return job, fmt.Errorf("polling CRM validation export %d: %w", job.JobID, err)
+		}
+		job = next
+		if job.Status != last {
+			u.log.Info("CRM validation export status", "job", job.JobID, "status", job.Status)
+			last = job.Status
+		}
+		delay = min(delay*2, r.cfg.PollMax)
+	}
+	if job.NextExportStartAt == nil && job.ExportEndAt == nil {
+		return job, fmt.Errorf("CRM validation export %d is COMPLETED without nextExportStartAt: %w", job.JobID, ErrNoCursor)
+	}
+	return job, nil
+}
+
+// nextStart is the cursor a completed CRM export moves to.
+func nextStart(job extract.CRMValidationJob) time.Time {
+	if job.NextExportStartAt != nil {
+		return job.NextExportStartAt.Time()
+	}
+	return job.ExportEndAt.Time()
+}
+
+// loadCRMJob downloads every file of a completed export into one window,
+// commits it, then saves nextExportStartAt as the cursor and clears the
+// job in flight.
+func (r *Runner) loadCRMJob(ctx context.Context, sum *Summary, u crmUnit, job extract.CRMValidationJob) error {
+	began := time.Now()
+	st, log := u.st, u.log
+	if job.ExpireAt != nil && job.ExpireAt.Time().Before(time.Now()) {
+		return fmt.Errorf("CRM validation export %d: %w at %s", job.JobID, errURLExpired, job.ExpireAt.Time().Format(time.RFC3339))
+	}
+	next := nextStart(job)
+	if next.Before(u.from) {
+		return fmt.Errorf("CRM validation export %d: nextExportStartAt %s is before its exportStartAt %s", job.JobID,
+			next.Format(time.RFC3339Nano), u.from.Format(time.RFC3339Nano))
+	}
+	win := load.Window{Stream: st, Contract: u.instance, PartitionID: load.PartitionID(u.instance), Start: u.from, End: next, JobID: job.JobID}
+	rej := newRejectsFile(filepath.Join(r.cfg.RejectsDir, st.Name, schema.ExportPartitionKeys[0]+"="+win.PartitionID,
+		strconv.FormatInt(u.from.UnixMilli(), 10)+".jsonl"))
+	defer rej.abort()
+	lineage := transform.Lineage{Contract: u.instance, WindowStart: u.from, WindowEnd: next, JobID: job.JobID, ExtractedAt: r.cfg.Now()}
+
+	var (
+		ww                  load.WindowWriter
+		first               *arrow.Schema
+		rows, rejected, dls int64
+		drift               []string
+	)
+	abort := func() {
+		if ww != nil {
+			ww.Abort()
+		}
+	}
+	if len(job.DownloadURLs) == 0 {
+		// No file: an export with nothing to report. Its partition is
+		// replaced by an empty one, which a header-only file says as well.
+		var err error
+		if ww, err = r.sink.OpenWindow(ctx, win, emptyExportSchema(st)); err != nil {
+			return fmt.Errorf("opening window for CRM validation export %d: %w", job.JobID, err)
+		}
+	}
+	for i, url := range job.DownloadURLs {
+		n, err := func() (int64, error) {
+			dl, err := r.api.DownloadCRM(ctx, url)
+			if err != nil {
+				return 0, fmt.Errorf("downloading file %d of CRM validation export %d: %w", i+1, job.JobID, err)
+			}
+			defer dl.Close()
+			src := fmt.Sprintf("%s export %d file %d", st.Name, job.JobID, i+1)
+			tr, err := transform.NewReader(dl.Body, st,
+				transform.WithAllocator(r.cfg.Allocator),
+				transform.WithBatchSize(r.cfg.BatchSize),
+				transform.WithSource(src),
+				transform.WithRejects(rej),
+				transform.WithLineage(lineage))
+			if err != nil {
+				return 0, fmt.Errorf("reading %s: %w", src, err)
+			}
+			defer tr.Release()
+			if tr.Empty() {
+				return 0, fmt.Errorf("%s: %w", src, ErrNoHeader)
+			}
+			if ww == nil {
+				first = tr.Schema()
+				if ww, err = r.sink.OpenWindow(ctx, win, first); err != nil {
+					return 0, fmt.Errorf("opening window for CRM validation export %d: %w", job.JobID, err)
+				}
+			} else if !first.Equal(tr.Schema()) {
+				return 0, fmt.Errorf("%s: %w: its columns differ from file 1's", src, ErrFilesDiffer)
+			}
+			for _, d := range tr.Drift() {
+				if !contains(drift, d) {
+					drift = append(drift, d)
+				}
+			}
+			for tr.Next() {
+				if err := ww.Write(ctx, tr.RecordBatch()); err != nil {
+					return 0, fmt.Errorf("loading %s: %w", src, err)
+				}
+			}
+			if err := tr.Err(); err != nil {
+				return 0, fmt.Errorf("reading %s: %w", src, err)
+			}
+			rows += tr.Rows()
+			rejected += tr.Rejected()
+			return dl.BytesRead(), nil
+		}()
+		if err != nil {
+			abort()
+			return err
+		}
+		dls += n
+	}
+	if len(drift) > 0 {
+		log.Warn("schema drift: columns not in the schema are kept as strings", "columns", drift)
+	}
+	if rejected > 0 && float64(rejected) > r.cfg.MaxRejectRatio*float64(rows+rejected) {
+		abort()
+		path, perr := rej.commit()
+		if perr != nil {
+			log.Warn("writing rejects", "error", perr)
+		}
+		sum.addUnloadedRejects(st.Name, rejected, path)
+		return fmt.Errorf("CRM validation export %d: %w: %d of %d rows (max ratio %v); export not loaded, rejects in %s",
+			job.JobID, ErrTooManyRejects, rejected, rows+rejected, r.cfg.MaxRejectRatio, path)
+	}
+	stats, err := ww.Commit(ctx)
+	if err != nil {
+		return fmt.Errorf("committing CRM validation export %d: %w", job.JobID, err)
+	}
+	rejPath, err := rej.commit()
+	if err != nil {
+		return err
+	}
+	// The data is in: the cursor follows the server's, then the job is
+	// done, even if the run is being cancelled.
+	sctx, cancel := detached(ctx)
+	defer cancel()
+	if err := r.state.SetCursor(sctx, st.Name, u.instance, next); err != nil {
+		return fmt.Errorf("saving cursor after CRM validation export %d: %w", job.JobID, err)
+	}
+	if err := r.state.ClearInFlight(sctx, st.Name, u.instance); err != nil {
+		return fmt.Errorf("clearing CRM validation export %d in flight: %w", job.JobID, err)
+	}
+	sum.addWindow(st.Name, rows, rejected, stats.Files, stats.Removed, stats.Bytes, drift, rejPath)
+	log.Info("export loaded", "rows", rows, "rejected", rejected, "files", len(job.DownloadURLs), "bytes", stats.Bytes,
+		"downloaded_bytes", dls, "next_export_start_at", next.UnixMilli(), "duration", time.Since(began).Round(time.Millisecond).String())
+	return nil
+}
+
+// emptyExportSchema is the batch schema of an export without files: the
+// known columns and the lineage.
+func emptyExportSchema(st *schema.Stream) *arrow.Schema {
+	fields := make([]arrow.Field, 0, len(st.Columns)+5)
+	for _, c := range st.Columns {
+		fields = append(fields, c.Field())
+	}
+	return arrow.NewSchema(append(fields, st.LineageFields()...), nil)
+}
