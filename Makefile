@@ -31,8 +31,10 @@ clickhouse:
 	@command -v clickhouse-server >/dev/null || test -x /usr/sbin/clickhouse-server || \
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clickhouse-server clickhouse-client; }
 
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+
 build:
-	$(GO) build -o bin/salesnav-etl ./cmd/salesnav-etl
+	$(GO) build -buildvcs=true -ldflags "-X main.version=$(VERSION)" -o bin/salesnav-etl ./cmd/salesnav-etl
 
 vet:
 	$(GO) vet ./...

@@ -81,7 +81,11 @@ func TestAuthConfigValidate(t *testing.T) {
 	}
 	// Client credentials alone serve the CRM operations; member calls
 	// fail naming what is missing, without a request.
-	member, app, err := extract.AuthConfig{ClientID: "c", ClientSecret: "s", TokenURL: "http://127.0.0.1:1/token"}.TokenSources(nil)
+	cc := extract.AuthConfig{ClientID: "c", ClientSecret: "s", TokenURL: "http://127.0.0.1:1/token"}
+	if err := cc.Validate(); err != nil {
+		t.Errorf("client credentials only refused: %v", err)
+	}
+	member, app, err := cc.TokenSources(nil)
 	if err != nil || app == nil {
 		t.Fatalf("client credentials only: %v", err)
 	}

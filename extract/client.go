@@ -11,6 +11,7 @@ package extract
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -70,6 +71,10 @@ type Config struct {
 	// answer asking for longer (a daily quota spent) fails at once with
 	// ErrRateLimited instead of sleeping for hours.
 	MaxRetryAfter time.Duration
+	// OnCall, when set, is told of every HTTP attempt: the operation, the
+	// HTTP status (0 when no answer came) and how long it took. For
+	// metrics; it must be quick.
+	OnCall func(op string, status int, d time.Duration)
 	// UserAgent is sent on every call.
 	UserAgent string
 	// Logger receives one line per retry. Nil discards.
@@ -300,7 +305,15 @@ func (c *Client) do(ctx context.Context, req request) (*http.Response, error) {
 			}
 			return err
 		}
+		began := time.Now()
 		resp, err := c.hc.Do(hreq)
+		if c.cfg.OnCall != nil {
+			status := 0
+			if err == nil {
+				status = resp.StatusCode
+			}
+			c.cfg.OnCall(req.op, status, time.Since(began))
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, backoff.Permanent(context.Cause(ctx))
@@ -624,9 +637,12 @@ func (c *Client) ProfileAssociations(ctx context.Context, keys []AssociationKey)
 				r.Status = st
 			}
 			if e, ok := out.Errors[s]; ok {
-				r.Error = errorText(e)
+				var status int
+				r.Error, status = errorText(e)
 				if _, has := out.Statuses[s]; !has && r.Association == nil {
-					r.Status = http.StatusInternalServerError
+					// The error object's own status (a 404: no match), else
+					// a server error.
+					r.Status = cmp.Or(status, http.StatusInternalServerError)
 				}
 			}
 		}
@@ -635,19 +651,21 @@ func (c *Client) ProfileAssociations(ctx context.Context, keys []AssociationKey)
 	return res, nil
 }
 
-// errorText renders a per-key error, which may be a string or an object.
-func errorText(raw json.RawMessage) string {
+// errorText renders a per-key error, which may be a string or an object
+// (LinkedIn's error body: message, status); status is 0 when it has none.
+func errorText(raw json.RawMessage) (msg string, status int) {
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
-		return s
+		return s, 0
 	}
 	var obj struct {
 		Message string `json:"message"`
+		Status  int    `json:"status"`
 	}
-	if json.Unmarshal(raw, &obj) == nil && obj.Message != "" {
-		return obj.Message
+	if json.Unmarshal(raw, &obj) == nil && (obj.Message != "" || obj.Status != 0) {
+		return cmp.Or(obj.Message, string(raw)), obj.Status
 	}
-	return string(raw)
+	return string(raw), 0
 }
 
 // CreateCRMValidationExport creates a CRM data validation export

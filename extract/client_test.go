@@ -322,3 +322,40 @@ func TestDownloadURLExpiresAndSignatureChecked(t *testing.T) {
 		t.Errorf("expired URL: %v, want forbidden", err)
 	}
 }
+
+// Batch answers in the forms Rest.li servers use: a no-match filed under
+// errors as an object with its own 404, an error string with a status, a
+// key missing from every map.
+func TestProfileAssociationsAnswerForms(t *testing.T) {
+	keys := []extract.AssociationKey{
+		{InstanceID: "i", Partner: "SFDC", RecordID: "a"}, {InstanceID: "i", Partner: "SFDC", RecordID: "b"},
+		{InstanceID: "i", Partner: "SFDC", RecordID: "c"}, {InstanceID: "i", Partner: "SFDC", RecordID: "d"},
+		{InstanceID: "i", Partner: "SFDC", RecordID: "e"},
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"results": {"(instanceId:i,partner:SFDC,recordId:a)": {"member": "urn:li:person:1", "profile": "https://x/1"}},
+			"statuses": {"(instanceId:i,partner:SFDC,recordId:a)": 200, "(instanceId:i,partner:SFDC,recordId:c)": 500},
+			"errors": {"(instanceId:i,partner:SFDC,recordId:b)": {"status": 404, "message": "no match"},
+			           "(instanceId:i,partner:SFDC,recordId:c)": "boom",
+			           "(instanceId:i,partner:SFDC,recordId:e)": {"message": "odd"}}}`)
+	}))
+	defer srv.Close()
+	c, err := extract.New(extract.Config{BaseURL: srv.URL + "/v2", Token: "t", MaxAttempts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.ProfileAssociations(context.Background(), keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		status  int
+		matched bool
+		err     string
+	}{{200, true, ""}, {404, false, "no match"}, {500, false, "boom"}, {404, false, ""}, {500, false, "odd"}}
+	for i, w := range want {
+		if r := res[i]; r.Status != w.status || r.Matched() != w.matched || r.Error != w.err {
+			t.Errorf("key %s: status %d, matched %v, error %q; want %+v", keys[i].RecordID, r.Status, r.Matched(), r.Error, w)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -78,12 +79,25 @@ func TestMergeDimensionAndDistinct(t *testing.T) {
 	if rows, _ := p.Distinct(ctx, st.Name, []string{"recordId", "nope"}); len(rows) != 0 {
 		t.Errorf("Distinct of a missing column = %v", rows)
 	}
-	// A file of other columns is refused, not mixed.
-	other := filepath.Join(dir, load.DimensionName(st.Name))
-	os.Rename(other, other+".bak")
-	os.WriteFile(other, nil, 0o600)
+	// A file of other columns is refused, not mixed; a broken one too.
+	cb := array.NewRecordBuilder(mem, schema.Contracts.Schema())
+	cb.Field(0).(*array.StringBuilder).Append("urn:li:contract:1")
+	for i := 1; i < 5; i++ {
+		cb.Field(i).AppendNull()
+	}
+	contracts := cb.NewRecordBatch()
+	cb.Release()
+	_, err = p.ReplaceDimension(ctx, &schema.Stream{Name: st.Name}, contracts)
+	contracts.Release()
+	if err != nil {
+		t.Fatal(err)
+	}
 	rec := associations(mem, t0, [2]string{"r5", "MATCHED"})
 	defer rec.Release()
+	if _, err := p.MergeDimension(ctx, st, rec); err == nil || !strings.Contains(err.Error(), "has other columns") {
+		t.Errorf("merge into a file of other columns: %v", err)
+	}
+	os.WriteFile(filepath.Join(dir, load.DimensionName(st.Name)), []byte("not parquet"), 0o600)
 	if _, err := p.MergeDimension(ctx, st, rec); err == nil {
 		t.Error("merge into a broken file succeeded")
 	}

@@ -62,10 +62,11 @@ func ReadAssociationKeys(r io.Reader, source string) ([]extract.AssociationKey, 
 		if errors.Is(err, io.EOF) {
 			return keys, nil
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
+			// A *csv.ParseError names the line and column.
 			return nil, fmt.Errorf("%s: %w", source, err)
 		}
+		line, _ := cr.FieldPos(0)
 		get := func(c string) string {
 			if i := idx[c]; i < len(rec) {
 				return strings.TrimSpace(rec[i])
@@ -162,7 +163,7 @@ func (r *Runner) runAssociations(ctx context.Context, sum *Summary, st *schema.S
 	}
 	log := r.log.With("stream", st.Name)
 	if len(keys) == 0 {
-		log.Info("no CRM record to look up")
+		log.Info("no CRM record to look up (keys come from the recordId column of the loaded crm_validation data, and SALESNAV_ASSOCIATION_KEYS_FILE)")
 		return nil
 	}
 	log.Info("looking up profile associations", "keys", len(keys), "batch", r.cfg.AssociationBatch)
@@ -188,6 +189,7 @@ func (r *Runner) runAssociations(ctx context.Context, sum *Summary, st *schema.S
 	}
 	err = LookupAssociations(ctx, r.api, keys, r.cfg.AssociationBatch, func(res []extract.AssociationResult) error {
 		fetched := arrow.Timestamp(r.cfg.Now().UnixMilli())
+		r.cfg.Observer.Progress(st.Name, int64(len(res)), 0)
 		for _, a := range res {
 			status := AssociationStatus(a)
 			counts[status]++
@@ -243,12 +245,13 @@ func LookupAssociations(ctx context.Context, api AssociationLookup, keys []extra
 }
 
 // AssociationStatus classifies a lookup result: MATCHED, UNMATCHED (no
-// confident match: a 404 without an error) or ERROR.
+// confident match: a 404, also when the batch answer files it under
+// errors, as Rest.li batch answers may) or ERROR.
 func AssociationStatus(a extract.AssociationResult) string {
 	switch {
 	case a.Matched():
 		return schema.AssociationMatched
-	case a.Status == http.StatusNotFound && a.Error == "":
+	case a.Status == http.StatusNotFound:
 		return schema.AssociationUnmatched
 	default:
 		return schema.AssociationError

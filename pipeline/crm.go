@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/salesnav-etl/salesnav-etl/extract"
 	"github.com/salesnav-etl/salesnav-etl/load"
@@ -76,9 +78,17 @@ func (r *Runner) runCRM(ctx context.Context, sum *Summary, st *schema.Stream, in
 	}
 	log = log.With("job", job.JobID)
 	u.log = log
+	r.cfg.Observer.JobWaited(st.Name, time.Since(began))
 	log.Info("CRM validation export completed", "files", len(job.DownloadURLs), "waited", time.Since(began).Round(time.Millisecond).String())
 	for attempt := 1; ; attempt++ {
 		err := r.loadCRMJob(ctx, sum, u, job)
+		if errors.Is(err, ErrFilesDiffer) {
+			// Resuming this job would meet the same files: the next run
+			// creates another.
+			if ferr := r.forgetCRM(ctx, u); ferr != nil {
+				return errors.Join(err, ferr)
+			}
+		}
 		if err == nil || attempt >= r.cfg.DownloadAttempts || !retryableDownload(err) || r.stopping() {
 			return err
 		}
@@ -110,6 +120,9 @@ func (r *Runner) completedCRMJob(ctx context.Context, u crmUnit, resume *load.Jo
 			u.log.Warn("the job in flight is unknown to the API (expired?): creating another", "job", resume.ID)
 		case err != nil:
 			return job, fmt.Errorf("polling CRM validation export %d: %w", resume.ID, err)
+		case j.ExportStartAt != 0 && j.ExportStartAt.Time().UnixMilli() != u.from.UnixMilli():
+			u.log.Warn("the job in flight exports from another start: creating another", "job", resume.ID,
+				"job_export_start_at", int64(j.ExportStartAt))
 		default:
 			u.log.Info("resuming the job in flight of a previous run", "job", resume.ID, "status", j.Status)
 			job = j
@@ -252,24 +265,41 @@ func (r *Runner) loadCRMJob(ctx context.Context, sum *Summary, u crmUnit, job ex
 			if tr.Empty() {
 				return 0, fmt.Errorf("%s: %w", src, ErrNoHeader)
 			}
+			var conform func(arrow.RecordBatch) arrow.RecordBatch
 			if ww == nil {
 				first = tr.Schema()
 				if ww, err = r.sink.OpenWindow(ctx, win, first); err != nil {
 					return 0, fmt.Errorf("opening window for CRM validation export %d: %w", job.JobID, err)
 				}
 			} else if !first.Equal(tr.Schema()) {
-				return 0, fmt.Errorf("%s: %w: its columns differ from file 1's", src, ErrFilesDiffer)
+				// Columns in another order, or some missing: their rows
+				// go in under file 1's columns. A column file 1 lacks
+				// cannot.
+				if conform, err = conformTo(first, tr.Schema(), r.cfg.Allocator); err != nil {
+					return 0, fmt.Errorf("%s: %w", src, err)
+				}
 			}
 			for _, d := range tr.Drift() {
 				if !contains(drift, d) {
 					drift = append(drift, d)
 				}
 			}
+			meter := progressMeter{obs: r.cfg.Observer, stream: st.Name}
 			for tr.Next() {
-				if err := ww.Write(ctx, tr.RecordBatch()); err != nil {
+				rec := tr.RecordBatch()
+				if conform != nil {
+					rec = conform(rec)
+				}
+				err := ww.Write(ctx, rec)
+				if conform != nil {
+					rec.Release()
+				}
+				if err != nil {
 					return 0, fmt.Errorf("loading %s: %w", src, err)
 				}
+				meter.update(tr.Rows()+tr.Rejected(), dl.BytesRead())
 			}
+			meter.update(tr.Rows()+tr.Rejected(), dl.BytesRead())
 			if err := tr.Err(); err != nil {
 				return 0, fmt.Errorf("reading %s: %w", src, err)
 			}
@@ -304,15 +334,18 @@ func (r *Runner) loadCRMJob(ctx context.Context, sum *Summary, u crmUnit, job ex
 	if err != nil {
 		return err
 	}
-	// The data is in: the cursor follows the server's, then the job is
-	// done, even if the run is being cancelled.
+	// The data is in: the job is done, then the cursor follows the
+	// server's, even if the run is being cancelled. In this order: a crash
+	// between the two exports again from the same start, which replaces
+	// this partition; the other order would resume this job after the
+	// cursor moved and load its rows a second time, under the new start.
 	sctx, cancel := detached(ctx)
 	defer cancel()
-	if err := r.state.SetCursor(sctx, st.Name, u.instance, next); err != nil {
-		return fmt.Errorf("saving cursor after CRM validation export %d: %w", job.JobID, err)
-	}
 	if err := r.state.ClearInFlight(sctx, st.Name, u.instance); err != nil {
 		return fmt.Errorf("clearing CRM validation export %d in flight: %w", job.JobID, err)
+	}
+	if err := r.state.SetCursor(sctx, st.Name, u.instance, next); err != nil {
+		return fmt.Errorf("saving cursor after CRM validation export %d: %w", job.JobID, err)
 	}
 	sum.addWindow(st.Name, rows, rejected, stats.Files, stats.Removed, stats.Bytes, drift, rejPath)
 	log.Info("export loaded", "rows", rows, "rejected", rejected, "files", len(job.DownloadURLs), "bytes", stats.Bytes,
@@ -328,4 +361,45 @@ func emptyExportSchema(st *schema.Stream) *arrow.Schema {
 		fields = append(fields, c.Field())
 	}
 	return arrow.NewSchema(append(fields, st.LineageFields()...), nil)
+}
+
+// conformTo returns a function that rewrites batches of schema got under
+// schema want: columns matched by name, columns want has and got lacks
+// null. A column of got that want lacks is ErrFilesDiffer. The function's
+// result is a new batch the caller releases.
+func conformTo(want, got *arrow.Schema, mem memory.Allocator) (func(arrow.RecordBatch) arrow.RecordBatch, error) {
+	src := make([]int, want.NumFields())
+	for i, f := range want.Fields() {
+		src[i] = -1
+		if idx := got.FieldIndices(f.Name); len(idx) == 1 {
+			if !arrow.TypeEqual(got.Field(idx[0]).Type, f.Type) {
+				return nil, fmt.Errorf("%w: column %s is %s here, %s in file 1", ErrFilesDiffer, f.Name, got.Field(idx[0]).Type, f.Type)
+			}
+			src[i] = idx[0]
+		} else if !f.Nullable {
+			return nil, fmt.Errorf("%w: column %s is missing", ErrFilesDiffer, f.Name)
+		}
+	}
+	for _, f := range got.Fields() {
+		if len(want.FieldIndices(f.Name)) == 0 {
+			return nil, fmt.Errorf("%w: column %s is not in file 1", ErrFilesDiffer, f.Name)
+		}
+	}
+	return func(rec arrow.RecordBatch) arrow.RecordBatch {
+		n := int(rec.NumRows())
+		cols := make([]arrow.Array, len(src))
+		for i, j := range src {
+			if j >= 0 {
+				cols[i] = rec.Column(j)
+				cols[i].Retain()
+			} else {
+				cols[i] = array.MakeArrayOfNull(mem, want.Field(i).Type, n)
+			}
+		}
+		out := array.NewRecordBatch(want, cols, int64(n))
+		for _, c := range cols {
+			c.Release()
+		}
+		return out
+	}, nil
 }

@@ -93,7 +93,9 @@ type Config struct {
 	// Stop, when closed, stops the run gracefully: no new window starts,
 	// a job being polled is left in flight (resumed next run), a window
 	// being loaded finishes (the caller cancels ctx to abandon it).
-	Stop      <-chan struct{}
+	Stop <-chan struct{}
+	// Observer, when set, is told of progress (rows, bytes) and job waits.
+	Observer  Observer
 	Allocator memory.Allocator
 	Logger    *slog.Logger
 	Now       func() time.Time
@@ -198,6 +200,9 @@ func New(cfg Config, api API, sink load.Sink, state load.StateStore) (*Runner, e
 	}
 	if cfg.Stop == nil {
 		cfg.Stop = make(chan struct{})
+	}
+	if cfg.Observer == nil {
+		cfg.Observer = nopObserver{}
 	}
 	cfg.Start, cfg.End = Day(cfg.Start), Day(cfg.End)
 	log := cfg.Logger
@@ -395,6 +400,7 @@ func (r *Runner) loadContracts(ctx context.Context, sum *Summary, st *schema.Str
 		return fmt.Errorf("loading %s: %w", st.Name, err)
 	}
 	sum.addWindow(st.Name, stats.Rows, 0, stats.Files, 0, stats.Bytes, nil, "")
+	r.cfg.Observer.Progress(st.Name, stats.Rows, 0)
 	r.log.Info("dimension loaded", "stream", st.Name, "rows", stats.Rows)
 	return nil
 }
@@ -515,6 +521,7 @@ func (r *Runner) runWindow(ctx context.Context, sum *Summary, st *schema.Stream,
 		return err
 	}
 	u.log = u.log.With("job", job.ID)
+	r.cfg.Observer.JobWaited(st.Name, time.Since(began))
 	u.log.Info("export job completed", "row_count", deref(job.RowCount), "waited", time.Since(began).Round(time.Millisecond).String())
 
 	for attempt := 1; ; attempt++ {
@@ -676,12 +683,15 @@ func (r *Runner) loadJob(ctx context.Context, sum *Summary, u unit, job extract.
 	if err != nil {
 		return fmt.Errorf("opening window for export %d: %w", job.ID, err)
 	}
+	meter := progressMeter{obs: r.cfg.Observer, stream: st.Name}
 	for tr.Next() {
 		if err := ww.Write(ctx, tr.RecordBatch()); err != nil {
 			ww.Abort()
 			return fmt.Errorf("loading export %d: %w", job.ID, err)
 		}
+		meter.update(tr.Rows()+tr.Rejected(), downloaded())
 	}
+	meter.update(tr.Rows()+tr.Rejected(), downloaded())
 	if err := tr.Err(); err != nil {
 		ww.Abort()
 		return fmt.Errorf("reading export %d: %w", job.ID, err)

@@ -61,6 +61,11 @@ type Env struct {
 	CRMInstances    string `env:"CRM_INSTANCES"`
 	AssocKeysFile   string `env:"ASSOCIATION_KEYS_FILE"`
 	AssocBatch      string `env:"ASSOCIATION_BATCH_SIZE, default=100"`
+	LogFormat       string `env:"LOG_FORMAT, default=auto"`
+	ProgressEvery   string `env:"PROGRESS_INTERVAL, default=30s"`
+	MetricsFile     string `env:"METRICS_FILE"`
+	PushgatewayURL  string `env:"PUSHGATEWAY_URL"`
+	MetricsInstance string `env:"METRICS_INSTANCE"`
 
 	// names maps a field to where its value came from, for messages.
 	names map[*string]string
@@ -99,6 +104,8 @@ func (e *Env) fields() []envField {
 		{"POLL_INTERVAL", &e.PollInterval}, {"POLL_MAX_INTERVAL", &e.PollMaxInterval},
 		{"JOB_TIMEOUT", &e.JobTimeout}, {"BATCH_SIZE", &e.BatchSize}, {"LOG_LEVEL", &e.LogLevel},
 		{"CRM_INSTANCES", &e.CRMInstances}, {"ASSOCIATION_KEYS_FILE", &e.AssocKeysFile}, {"ASSOCIATION_BATCH_SIZE", &e.AssocBatch},
+		{"LOG_FORMAT", &e.LogFormat}, {"PROGRESS_INTERVAL", &e.ProgressEvery}, {"METRICS_FILE", &e.MetricsFile},
+		{"PUSHGATEWAY_URL", &e.PushgatewayURL}, {"METRICS_INSTANCE", &e.MetricsInstance},
 	}
 }
 
@@ -123,6 +130,13 @@ type Config struct {
 	// Auth selects the token flow; GracePeriod bounds a graceful stop.
 	Auth        extract.AuthConfig
 	GracePeriod time.Duration
+	// LogFormat is auto, json or text; ProgressEvery spaces progress log
+	// lines when stderr is not a terminal (0: none).
+	LogFormat     string
+	ProgressEvery time.Duration
+	// MetricsFile and PushgatewayURL receive the run's metrics at its end;
+	// MetricsInstance is the Pushgateway's instance grouping key.
+	MetricsFile, PushgatewayURL, MetricsInstance string
 }
 
 // Resolve parses and checks every value, reporting all problems at once,
@@ -309,6 +323,24 @@ func (e *Env) Resolve(now time.Time, requireToken bool) (*Config, error) {
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(e.LogLevel)); err != nil {
 		bad(&e.LogLevel, "%q is not a level (debug, info, warn, error)", e.LogLevel)
+	}
+	switch e.LogFormat {
+	case "auto", "json", "text":
+		c.LogFormat = e.LogFormat
+	default:
+		bad(&e.LogFormat, "%q is not a log format (auto, json, text)", e.LogFormat)
+	}
+	if d, err := time.ParseDuration(e.ProgressEvery); err != nil || d < 0 {
+		bad(&e.ProgressEvery, "%q is not a duration (such as 30s; 0 for none)", e.ProgressEvery)
+	} else {
+		c.ProgressEvery = d
+	}
+	c.MetricsFile, c.MetricsInstance = e.MetricsFile, e.MetricsInstance
+	if e.PushgatewayURL != "" {
+		if u, err := url.Parse(e.PushgatewayURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			bad(&e.PushgatewayURL, "%q is not an http(s) URL", e.PushgatewayURL)
+		}
+		c.PushgatewayURL = e.PushgatewayURL
 	}
 	if len(errs) > 0 {
 		return nil, &ConfigError{Problems: errs}

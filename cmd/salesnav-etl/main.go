@@ -27,6 +27,7 @@ import (
 
 	"github.com/salesnav-etl/salesnav-etl/extract"
 	"github.com/salesnav-etl/salesnav-etl/fakeapi"
+	"github.com/salesnav-etl/salesnav-etl/internal/metrics"
 	"github.com/salesnav-etl/salesnav-etl/load"
 	"github.com/salesnav-etl/salesnav-etl/load/chsink"
 	"github.com/salesnav-etl/salesnav-etl/pipeline"
@@ -112,13 +113,13 @@ func newRootCmd(lookup envconfig.Lookuper, stop <-chan struct{}, stdout, stderr 
 	root := &cobra.Command{
 		Use:           "salesnav-etl",
 		Short:         "Load LinkedIn Sales Navigator exports into Parquet, incrementally",
-		Long:          "salesnav-etl extracts LinkedIn Sales Navigator data (the seat, activity and\nactivity outcome exports, CRM data validation exports, profile associations\nand contracts), checks it against its schemas and loads it into a\nHive-partitioned Parquet dataset or ClickHouse, picking up where the last run\nended.\n\n" + exitCodesHelp,
+		Long:          "salesnav-etl extracts LinkedIn Sales Navigator data (the seat, activity and\nactivity outcome exports, CRM data validation exports, profile associations\nand contracts), checks it against its schemas and loads it into a\nHive-partitioned Parquet dataset or ClickHouse, picking up where the last run\nended.\n\n" + variablesHelp() + "\n" + exitCodesHelp,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
 	root.AddCommand(newRunCmd(lookup, stop, stdout, stderr), newFakeAPICmd(stop, stderr), newSchemaCmd(lookup, stdout),
 		newStateCmd(lookup, stdout, stderr), newContractsCmd(lookup, stdout, stderr), newTokenCmd(lookup, stdout, stderr),
-		newAssociationsCmd(lookup, stdout, stderr))
+		newAssociationsCmd(lookup, stdout, stderr), newVersionCmd(stdout), newConfigCmd(lookup, stdout, stderr))
 	return root
 }
 
@@ -141,43 +142,7 @@ SALESNAV_END (exclusive; default: yesterday, UTC, for LinkedIn's 24-hour data
 delay). Each window is created, polled, downloaded, checked and written, and
 only then is its cursor saved: a re-run never duplicates or loses a row.
 
-Configuration (environment; flags override):
-  SALESNAV_API_URL           API root (https://api.linkedin.com/v2)
-  SALESNAV_ACCESS_TOKEN      OAuth2 bearer token (or the refresh-token flow below)
-  SALESNAV_CLIENT_ID         application id: with the secret and a refresh token,
-  SALESNAV_CLIENT_SECRET       tokens are renewed; with the secret alone, CRM and
-  SALESNAV_REFRESH_TOKEN       profile calls use client credentials
-  SALESNAV_TOKEN_URL         token endpoint (https://www.linkedin.com/oauth/v2/accessToken)
-  SALESNAV_TOKEN_HOSTS       extra hosts that may receive the token on downloads
-  SALESNAV_SINK              parquet or clickhouse (parquet)
-  SALESNAV_PARQUET_DIR       dataset root (./out)                 --parquet-dir
-  SALESNAV_CLICKHOUSE_DSN    clickhouse://user:pw@host:9000/db (SALESNAV_SINK=clickhouse)
-  SALESNAV_STREAMS           contracts,seat,activity,activity_outcome  --streams
-                             (also: crm_validation, profile_associations)
-  SALESNAV_CRM_INSTANCES     urn:li:crmInstance:(PARTNER,ID) list for crm_validation
-                             (--fake-api: two fake instances)
-  SALESNAV_ASSOCIATION_KEYS_FILE  CSV of instanceId,partner,recordId to look up
-                             besides the CRM validation records (profile_associations)
-  SALESNAV_ASSOCIATION_BATCH_SIZE keys per batch lookup (100)
-  SALESNAV_START             first day of a first run (end - 30 days)
-  SALESNAV_END               exclusive last day (yesterday, UTC)
-  SALESNAV_STATE_PATH        state file (<parquet dir>/_state.json) --state-path
-  SALESNAV_REJECTS_DIR       rejected rows (<parquet dir>/_rejects)
-  SALESNAV_MAX_REJECT_RATIO  share of rejected rows a window may have (0)
-  SALESNAV_CONCURRENCY       contracts at once (2)
-  SALESNAV_POLL_INTERVAL     first poll delay, doubling (2s)
-  SALESNAV_POLL_MAX_INTERVAL longest poll delay (1m)
-  SALESNAV_JOB_TIMEOUT       longest wait for one export job (3h)
-  SALESNAV_JOB_RETRIES       new jobs after TIMED_OUT or INTERNAL_ERROR (3)
-  SALESNAV_RETRY_DELAY       wait before the first of them, doubling (1m)
-  SALESNAV_DOWNLOAD_ATTEMPTS tries of a file: expired URL, dropped connection (3)
-  SALESNAV_QUOTA_BUDGET      429s with no success in between before giving up (2m)
-  SALESNAV_LOOKBACK          days re-extracted before the cursor for late data (2d)
-  SALESNAV_GRACE_PERIOD      after SIGTERM, time to finish the window being loaded (25s)
-  SALESNAV_BATCH_SIZE        rows per Arrow record batch (65536)
-  SALESNAV_LOG_LEVEL         debug, info, warn, error (info)
-
-` + exitCodesHelp,
+` + variablesHelp() + "\n" + exitCodesHelp,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -227,7 +192,17 @@ Configuration (environment; flags override):
 				}
 			}()
 			ctx = runCtx
-			log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+			began := time.Now()
+			names := make([]string, len(cfg.Pipeline.Streams))
+			for i, st := range cfg.Pipeline.Streams {
+				names[i] = st.Name
+			}
+			m := metrics.New(names)
+			cfg.API.OnCall, cfg.Pipeline.Observer = m.OnCall, m
+			terminal := isTerminal(stderr)
+			var log *slog.Logger
+			prog := startProgress(ctx, stderr, terminal, cfg.ProgressEvery, names, m, func() *slog.Logger { return log })
+			log = newLogger(prog.Writer, cfg.LogLevel, cfg.LogFormat, terminal)
 			if withFake {
 				stopFake, baseURL, token, err := startFake(fakeRows, log)
 				if err != nil {
@@ -239,6 +214,9 @@ Configuration (environment; flags override):
 				log.Info("embedded fake Sales Navigator API started", "url", baseURL)
 			}
 			sum, err := runPipeline(ctx, cfg, log)
+			prog.stop()
+			code, err := outcome(sum, err)
+			finishMetrics(ctx, cfg, m, sum, code, began, log)
 			if sum != nil {
 				sum.WriteTable(stdout)
 				if summaryPath != "" {
@@ -252,33 +230,10 @@ Configuration (environment; flags override):
 					printReadHints(stdout, cfg.Parquet.Dir)
 				}
 			}
-			// The summary decides the exit code: failures first, then
-			// "retry later", so that a quota or a stop never hides them.
-			if sum == nil {
-				return &exitError{ExitFailure, err}
+			if code == ExitOK {
+				return nil
 			}
-			switch sum.Status {
-			case pipeline.StatusFailed:
-				if err == nil {
-					err = fmt.Errorf("run failed: %d error(s), see the summary", len(sum.Errors))
-				}
-				return &exitError{ExitFailure, err}
-			case pipeline.StatusPartial:
-				return &exitError{ExitPartial, fmt.Errorf("run partial: %d error(s), see the summary", len(sum.Errors))}
-			case pipeline.StatusTemporary:
-				why := "stopped"
-				switch {
-				case sum.QuotaResetAt != nil:
-					why = "API quota exhausted; it resets at " + sum.QuotaResetAt.Format(time.RFC3339) + " (midnight UTC)"
-				case len(sum.Deferred) > 0 && !sum.Stopped:
-					why = fmt.Sprintf("%d stream(s) deferred: LinkedIn's data is delayed", len(sum.Deferred))
-				}
-				return &exitError{ExitTemporary, fmt.Errorf("run stopped early, state saved, retry later: %s", why)}
-			}
-			if err != nil {
-				return &exitError{ExitFailure, err}
-			}
-			return nil
+			return &exitError{code, err}
 		},
 	}
 	f := cmd.Flags()
@@ -291,6 +246,37 @@ Configuration (environment; flags override):
 	f.StringVar(&from, "from", "", "backfill: first day (YYYY-MM-DD, UTC); with --to, loads [from, to) without moving the cursors")
 	f.StringVar(&to, "to", "", "backfill: end day, exclusive (YYYY-MM-DD, UTC)")
 	return cmd
+}
+
+// outcome maps a run to its exit code and error. The summary decides:
+// failures first, then "retry later", so that a quota or a stop never
+// hides them.
+func outcome(sum *pipeline.Summary, err error) (int, error) {
+	if sum == nil {
+		return ExitFailure, err
+	}
+	switch sum.Status {
+	case pipeline.StatusFailed:
+		if err == nil {
+			err = fmt.Errorf("run failed: %d error(s), see the summary", len(sum.Errors))
+		}
+		return ExitFailure, err
+	case pipeline.StatusPartial:
+		return ExitPartial, fmt.Errorf("run partial: %d error(s), see the summary", len(sum.Errors))
+	case pipeline.StatusTemporary:
+		why := "stopped"
+		switch {
+		case sum.QuotaResetAt != nil:
+			why = "API quota exhausted; it resets at " + sum.QuotaResetAt.Format(time.RFC3339) + " (midnight UTC)"
+		case len(sum.Deferred) > 0 && !sum.Stopped:
+			why = fmt.Sprintf("%d stream(s) deferred: LinkedIn's data is delayed", len(sum.Deferred))
+		}
+		return ExitTemporary, fmt.Errorf("run stopped early, state saved, retry later: %s", why)
+	}
+	if err != nil {
+		return ExitFailure, err
+	}
+	return ExitOK, nil
 }
 
 // runPipeline wires the API client, sink and state, then runs.
@@ -392,7 +378,7 @@ poll, and signed download URLs that expire after an hour. Point the connector
 at it with SALESNAV_API_URL=http://ADDR/v2 SALESNAV_ACCESS_TOKEN=TOKEN.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			log := slog.New(slog.NewJSONHandler(stderr, nil))
+			log := newLogger(stderr, slog.LevelInfo, "auto", isTerminal(stderr))
 			if dataDelay != "" {
 				t, err := time.Parse(time.DateOnly, dataDelay)
 				if err != nil {
@@ -460,7 +446,7 @@ func newStateCmd(lookup envconfig.Lookuper, stdout, stderr io.Writer) *cobra.Com
 		if err != nil {
 			return nil, nil, &exitError{ExitConfig, err}
 		}
-		log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+		log := newLogger(stderr, cfg.LogLevel, cfg.LogFormat, isTerminal(stderr))
 		if cfg.Sink != "clickhouse" {
 			if _, err := os.Stat(cfg.StatePath); err != nil {
 				return nil, nil, &exitError{ExitFailure, fmt.Errorf("no state at %s: %w", cfg.StatePath, err)}
@@ -596,14 +582,15 @@ on ClickHouse 18.16 and on current versions alike.`,
 // apiClient builds an API client from the SALESNAV_* variables, or one of
 // the embedded fake API with --fake-api. The caller calls done.
 func apiClient(cmd *cobra.Command, lookup envconfig.Lookuper, stderr io.Writer, withFake bool) (*extract.Client, func(), error) {
-	api, _, _, done, err := apiClientConfig(cmd, lookup, stderr, withFake, false)
+	api, _, _, done, err := apiClientConfig(cmd, lookup, stderr, withFake, false, "contracts")
 	return api, done, err
 }
 
 // apiClientConfig is apiClient that also returns the resolved
 // configuration and the logger; withSink keeps (and checks) the sink
-// settings, which the commands that only ask the API ignore.
-func apiClientConfig(cmd *cobra.Command, lookup envconfig.Lookuper, stderr io.Writer, withFake, withSink bool) (*extract.Client, *Config, *slog.Logger, func(), error) {
+// settings, which the commands that only ask the API ignore. stream is
+// what the command reads, which decides the credentials it needs.
+func apiClientConfig(cmd *cobra.Command, lookup envconfig.Lookuper, stderr io.Writer, withFake, withSink bool, stream string) (*extract.Client, *Config, *slog.Logger, func(), error) {
 	env, err := LoadEnv(cmd.Context(), lookup)
 	if err != nil {
 		return nil, nil, nil, nil, &exitError{ExitConfig, err}
@@ -613,12 +600,12 @@ func apiClientConfig(cmd *cobra.Command, lookup envconfig.Lookuper, stderr io.Wr
 		env.Sink, env.ClickHouseDSN = "parquet", ""
 	}
 	// Nor do the streams of a run.
-	env.Streams, env.AssocKeysFile = "contracts", ""
+	env.Streams, env.AssocKeysFile = stream, ""
 	cfg, err := env.Resolve(time.Now(), !withFake)
 	if err != nil {
 		return nil, nil, nil, nil, &exitError{ExitConfig, err}
 	}
-	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	log := newLogger(stderr, cfg.LogLevel, cfg.LogFormat, isTerminal(stderr))
 	done := func() {}
 	if withFake {
 		stopFake, baseURL, token, err := startFake(fakeapi.DefaultRowsPerDay, log)
@@ -680,7 +667,8 @@ validation data when SALESNAV_STREAMS includes profile_associations.`,
 			if err != nil {
 				return &exitError{ExitConfig, fmt.Errorf("--input: %w", err)}
 			}
-			api, cfg, log, done, err := apiClientConfig(cmd, lookup, stderr, withFake, doLoad)
+			// Client credentials suffice (the profile association scope).
+			api, cfg, log, done, err := apiClientConfig(cmd, lookup, stderr, withFake, doLoad, schema.ProfileAssociations.Name)
 			if err != nil {
 				return err
 			}
@@ -691,8 +679,11 @@ validation data when SALESNAV_STREAMS includes profile_associations.`,
 				results = append(results, res...)
 				return nil
 			})
-			if err == nil && doLoad {
-				err = loadAssociations(ctx, cfg, log, results)
+			if doLoad && len(results) > 0 {
+				// What was fetched is loaded, even when a later batch failed.
+				if lerr := loadAssociations(ctx, cfg, log, results); lerr != nil {
+					err = errors.Join(err, lerr)
+				}
 			}
 			if perr := printAssociations(stdout, results, asJSON); perr != nil && err == nil {
 				err = perr
@@ -728,11 +719,34 @@ func loadAssociations(ctx context.Context, cfg *Config, log *slog.Logger, result
 		return fmt.Errorf("sink %s keeps no merged tables", cfg.Sink)
 	}
 	st := schema.ProfileAssociations
+	// An error must not replace an answer loaded before (a match, or no
+	// match): keep those keys as they are.
+	answered := map[extract.AssociationKey]bool{}
+	if rd, ok := sink.(load.Reader); ok {
+		rows, err := rd.Distinct(ctx, st.Name, []string{"instanceId", "partner", "recordId", "status"})
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", st.Name, err)
+		}
+		for _, r := range rows {
+			if r[3] != schema.AssociationError {
+				answered[extract.AssociationKey{InstanceID: r[0], Partner: r[1], RecordID: r[2]}] = true
+			}
+		}
+	}
 	b := array.NewRecordBuilder(memory.DefaultAllocator, st.Schema())
 	defer b.Release()
 	fetched := arrow.Timestamp(time.Now().UnixMilli())
+	kept := 0
 	for _, a := range results {
-		pipeline.AppendAssociation(b, a, pipeline.AssociationStatus(a), fetched)
+		status := pipeline.AssociationStatus(a)
+		if status == schema.AssociationError && answered[a.Key] {
+			continue
+		}
+		pipeline.AppendAssociation(b, a, status, fetched)
+		kept++
+	}
+	if kept == 0 {
+		return nil
 	}
 	rec := b.NewRecordBatch()
 	defer rec.Release()

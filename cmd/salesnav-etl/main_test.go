@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/sethvargo/go-envconfig"
 
+	"github.com/salesnav-etl/salesnav-etl/extract"
 	"github.com/salesnav-etl/salesnav-etl/fakeapi"
 	"github.com/salesnav-etl/salesnav-etl/internal/testkit"
 	"github.com/salesnav-etl/salesnav-etl/pipeline"
@@ -338,6 +340,27 @@ func TestAssociationsCommand(t *testing.T) {
 	runCLI(t, map[string]string{"SALESNAV_PARQUET_DIR": out}, "associations", "--fake-api", "--input", keys, "--load")
 	if n := len(testkit.ReadDataset(t, out, "profile_associations").Rows); n != 4 {
 		t.Errorf("%d rows after loading twice, want 4", n)
+	}
+	// Client credentials alone are enough for lookups.
+	fake := testkit.NewFake(t, fakeapi.Config{})
+	code, stdout, stderr = runCLI(t, map[string]string{"SALESNAV_API_URL": fake.URL,
+		"SALESNAV_TOKEN_URL": strings.TrimSuffix(fake.URL, "/v2") + "/oauth/v2/accessToken",
+		"SALESNAV_CLIENT_ID": fakeapi.DefaultClientID, "SALESNAV_CLIENT_SECRET": fakeapi.DefaultClientSecret}, "associations", "--input", keys)
+	if code != ExitOK || strings.Count(stdout, "\n") != 5 {
+		t.Errorf("associations with client credentials only: %d\n%s\n%s", code, stdout, stderr)
+	}
+	// An error never replaces an answer loaded before.
+	cfg := &Config{Sink: "parquet"}
+	cfg.Parquet.Dir = out
+	k := extract.AssociationKey{InstanceID: "00D1", Partner: "SFDC", RecordID: "003abc"}
+	log := slog.New(slog.DiscardHandler)
+	if err := loadAssociations(context.Background(), cfg, log, []extract.AssociationResult{{Key: k, Status: 500, Error: "boom"}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range testkit.ReadDataset(t, out, "profile_associations").Rows {
+		if strings.Contains(row, `"recordId":"003abc"`) && !strings.Contains(row, `"status":"UNMATCHED"`) {
+			t.Errorf("an error replaced the earlier answer: %s", row)
+		}
 	}
 	for _, tc := range []struct{ args, want string }{
 		{"", "--input: required"},

@@ -387,7 +387,8 @@ func (s *Sink) OpenWindow(ctx context.Context, w load.Window, sc *arrow.Schema) 
 			return nil, err
 		}
 	}
-	cw := &window{sink: s, ctx: ctx, stream: w.Stream, insert: ins, move: move, stage: qstage, cols: cols, hash: needsRowHash(w.Stream)}
+	cw := &window{sink: s, ctx: ctx, stream: w.Stream, insert: ins, move: move, stage: qstage, stageName: stage, cols: cols, hash: needsRowHash(w.Stream),
+		replace: w.Stream.Snapshot() || w.Stream.PerExport}
 	identity := map[string]int{}
 	for i, f := range sc.Fields() {
 		if !schema.IsLineage(f.Name) {
@@ -442,6 +443,8 @@ type window struct {
 	insert       string // into the staging table
 	move         string // INSERT … SELECT, or REPLACE PARTITION, from staging into the table
 	stage        string // the staging table, quoted
+	stageName    string // and its bare name
+	replace      bool   // move is REPLACE PARTITION: the stage's structure must be the table's
 	committed    bool
 	stageDropped bool
 	cols         []Column
@@ -530,7 +533,21 @@ func (w *window) Commit(ctx context.Context) (load.Stats, error) {
 		// The rows are all in the stage: the move runs to its end even if
 		// the run is being cancelled, within a deadline of its own.
 		mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
-		err := w.sink.conn.Exec(mctx, w.move)
+		var err error
+		if w.replace {
+			// Another window of the stream may have added a drift column
+			// to the table since this stage was made: REPLACE PARTITION
+			// needs the same structure. The lock keeps columns from being
+			// added between the check and the move.
+			w.sink.mu.Lock()
+			err = w.matchStage(mctx)
+			if err == nil {
+				err = w.sink.conn.Exec(mctx, w.move)
+			}
+			w.sink.mu.Unlock()
+		} else {
+			err = w.sink.conn.Exec(mctx, w.move)
+		}
 		cancel()
 		if err != nil {
 			w.dropStage()
@@ -540,6 +557,39 @@ func (w *window) Commit(ctx context.Context) (load.Stats, error) {
 	w.committed = true
 	w.dropStage()
 	return load.Stats{Rows: w.rows, Files: w.inserts}, nil
+}
+
+// matchStage adds to the staging table the columns the stream's table
+// gained since the stage was made. The caller holds the sink's lock.
+func (w *window) matchStage(ctx context.Context) error {
+	stage, err := w.sink.existingColumns(ctx, w.stageName)
+	if err != nil {
+		return err
+	}
+	// In the table's order (system.columns lists them so; 18.16 has no
+	// position column): REPLACE PARTITION compares structures.
+	rows, err := w.sink.conn.Query(ctx, "SELECT name, type FROM system.columns WHERE database = ? AND table = ?", w.sink.db, w.stream.Name)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name, typ string
+		if err := rows.Scan(&name, &typ); err != nil {
+			return err
+		}
+		if _, ok := stage[name]; ok {
+			continue
+		}
+		stmt, err := AddColumn(w.sink.db, w.stageName, Column{Name: name, Type: typ})
+		if err != nil {
+			return err
+		}
+		if err := w.sink.conn.Exec(ctx, stmt); err != nil {
+			return fmt.Errorf("adding column %s to the staging table: %w", name, err)
+		}
+	}
+	return rows.Err()
 }
 
 // Abort drops the window's rows: the unsent ones and the staging table.

@@ -22,6 +22,7 @@ import (
 	"github.com/salesnav-etl/salesnav-etl/load/chsink"
 	"github.com/salesnav-etl/salesnav-etl/pipeline"
 	"github.com/salesnav-etl/salesnav-etl/schema"
+	"github.com/salesnav-etl/salesnav-etl/transform"
 )
 
 var reporting = []string{"urn:li:salesContract:1001", "urn:li:salesContract:1002"}
@@ -481,5 +482,55 @@ func TestSeatSnapshotReloadReplaces(t *testing.T) {
 	got := query(t, sink, fmt.Sprintf("SELECT count(), countIf(seatStatus = 'ACTIVE') FROM `%s`.seat_final", db))
 	if got[0][0] != "48" || got[0][1] != "0" {
 		t.Errorf("seat_final: %v rows, %v still ACTIVE; want 48 (the snapshot replaced whole) and 0", got[0][0], got[0][1])
+	}
+}
+
+// openCRMWindow opens a CRM validation window of instance and writes the
+// rows of a CSV.
+func openCRMWindow(t *testing.T, sink *chsink.Sink, instance string, start time.Time, csv string) load.WindowWriter {
+	t.Helper()
+	tr, err := transform.NewReader(strings.NewReader(csv), schema.CRMValidation,
+		transform.WithLineage(transform.Lineage{Contract: instance, WindowStart: start, WindowEnd: start.Add(time.Hour), JobID: 1, ExtractedAt: start}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Release()
+	w := load.Window{Stream: schema.CRMValidation, Contract: instance, PartitionID: load.PartitionID(instance), Start: start, End: start.Add(time.Hour), JobID: 1}
+	ww, err := sink.OpenWindow(context.Background(), w, tr.Schema())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for tr.Next() {
+		if err := ww.Write(context.Background(), tr.RecordBatch()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tr.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return ww
+}
+
+// Two exports load at once; the second brings a new column, added to the
+// table while the first is still open. The first still replaces its
+// partition (its stage gains the column), and both keep their rows.
+func TestReplacePartitionAfterConcurrentDrift(t *testing.T) {
+	s := server(t)
+	sink := openSink(t, s, dbName(t))
+	start := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	a := openCRMWindow(t, sink, "urn:li:crmInstance:(SFDC,A)", start, "recordId,recordType\nr1,CONTACT\nr2,LEAD\n")
+	b := openCRMWindow(t, sink, "urn:li:crmInstance:(SFDC,B)", start, "recordId,recordType,newColumn\nr3,CONTACT,x\n")
+	if _, err := b.Commit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Commit(context.Background()); err != nil {
+		t.Fatalf("committing the first export after the drift: %v", err)
+	}
+	db := sink.Database()
+	if n := one(t, sink, fmt.Sprintf("SELECT count() FROM `%s`.crm_validation_final", db)); n != "3" {
+		t.Errorf("%s rows, want 3", n)
+	}
+	if n := one(t, sink, fmt.Sprintf("SELECT count() FROM `%s`.crm_validation_final WHERE newColumn = 'x'", db)); n != "1" {
+		t.Errorf("%s rows with the new column, want 1", n)
 	}
 }

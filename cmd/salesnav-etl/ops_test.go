@@ -1,0 +1,289 @@
+package main
+
+// Issue 6: what operators see: help, version, config check, logs,
+// progress lines and metrics.
+
+import (
+	"bytes"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/salesnav-etl/salesnav-etl/fakeapi"
+	"github.com/salesnav-etl/salesnav-etl/internal/testkit"
+	"github.com/salesnav-etl/salesnav-etl/pipeline"
+)
+
+// Every variable of Env is documented once in varDocs, and --help of the
+// root and of run lists each with its default, and every subcommand.
+func TestHelpListsEveryVariableAndCommand(t *testing.T) {
+	defs := envDefaults()
+	var documented []string
+	for _, v := range varDocs {
+		if _, ok := defs[v.Env]; !ok {
+			t.Errorf("varDocs documents %s, which Env does not read", v.Env)
+		}
+		if slices.Contains(documented, v.Env) {
+			t.Errorf("%s documented twice", v.Env)
+		}
+		documented = append(documented, v.Env)
+	}
+	for name := range defs {
+		if !slices.Contains(documented, name) {
+			t.Errorf("SALESNAV_%s has no varDocs entry", name)
+		}
+	}
+	for _, args := range [][]string{{"--help"}, {"run", "--help"}, {"config", "check", "--help"}} {
+		code, stdout, _ := runCLI(t, nil, args...)
+		if code != ExitOK {
+			t.Fatalf("%v: exit %d", args, code)
+		}
+		for name, def := range defs {
+			if !strings.Contains(stdout, "SALESNAV_"+name) {
+				t.Errorf("%v lacks SALESNAV_%s", args, name)
+			}
+			if def != "" && !strings.Contains(stdout, "[default "+def+"]") {
+				t.Errorf("%v lacks the default of SALESNAV_%s (%s)", args, name, def)
+			}
+		}
+		if !strings.Contains(stdout, "75  temporary") {
+			t.Errorf("%v lacks the exit codes", args)
+		}
+	}
+	_, root, _ := runCLI(t, nil, "--help")
+	for _, c := range []string{"run", "fake-api", "schema", "state", "contracts", "token", "associations", "version", "config"} {
+		if !regexp.MustCompile(`(?m)^  ` + c + `\s`).MatchString(root) {
+			t.Errorf("--help does not list the %s command", c)
+		}
+	}
+	_, run, _ := runCLI(t, nil, "run", "--help")
+	for _, f := range []string{"--fake-api", "--summary", "--from", "--to", "--parquet-dir", "--streams", "--state-path"} {
+		if !strings.Contains(run, f) {
+			t.Errorf("run --help lacks %s", f)
+		}
+	}
+}
+
+// The README's configuration table names every variable.
+func TestREADMEConfigurationTableHasEveryVariable(t *testing.T) {
+	raw, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, table, ok := strings.Cut(string(raw), "## Configuration")
+	table, _, _ = strings.Cut(table, "\n## ")
+	if !ok {
+		t.Fatal("README has no Configuration section")
+	}
+	for name := range envDefaults() {
+		if !strings.Contains(table, "| `SALESNAV_"+name+"`") && !strings.Contains(table, "`SALESNAV_"+name+"` (") && !strings.Contains(table, ", `SALESNAV_"+name+"`") {
+			t.Errorf("README's configuration table lacks SALESNAV_%s", name)
+		}
+	}
+}
+
+func TestVersionCommand(t *testing.T) {
+	code, stdout, _ := runCLI(t, nil, "version")
+	if code != ExitOK || !strings.HasPrefix(stdout, "salesnav-etl ") || !strings.Contains(stdout, "commit ") || !strings.Contains(stdout, runtime.Version()) {
+		t.Errorf("version: %d %q", code, stdout)
+	}
+}
+
+func TestConfigCheck(t *testing.T) {
+	code, _, stderr := runCLI(t, map[string]string{"SALESNAV_SINK": "nope", "SALESNAV_LOG_FORMAT": "xml", "SALESNAV_PUSHGATEWAY_URL": "ftp://x"}, "config", "check")
+	for _, v := range []string{"SALESNAV_ACCESS_TOKEN", "SALESNAV_SINK", "SALESNAV_LOG_FORMAT", "SALESNAV_PUSHGATEWAY_URL"} {
+		if code != ExitConfig || !strings.Contains(stderr, v) {
+			t.Errorf("exit %d, stderr does not name %s:\n%s", code, v, stderr)
+		}
+	}
+	fake := testkit.NewFake(t, fakeapi.Config{})
+	root := strings.TrimSuffix(fake.URL, "/v2")
+	env := map[string]string{"SALESNAV_API_URL": fake.URL, "SALESNAV_ACCESS_TOKEN": fakeapi.DefaultToken,
+		"SALESNAV_TOKEN_URL": root + "/oauth/v2/accessToken", "SALESNAV_CLIENT_ID": fakeapi.DefaultClientID,
+		"SALESNAV_CLIENT_SECRET": fakeapi.DefaultClientSecret, "SALESNAV_PARQUET_DIR": filepath.Join(t.TempDir(), "new")}
+	code, stdout, stderr := runCLI(t, env, "config", "check", "--connect")
+	if code != ExitOK || !strings.Contains(stdout, "api: ok") || !strings.Contains(stdout, "3 contract(s)") ||
+		!strings.Contains(stdout, "client credentials: ok") || !strings.Contains(stdout, "sink: ok") {
+		t.Fatalf("check --connect: %d\n%s\n%s", code, stdout, stderr)
+	}
+	// Every problem at once: a wrong token, a wrong secret, a directory
+	// that cannot be made.
+	blocker := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(blocker, nil, 0o600)
+	env["SALESNAV_ACCESS_TOKEN"], env["SALESNAV_CLIENT_SECRET"], env["SALESNAV_PARQUET_DIR"] = "wrong", "wrong-secret", filepath.Join(blocker, "out")
+	code, _, stderr = runCLI(t, env, "config", "check", "--connect")
+	for _, want := range []string{"3 connection problem(s)", "listing contracts", "HTTP 401", "client credentials", "parquet directory"} {
+		if code != ExitFailure || !strings.Contains(stderr, want) {
+			t.Errorf("exit %d, stderr lacks %q:\n%s", code, want, stderr)
+		}
+	}
+	if strings.Contains(stderr, "wrong-secret") {
+		t.Error("the client secret appears in the output")
+	}
+}
+
+func TestLoggerFormat(t *testing.T) {
+	var b bytes.Buffer
+	newLogger(&b, slog.LevelInfo, "auto", false).Info("hello", "stream", "activity")
+	newLogger(&b, slog.LevelInfo, "auto", true).Info("hello", "stream", "activity")
+	newLogger(&b, slog.LevelWarn, "json", true).Info("hidden")
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], `{"time"`) || !strings.Contains(lines[1], `level=INFO msg=hello stream=activity`) {
+		t.Errorf("auto picks JSON off a terminal and text on one, the level filters:\n%s", b.String())
+	}
+}
+
+// pushgateway records what a Pushgateway receives.
+type pushgateway struct {
+	mu     sync.Mutex
+	method string
+	path   string
+	body   []byte
+}
+
+func (p *pushgateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	p.mu.Lock()
+	p.method, p.path, p.body = r.Method, r.URL.Path, body
+	p.mu.Unlock()
+	w.WriteHeader(http.StatusOK)
+}
+
+// A full run of every stream with the refresh-token flow: the metrics file
+// and the Pushgateway get non-zero rows for each stream; progress lines
+// are logged; no token, secret or refresh token appears anywhere.
+func TestRunMetricsProgressAndNoSecrets(t *testing.T) {
+	fake := testkit.NewFake(t, fakeapi.Config{RowsPerDay: 50})
+	root := strings.TrimSuffix(fake.URL, "/v2")
+	pg := &pushgateway{}
+	pgSrv := httptest.NewServer(pg)
+	defer pgSrv.Close()
+	dir := t.TempDir()
+	metricsFile := filepath.Join(dir, "salesnav.prom")
+	summary := filepath.Join(dir, "summary.json")
+	env := map[string]string{"SALESNAV_API_URL": fake.URL, "SALESNAV_TOKEN_URL": root + "/oauth/v2/accessToken",
+		"SALESNAV_CLIENT_ID": fakeapi.DefaultClientID, "SALESNAV_CLIENT_SECRET": fakeapi.DefaultClientSecret,
+		"SALESNAV_REFRESH_TOKEN": fakeapi.DefaultRefreshToken, "SALESNAV_PARQUET_DIR": filepath.Join(dir, "out"),
+		"SALESNAV_START": pipeline.Day(time.Now()).AddDate(0, 0, -4).Format(time.DateOnly), "SALESNAV_POLL_INTERVAL": "5ms",
+		"SALESNAV_STREAMS":       "contracts,seat,activity,activity_outcome,crm_validation,profile_associations",
+		"SALESNAV_CRM_INSTANCES": "urn:li:crmInstance:(SFDC,00D1)",
+		"SALESNAV_METRICS_FILE":  metricsFile, "SALESNAV_PUSHGATEWAY_URL": pgSrv.URL, "SALESNAV_METRICS_INSTANCE": "prod-eu",
+		"SALESNAV_PROGRESS_INTERVAL": "1ms"}
+	code, stdout, stderr := runCLI(t, env, "run", "--summary", summary)
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	raw, err := os.ReadFile(metricsFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fams := parseMetrics(t, raw)
+	streams := []string{"contracts", "seat", "activity", "activity_outcome", "crm_validation", "profile_associations"}
+	for _, s := range streams {
+		for _, m := range []string{"salesnav_etl_rows_loaded_total", "salesnav_etl_rows_extracted_total"} {
+			if v := value(fams, m, "stream", s); v <= 0 {
+				t.Errorf("%s{stream=%q} = %v, want > 0", m, s, v)
+			}
+		}
+		if v := value(fams, "salesnav_etl_last_success_timestamp_seconds", "stream", s); v < float64(time.Now().Add(-time.Hour).Unix()) {
+			t.Errorf("last success of %s = %v", s, v)
+		}
+	}
+	if v := value(fams, "salesnav_etl_downloaded_bytes_total", "stream", "activity"); v <= 0 {
+		t.Errorf("no bytes downloaded for activity")
+	}
+	if v := value(fams, "salesnav_etl_api_calls_total", "operation", "createAnalyticsExport"); v != 3*2 {
+		t.Errorf("%v createAnalyticsExport calls counted, want 6", v)
+	}
+	if v := value(fams, "salesnav_etl_api_calls_total", "operation", "batchGetProfileAssociations"); v < 1 {
+		t.Errorf("%v batch association calls counted", v)
+	}
+	if fams["salesnav_etl_job_wait_seconds"] == nil || value(fams, "salesnav_etl_exit_code", "", "") != 0 || value(fams, "salesnav_etl_run_duration_seconds", "", "") <= 0 {
+		t.Errorf("job waits, exit code or duration missing:\n%s", raw)
+	}
+	pg.mu.Lock()
+	method, path, body := pg.method, pg.path, pg.body
+	pg.mu.Unlock()
+	if method != http.MethodPut || path != "/metrics/job/salesnav_etl/instance/prod-eu" {
+		t.Errorf("Pushgateway got %s %s", method, path)
+	}
+	if !bytes.Contains(body, []byte("salesnav_etl_rows_loaded_total")) {
+		t.Errorf("Pushgateway body lacks the row counts (%d bytes)", len(body))
+	}
+	if !strings.Contains(stderr, `"msg":"progress"`) || !strings.Contains(stderr, `"activity":{"rows":`) {
+		t.Errorf("no progress line in the logs")
+	}
+	// Job state changes carry what an operator needs.
+	if !regexp.MustCompile(`"msg":"window loaded".*"stream":"activity".*"contract":"urn:li:salesContract:100\d".*"window_start":.*"job":\d+.*"rows":\d+.*"bytes":\d+.*"duration":`).MatchString(stderr) {
+		t.Errorf("no complete 'window loaded' line")
+	}
+	sum, _ := os.ReadFile(summary)
+	all := stdout + stderr + string(raw) + string(body) + string(sum)
+	for _, secret := range []string{fakeapi.DefaultClientSecret, fakeapi.DefaultRefreshToken, "fake-issued-", "sig="} {
+		if strings.Contains(all, secret) {
+			t.Errorf("%q appears in the output, logs, summary or metrics", secret)
+		}
+	}
+}
+
+func parseMetrics(t *testing.T, raw []byte) map[string]*dto {
+	t.Helper()
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatalf("metrics file is not the text format: %v", err)
+	}
+	out := map[string]*dto{}
+	for name, f := range fams {
+		d := &dto{}
+		for _, m := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			v := m.GetCounter().GetValue() + m.GetGauge().GetValue() + m.GetUntyped().GetValue()
+			if h := m.GetHistogram(); h != nil {
+				v = float64(h.GetSampleCount())
+			}
+			d.samples = append(d.samples, sample{labels, v})
+		}
+		out[name] = d
+	}
+	return out
+}
+
+type sample struct {
+	labels map[string]string
+	v      float64
+}
+
+type dto struct{ samples []sample }
+
+// value sums the samples of a metric whose label has the value (any when
+// label is "").
+func value(fams map[string]*dto, name, label, v string) float64 {
+	d := fams[name]
+	if d == nil {
+		return -1
+	}
+	sum := 0.0
+	for _, s := range d.samples {
+		if label == "" || s.labels[label] == v {
+			sum += s.v
+		}
+	}
+	return sum
+}

@@ -1,0 +1,164 @@
+// Package metrics keeps a run's Prometheus metrics, and hands them to a
+// Pushgateway or a text file (node_exporter's textfile collector) when the
+// run ends: a batch job lives too briefly to be scraped.
+package metrics
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/push"
+
+	"github.com/salesnav-etl/salesnav-etl/pipeline"
+)
+
+// Namespace prefixes every metric.
+const Namespace = "salesnav_etl"
+
+// Run holds one run's metrics. It implements pipeline.Observer, and OnCall
+// is extract.Config.OnCall. Safe for concurrent use.
+type Run struct {
+	reg *prometheus.Registry
+
+	rowsExtracted *prometheus.CounterVec
+	rowsLoaded    *prometheus.CounterVec
+	rowsRejected  *prometheus.CounterVec
+	bytes         *prometheus.CounterVec
+	apiCalls      *prometheus.CounterVec
+	jobWait       *prometheus.HistogramVec
+	runDuration   prometheus.Gauge
+	lastSuccess   *prometheus.GaugeVec
+	exitCode      prometheus.Gauge
+	runEnd        prometheus.Gauge
+
+	mu     sync.Mutex
+	totals map[string]Totals
+}
+
+var _ pipeline.Observer = (*Run)(nil)
+
+// Totals are a stream's running totals, for progress displays.
+type Totals struct {
+	Rows, Bytes int64
+}
+
+// New returns the metrics of a run of streams; every stream's series exist
+// from the start, at zero.
+func New(streams []string) *Run {
+	r := &Run{reg: prometheus.NewRegistry(), totals: map[string]Totals{}}
+	counter := func(name, help string, labels ...string) *prometheus.CounterVec {
+		c := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Name: name, Help: help}, labels)
+		r.reg.MustRegister(c)
+		return c
+	}
+	r.rowsExtracted = counter("rows_extracted_total", "Rows parsed from export files, loaded or rejected.", "stream")
+	r.rowsLoaded = counter("rows_loaded_total", "Rows committed to the sink.", "stream")
+	r.rowsRejected = counter("rows_rejected_total", "Rows rejected by the schema checks (see the rejects files).", "stream")
+	r.bytes = counter("downloaded_bytes_total", "Bytes of export files downloaded (before gzip decoding).", "stream")
+	r.apiCalls = counter("api_calls_total", "HTTP attempts to the Sales Navigator API and its downloads, by operation and status (0: no answer).", "operation", "status")
+	r.jobWait = prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: Namespace, Name: "job_wait_seconds",
+		Help: "Time from an export job's creation to COMPLETED.", Buckets: prometheus.ExponentialBuckets(1, 4, 8)}, []string{"stream"})
+	r.runDuration = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: Namespace, Name: "run_duration_seconds", Help: "Duration of the run."})
+	r.lastSuccess = prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: Namespace, Name: "last_success_timestamp_seconds",
+		Help: "When a run last loaded the stream for every contract without an error (Unix time); absent when this run did not."}, []string{"stream"})
+	r.exitCode = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: Namespace, Name: "exit_code", Help: "The run's exit code (0 complete, 1 failed, 2 configuration, 3 partial, 75 retry later)."})
+	r.runEnd = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: Namespace, Name: "run_end_timestamp_seconds", Help: "When the run ended (Unix time)."})
+	r.reg.MustRegister(r.jobWait, r.runDuration, r.lastSuccess, r.exitCode, r.runEnd)
+	for _, s := range streams {
+		r.rowsExtracted.WithLabelValues(s)
+		r.rowsLoaded.WithLabelValues(s)
+		r.rowsRejected.WithLabelValues(s)
+		r.bytes.WithLabelValues(s)
+		r.totals[s] = Totals{}
+	}
+	return r
+}
+
+// Registry is the run's registry.
+func (r *Run) Registry() *prometheus.Registry { return r.reg }
+
+// Progress counts rows parsed and bytes downloaded.
+func (r *Run) Progress(stream string, rows, bytes int64) {
+	r.rowsExtracted.WithLabelValues(stream).Add(float64(rows))
+	r.bytes.WithLabelValues(stream).Add(float64(bytes))
+	r.mu.Lock()
+	t := r.totals[stream]
+	t.Rows += rows
+	t.Bytes += bytes
+	r.totals[stream] = t
+	r.mu.Unlock()
+}
+
+// JobWaited observes an export job's wait.
+func (r *Run) JobWaited(stream string, d time.Duration) {
+	r.jobWait.WithLabelValues(stream).Observe(d.Seconds())
+}
+
+// OnCall counts an API attempt.
+func (r *Run) OnCall(op string, status int, _ time.Duration) {
+	r.apiCalls.WithLabelValues(op, strconv.Itoa(status)).Inc()
+}
+
+// Totals returns each stream's running totals.
+func (r *Run) Totals() map[string]Totals {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make(map[string]Totals, len(r.totals))
+	for k, v := range r.totals {
+		out[k] = v
+	}
+	return out
+}
+
+// Finish records the run's outcome from its summary (nil when the run
+// could not start) and its exit code.
+func (r *Run) Finish(sum *pipeline.Summary, exitCode int, took time.Duration, now time.Time) {
+	r.runDuration.Set(took.Seconds())
+	r.exitCode.Set(float64(exitCode))
+	r.runEnd.Set(float64(now.Unix()))
+	if sum == nil {
+		return
+	}
+	deferred := map[string]bool{}
+	for _, d := range sum.Deferred {
+		deferred[d.Stream] = true
+	}
+	for name, st := range sum.Streams {
+		r.rowsLoaded.WithLabelValues(name).Add(float64(st.Rows))
+		r.rowsRejected.WithLabelValues(name).Add(float64(st.Rejected))
+		if st.Failed == 0 && !deferred[name] && !sum.Stopped && sum.QuotaResetAt == nil && sum.Status != pipeline.StatusFailed {
+			r.lastSuccess.WithLabelValues(name).Set(float64(now.Unix()))
+		}
+	}
+}
+
+// WriteFile writes the metrics in the text format to path, atomically (for
+// node_exporter's textfile collector).
+func (r *Run) WriteFile(path string) error {
+	if err := prometheus.WriteToTextfile(path, r.reg); err != nil {
+		return fmt.Errorf("writing metrics to %s: %w", path, err)
+	}
+	return nil
+}
+
+// Push sends the metrics to a Pushgateway under job "salesnav_etl",
+// replacing what the last run pushed (PUT). instance, when set, becomes the
+// grouping key instance (several deployments on one gateway).
+func (r *Run) Push(ctx context.Context, url, instance string, client *http.Client) error {
+	p := push.New(url, Namespace).Gatherer(r.reg)
+	if instance != "" {
+		p = p.Grouping("instance", instance)
+	}
+	if client != nil {
+		p = p.Client(client)
+	}
+	if err := p.PushContext(ctx); err != nil {
+		return fmt.Errorf("pushing metrics to %s: %w", url, err)
+	}
+	return nil
+}
