@@ -86,8 +86,8 @@ func logProgress(log *slog.Logger, streams []string, totals map[string]metrics.T
 // startBars shows a bar per stream on the terminal w: rows parsed and
 // bytes downloaded, live. Log lines written to the returned Writer appear
 // above the bars.
-func startBars(ctx context.Context, w io.Writer, streams []string, m *metrics.Run) *progress {
-	p := mpb.NewWithContext(ctx, mpb.WithOutput(w), mpb.WithWidth(24), mpb.WithRefreshRate(150*time.Millisecond))
+func startBars(ctx context.Context, w io.Writer, streams []string, m *metrics.Run, opts ...mpb.ContainerOption) *progress {
+	p := mpb.NewWithContext(ctx, append([]mpb.ContainerOption{mpb.WithOutput(w), mpb.WithWidth(24), mpb.WithRefreshRate(150 * time.Millisecond)}, opts...)...)
 	width := 0
 	for _, s := range streams {
 		width = max(width, len(s))

@@ -5,6 +5,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -21,8 +22,10 @@ import (
 
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+	"github.com/vbauerster/mpb/v8"
 
 	"github.com/salesnav-etl/salesnav-etl/fakeapi"
+	"github.com/salesnav-etl/salesnav-etl/internal/metrics"
 	"github.com/salesnav-etl/salesnav-etl/internal/testkit"
 	"github.com/salesnav-etl/salesnav-etl/pipeline"
 )
@@ -286,4 +289,43 @@ func value(fams map[string]*dto, name, label, v string) float64 {
 		}
 	}
 	return sum
+}
+
+// syncBuffer is a bytes.Buffer safe for the bars' goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// On a terminal, a bar per stream shows rows and bytes as they grow, and
+// log lines appear above the bars.
+func TestProgressBars(t *testing.T) {
+	var out syncBuffer
+	m := metrics.New([]string{"activity", "seat"})
+	p := startBars(context.Background(), &out, []string{"activity", "seat"}, m, mpb.WithAutoRefresh(), mpb.WithWidth(100))
+	m.Progress("activity", 1234, 3<<20)
+	log := newLogger(p.Writer, slog.LevelInfo, "text", true)
+	log.Info("window loaded", "stream", "activity")
+	time.Sleep(400 * time.Millisecond)
+	m.Progress("seat", 25, 2048)
+	p.stop()
+	log.Info("after the bars")
+	got := out.String()
+	for _, want := range []string{"activity", "1234 rows", "3.0 MiB", "seat", "25 rows", "2.0 KiB", "msg=\"window loaded\"", "msg=\"after the bars\""} {
+		if !strings.Contains(got, want) {
+			t.Errorf("progress output lacks %q:\n%s", want, got)
+		}
+	}
 }

@@ -1,0 +1,323 @@
+package main
+
+// Issue 6: the container, Kubernetes and Airflow files are checked for the
+// fields that matter, against the binary's own variables and exit codes.
+
+import (
+	"debug/elf"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"sigs.k8s.io/yaml"
+)
+
+func readYAML(t *testing.T, path string) map[string]any {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := yaml.Unmarshal(raw, &m); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return m
+}
+
+// dig walks a parsed manifest: keys for maps, ints for lists.
+func dig(t *testing.T, v any, path ...any) any {
+	t.Helper()
+	for _, p := range path {
+		switch k := p.(type) {
+		case string:
+			m, ok := v.(map[string]any)
+			if !ok {
+				t.Fatalf("%v: not a map at %q", path, k)
+			}
+			v = m[k]
+		case int:
+			l, ok := v.([]any)
+			if !ok || k >= len(l) {
+				t.Fatalf("%v: no item %d", path, k)
+			}
+			v = l[k]
+		}
+	}
+	return v
+}
+
+func TestKubernetesManifests(t *testing.T) {
+	dir := "../../deploy/kubernetes"
+	cj := readYAML(t, filepath.Join(dir, "cronjob.yaml"))
+	secret := readYAML(t, filepath.Join(dir, "secret.example.yaml"))
+	if cj["kind"] != "CronJob" || cj["apiVersion"] != "batch/v1" || secret["kind"] != "Secret" {
+		t.Fatalf("kinds: %v %v", cj["kind"], secret["kind"])
+	}
+	if p := dig(t, cj, "spec", "concurrencyPolicy"); p != "Forbid" {
+		t.Errorf("concurrencyPolicy %v, want Forbid", p)
+	}
+	if _, err := cronFields(dig(t, cj, "spec", "schedule").(string)); err != nil {
+		t.Error(err)
+	}
+	job := dig(t, cj, "spec", "jobTemplate", "spec")
+	pod := dig(t, job, "template", "spec")
+	if rp := dig(t, pod, "restartPolicy"); rp != "Never" {
+		t.Errorf("restartPolicy %v: podFailurePolicy needs Never", rp)
+	}
+	c := dig(t, pod, "containers", 0)
+	if dig(t, c, "image") == nil || !slices.Equal(toStrings(dig(t, c, "args")), []string{"run"}) {
+		t.Errorf("container image or args: %v %v", dig(t, c, "image"), dig(t, c, "args"))
+	}
+	// Every variable set is one the binary reads; the secret is the one
+	// the Secret manifest creates.
+	known := envDefaults()
+	env := map[string]string{}
+	for _, e := range dig(t, c, "env").([]any) {
+		name, value := dig(t, e, "name").(string), dig(t, e, "value")
+		if rest, ok := strings.CutPrefix(name, envPrefix); ok {
+			if _, k := known[rest]; !k {
+				t.Errorf("the CronJob sets %s, which salesnav-etl does not read", name)
+			}
+		}
+		env[name], _ = value.(string)
+	}
+	if ref := dig(t, c, "envFrom", 0, "secretRef", "name"); ref != dig(t, secret, "metadata", "name") {
+		t.Errorf("envFrom secret %v, the Secret is %v", ref, dig(t, secret, "metadata", "name"))
+	}
+	for k := range dig(t, secret, "stringData").(map[string]any) {
+		if _, ok := known[strings.TrimPrefix(k, envPrefix)]; !ok || !strings.HasPrefix(k, envPrefix) {
+			t.Errorf("the Secret holds %s, which salesnav-etl does not read", k)
+		}
+	}
+	// The grace period the binary takes fits in Kubernetes' wait.
+	grace, err := time.ParseDuration(env["SALESNAV_GRACE_PERIOD"])
+	if err != nil {
+		t.Fatalf("SALESNAV_GRACE_PERIOD %q: %v", env["SALESNAV_GRACE_PERIOD"], err)
+	}
+	if tg, _ := dig(t, pod, "terminationGracePeriodSeconds").(float64); time.Duration(tg)*time.Second < grace+5*time.Second {
+		t.Errorf("terminationGracePeriodSeconds %v leaves no margin over SALESNAV_GRACE_PERIOD %s", tg, grace)
+	}
+	for _, r := range []string{"requests", "limits"} {
+		if dig(t, c, "resources", r, "memory") == nil {
+			t.Errorf("no memory %s", r)
+		}
+	}
+	if dig(t, pod, "securityContext", "runAsNonRoot") != true || dig(t, c, "securityContext", "readOnlyRootFilesystem") != true {
+		t.Error("the pod must run as non-root with a read-only root filesystem")
+	}
+	// Exit codes: 1, 2, 3 fail the Job at once; 75 is left to retries.
+	rules := dig(t, job, "podFailurePolicy", "rules").([]any)
+	failCodes := toFloats(dig(t, rules[0], "onExitCodes", "values"))
+	if dig(t, rules[0], "action") != "FailJob" || !slices.Equal(failCodes, []float64{ExitFailure, ExitConfig, ExitPartial}) ||
+		dig(t, rules[0], "onExitCodes", "containerName") != dig(t, c, "name") {
+		t.Errorf("podFailurePolicy: %v", rules[0])
+	}
+	if slices.Contains(failCodes, ExitTemporary) {
+		t.Error("exit 75 must be retried")
+	}
+	if bl, _ := dig(t, job, "backoffLimit").(float64); bl < 1 {
+		t.Error("no retries for exit 75")
+	}
+	// The scratch volume holds what the run writes to files.
+	if env["SALESNAV_PARQUET_DIR"] != dig(t, c, "volumeMounts", 0, "mountPath") {
+		t.Errorf("SALESNAV_PARQUET_DIR %q is not the mounted volume", env["SALESNAV_PARQUET_DIR"])
+	}
+}
+
+func cronFields(s string) ([]string, error) {
+	f := strings.Fields(s)
+	if len(f) != 5 {
+		return nil, &os.PathError{Op: "schedule", Path: s, Err: os.ErrInvalid}
+	}
+	return f, nil
+}
+
+func toStrings(v any) []string {
+	var out []string
+	for _, x := range v.([]any) {
+		out = append(out, x.(string))
+	}
+	return out
+}
+
+func toFloats(v any) []float64 {
+	var out []float64
+	for _, x := range v.([]any) {
+		out = append(out, x.(float64))
+	}
+	return out
+}
+
+// The Dockerfile builds a static binary in one stage and runs it as a
+// non-root user from a distroless image with CA certificates; the same
+// build command here gives a binary with no dynamic loader.
+func TestDockerfile(t *testing.T) {
+	raw, err := os.ReadFile("../../Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var froms []string
+	var user, entry string
+	for _, line := range strings.Split(string(raw), "\n") {
+		switch f := strings.Fields(line); {
+		case len(f) > 1 && f[0] == "FROM":
+			froms = append(froms, f[1])
+		case len(f) > 1 && f[0] == "USER":
+			user = f[1]
+		case len(f) > 1 && f[0] == "ENTRYPOINT":
+			entry = strings.Join(f[1:], " ")
+		}
+	}
+	if len(froms) < 2 || !strings.HasPrefix(froms[0], "golang:1.26") || !strings.HasPrefix(froms[len(froms)-1], "gcr.io/distroless/static") {
+		t.Errorf("stages %v: want a golang:1.26 build stage and a distroless static final stage (CA certificates, no shell)", froms)
+	}
+	if user == "" || strings.HasPrefix(user, "0") || strings.HasPrefix(user, "root") {
+		t.Errorf("USER %q: want non-root", user)
+	}
+	if entry != `["/usr/local/bin/salesnav-etl"]` || !strings.Contains(string(raw), "CGO_ENABLED=0 go build") {
+		t.Errorf("ENTRYPOINT %s, or the build is not static", entry)
+	}
+	bin := filepath.Join(t.TempDir(), "salesnav-etl")
+	cmd := exec.Command("go", "build", "-trimpath", "-buildvcs=false", "-ldflags", "-s -w -X main.version=test", "-o", bin, ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("static build: %v\n%s", err, out)
+	}
+	f, err := elf.Open(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			t.Error("the binary needs a dynamic loader: not static")
+		}
+	}
+	if out, err := exec.Command(bin, "version").Output(); err != nil || !strings.HasPrefix(string(out), "salesnav-etl test\n") {
+		t.Errorf("version of the image's binary: %q %v", out, err)
+	}
+}
+
+// The Airflow DAG compiles with python3 and, against stand-ins for the
+// Airflow and Kubernetes modules, builds its task with the right image,
+// secret and arguments, retries exit 75 and fails other exits for good.
+func TestAirflowDAG(t *testing.T) {
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("python3 is missing")
+		}
+		t.Skip("python3 is missing")
+	}
+	dag, _ := filepath.Abs("../../deploy/airflow/salesnav_etl_dag.py")
+	if out, err := exec.Command(py, "-m", "py_compile", dag).CombinedOutput(); err != nil {
+		t.Fatalf("py_compile: %v\n%s", err, out)
+	}
+	stubs := t.TempDir()
+	write := func(rel, body string) {
+		p := filepath.Join(stubs, rel)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, pkg := range []string{"airflow", "airflow/providers", "airflow/providers/cncf", "airflow/providers/cncf/kubernetes",
+		"airflow/providers/cncf/kubernetes/operators", "kubernetes", "kubernetes/client"} {
+		write(pkg+"/__init__.py", "")
+	}
+	write("airflow/__init__.py", `
+class DAG:
+    last = None
+    def __init__(self, dag_id, **kw):
+        self.dag_id, self.kw, self.tasks = dag_id, kw, []
+    def __enter__(self):
+        DAG.last = self
+        return self
+    def __exit__(self, *a):
+        return False
+`)
+	write("airflow/exceptions.py", `
+class AirflowException(Exception): pass
+class AirflowFailException(AirflowException): pass
+`)
+	write("airflow/providers/cncf/kubernetes/operators/pod.py", `
+import airflow
+from airflow.exceptions import AirflowException
+class KubernetesPodOperator:
+    def __init__(self, **kw):
+        self.kw = kw
+        airflow.DAG.last.tasks.append(self)
+    def cleanup(self, pod, remote_pod):
+        code = remote_pod.status.container_statuses[0].state.terminated.exit_code
+        if code != 0:
+            raise AirflowException("Pod returned a failure")
+`)
+	write("kubernetes/client/__init__.py", "from . import models\n")
+	write("kubernetes/client/models.py", `
+class _M:
+    def __init__(self, **kw): self.__dict__.update(kw)
+class V1EnvFromSource(_M): pass
+class V1SecretEnvSource(_M): pass
+class V1EnvVar(_M): pass
+class V1ResourceRequirements(_M): pass
+`)
+	script := `
+import importlib.util, sys, types
+spec = importlib.util.spec_from_file_location("dag", sys.argv[1])
+mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)
+import airflow
+from airflow.exceptions import AirflowException, AirflowFailException
+d = airflow.DAG.last
+assert d.dag_id == "salesnav_etl" and d.kw["max_active_runs"] == 1 and d.kw["default_args"]["retries"] > 0
+(task,) = d.tasks
+kw = task.kw
+assert kw["arguments"][0] == "run", kw["arguments"]
+assert kw["arguments"][1].startswith("--from={{") and "backfill" in kw["arguments"][1]
+assert kw["arguments"][2].startswith("--to={{") and "data_interval_end" in kw["arguments"][2]
+assert kw["env_from"][0].secret_ref.name == "salesnav-etl"
+names = {e.name for e in kw["env_vars"]}
+print("ENV", " ".join(sorted(names)))
+def pod(code):
+    t = types.SimpleNamespace(exit_code=code)
+    cs = types.SimpleNamespace(name="base", state=types.SimpleNamespace(terminated=t))
+    return types.SimpleNamespace(status=types.SimpleNamespace(container_statuses=[cs]))
+task.cleanup(None, pod(0))
+for code, want in [(75, AirflowException), (1, AirflowFailException), (2, AirflowFailException), (3, AirflowFailException)]:
+    try:
+        task.cleanup(None, pod(code))
+        raise SystemExit(f"exit {code} raised nothing")
+    except AirflowException as e:
+        if type(e) is not want:
+            raise SystemExit(f"exit {code}: {type(e).__name__}, want {want.__name__}")
+print("OK")
+`
+	cmd := exec.Command(py, "-c", script, dag)
+	cmd.Env = append(os.Environ(), "PYTHONPATH="+stubs)
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "OK") {
+		t.Fatalf("DAG check: %v\n%s", err, out)
+	}
+	known := envDefaults()
+	for _, line := range strings.Split(string(out), "\n") {
+		if rest, ok := strings.CutPrefix(line, "ENV "); ok {
+			for _, name := range strings.Fields(rest) {
+				if v, ok := strings.CutPrefix(name, envPrefix); ok {
+					if _, k := known[v]; !k {
+						t.Errorf("the DAG sets %s, which salesnav-etl does not read", name)
+					}
+				}
+			}
+		}
+	}
+	// The arguments of a scheduled run ("--from=" and "--to=", empty) are
+	// an incremental run, not a backfill.
+	if code, _, stderr := runCLI(t, map[string]string{"SALESNAV_START": "2026-02-01", "SALESNAV_END": "2026-02-02",
+		"SALESNAV_PARQUET_DIR": t.TempDir(), "SALESNAV_STREAMS": "seat"}, "run", "--fake-api", "--from=", "--to="); code != ExitOK || strings.Contains(stderr, `"backfill":true`) {
+		t.Errorf("run --from= --to=: exit %d, %s", code, stderr)
+	}
+}
