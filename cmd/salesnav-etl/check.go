@@ -18,13 +18,18 @@ import (
 	"github.com/salesnav-etl/salesnav-etl/load/chsink"
 )
 
-// version is set at build time: -ldflags "-X main.version=v1.2.3".
-var version = "dev"
+// version and commit are set at build time:
+// -ldflags "-X main.version=v1.2.3 -X main.commit=<sha>"; without them
+// they come from the module and VCS information Go stamps.
+var version, commit = "dev", ""
 
 // buildInfo returns the version, the VCS commit (with "+dirty" for a
 // modified tree) and the Go version of the binary.
 func buildInfo() (ver, commit, goVersion string) {
 	ver, commit, goVersion = version, "unknown", runtime.Version()
+	if c := commitFlag(); c != "" {
+		return ver, c, goVersion
+	}
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		if ver == "dev" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 			ver = bi.Main.Version
@@ -44,6 +49,8 @@ func buildInfo() (ver, commit, goVersion string) {
 	}
 	return ver, commit, goVersion
 }
+
+func commitFlag() string { return commit }
 
 func newVersionCmd(stdout io.Writer) *cobra.Command {
 	return &cobra.Command{

@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/salesnav-etl/salesnav-etl/extract"
+	"github.com/salesnav-etl/salesnav-etl/internal/metrics"
 	"github.com/salesnav-etl/salesnav-etl/load"
 	"github.com/salesnav-etl/salesnav-etl/load/chsink"
 	"github.com/salesnav-etl/salesnav-etl/pipeline"
@@ -338,7 +339,7 @@ func (e *Env) Resolve(now time.Time, requireToken bool) (*Config, error) {
 	c.MetricsFile, c.MetricsInstance = e.MetricsFile, e.MetricsInstance
 	if e.PushgatewayURL != "" {
 		if u, err := url.Parse(e.PushgatewayURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			bad(&e.PushgatewayURL, "%q is not an http(s) URL", e.PushgatewayURL)
+			bad(&e.PushgatewayURL, "%q is not an http(s) URL", metrics.Redact(e.PushgatewayURL))
 		}
 		c.PushgatewayURL = e.PushgatewayURL
 	}

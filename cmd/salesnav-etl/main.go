@@ -120,6 +120,26 @@ func newRootCmd(lookup envconfig.Lookuper, stop <-chan struct{}, stdout, stderr 
 	root.AddCommand(newRunCmd(lookup, stop, stdout, stderr), newFakeAPICmd(stop, stderr), newSchemaCmd(lookup, stdout),
 		newStateCmd(lookup, stdout, stderr), newContractsCmd(lookup, stdout, stderr), newTokenCmd(lookup, stdout, stderr),
 		newAssociationsCmd(lookup, stdout, stderr), newVersionCmd(stdout), newConfigCmd(lookup, stdout, stderr))
+	// Every command that reads SALESNAV_* variables lists them, with their
+	// defaults, and the exit codes.
+	var document func(c *cobra.Command)
+	document = func(c *cobra.Command) {
+		for _, sub := range c.Commands() {
+			document(sub)
+		}
+		switch c.Name() {
+		case "fake-api", "version", "help", "completion":
+			return
+		}
+		if !strings.Contains(c.Long, "Configuration (environment") && c.Runnable() {
+			long := c.Long
+			if long == "" {
+				long = c.Short + "."
+			}
+			c.Long = long + "\n\n" + variablesHelp() + "\n" + exitCodesHelp
+		}
+	}
+	document(root)
 	return root
 }
 
@@ -200,12 +220,15 @@ only then is its cursor saved: a re-run never duplicates or loses a row.
 			m := metrics.New(names)
 			cfg.API.OnCall, cfg.Pipeline.Observer = m.OnCall, m
 			terminal := isTerminal(stderr)
-			var log *slog.Logger
-			prog := startProgress(ctx, stderr, terminal, cfg.ProgressEvery, names, m, func() *slog.Logger { return log })
-			log = newLogger(prog.Writer, cfg.LogLevel, cfg.LogFormat, terminal)
+			prog, log := startProgress(stderr, terminal, cfg.ProgressEvery, names, m, func(w io.Writer) *slog.Logger {
+				return newLogger(w, cfg.LogLevel, cfg.LogFormat, terminal)
+			})
+			defer prog.stop()
 			if withFake {
 				stopFake, baseURL, token, err := startFake(fakeRows, log)
 				if err != nil {
+					prog.stop()
+					finishMetrics(ctx, cfg, m, nil, ExitFailure, began, log)
 					return &exitError{ExitFailure, err}
 				}
 				defer stopFake()

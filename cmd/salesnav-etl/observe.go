@@ -43,14 +43,18 @@ type progress struct {
 	Writer io.Writer
 }
 
-// startProgress starts the display for streams, reading m's totals. log is
-// used for the periodic lines (not on a terminal); it may be set after.
-func startProgress(ctx context.Context, w io.Writer, terminal bool, every time.Duration, streams []string, m *metrics.Run, log func() *slog.Logger) *progress {
+// startProgress starts the display for streams, reading m's totals: bars
+// on a terminal; elsewhere a line every interval, logged through the
+// logger that newLog makes for the returned Writer.
+func startProgress(w io.Writer, terminal bool, every time.Duration, streams []string, m *metrics.Run,
+	newLog func(io.Writer) *slog.Logger) (*progress, *slog.Logger) {
 	if terminal {
-		return startBars(ctx, w, streams, m)
+		p := startBars(w, streams, m)
+		return p, newLog(p.Writer)
 	}
+	log := newLog(w)
 	if every <= 0 {
-		return &progress{stop: func() {}, Writer: w}
+		return &progress{stop: func() {}, Writer: w}, log
 	}
 	done := make(chan struct{})
 	var wg sync.WaitGroup
@@ -63,14 +67,13 @@ func startProgress(ctx context.Context, w io.Writer, terminal bool, every time.D
 			select {
 			case <-done:
 				return
-			case <-ctx.Done():
-				return
 			case <-t.C:
-				logProgress(log(), streams, m.Totals())
+				logProgress(log, streams, m.Totals())
 			}
 		}
 	}()
-	return &progress{stop: func() { close(done); wg.Wait() }, Writer: w}
+	var once sync.Once
+	return &progress{stop: func() { once.Do(func() { close(done); wg.Wait() }) }, Writer: w}, log
 }
 
 // logProgress writes one progress line: rows and bytes per stream so far.
@@ -86,8 +89,10 @@ func logProgress(log *slog.Logger, streams []string, totals map[string]metrics.T
 // startBars shows a bar per stream on the terminal w: rows parsed and
 // bytes downloaded, live. Log lines written to the returned Writer appear
 // above the bars.
-func startBars(ctx context.Context, w io.Writer, streams []string, m *metrics.Run, opts ...mpb.ContainerOption) *progress {
-	p := mpb.NewWithContext(ctx, append([]mpb.ContainerOption{mpb.WithOutput(w), mpb.WithWidth(24), mpb.WithRefreshRate(150 * time.Millisecond)}, opts...)...)
+func startBars(w io.Writer, streams []string, m *metrics.Run, opts ...mpb.ContainerOption) *progress {
+	// Not tied to the run's context: a cancelled run must not drop the log
+	// lines waiting for the next redraw. stop ends it.
+	p := mpb.New(append([]mpb.ContainerOption{mpb.WithOutput(w), mpb.WithWidth(24), mpb.WithRefreshRate(150 * time.Millisecond)}, opts...)...)
 	width := 0
 	for _, s := range streams {
 		width = max(width, len(s))
@@ -103,14 +108,17 @@ func startBars(ctx context.Context, w io.Writer, streams []string, m *metrics.Ru
 		))
 	}
 	lw := &barWriter{p: p, fallback: w}
+	var once sync.Once
 	return &progress{Writer: lw, stop: func() {
-		for _, b := range bars {
-			b.SetTotal(-1, true) // complete: the bars stay with their totals
-		}
-		p.Wait()
-		lw.mu.Lock()
-		lw.done = true
-		lw.mu.Unlock()
+		once.Do(func() {
+			for _, b := range bars {
+				b.SetTotal(-1, true) // complete: the bars stay with their totals
+			}
+			p.Wait()
+			lw.mu.Lock()
+			lw.done = true
+			lw.mu.Unlock()
+		})
 	}}
 }
 
@@ -152,7 +160,7 @@ func humanBytes(n int64) string {
 // configured file and Pushgateway; a failure there is logged, never
 // changes the exit code.
 func finishMetrics(ctx context.Context, cfg *Config, m *metrics.Run, sum *pipeline.Summary, code int, began time.Time, log *slog.Logger) {
-	m.Finish(sum, code, time.Since(began), time.Now())
+	m.Finish(sum, code, time.Since(began), time.Now(), cfg.Pipeline.Backfill)
 	if cfg.MetricsFile != "" {
 		if err := m.WriteFile(cfg.MetricsFile); err != nil {
 			log.Error("writing metrics", "error", err)
@@ -166,7 +174,7 @@ func finishMetrics(ctx context.Context, cfg *Config, m *metrics.Run, sum *pipeli
 		if err := m.Push(pctx, cfg.PushgatewayURL, cfg.MetricsInstance, nil); err != nil {
 			log.Error("pushing metrics", "error", err)
 		} else {
-			log.Info("metrics pushed", "pushgateway", cfg.PushgatewayURL)
+			log.Info("metrics pushed", "pushgateway", metrics.Redact(cfg.PushgatewayURL))
 		}
 	}
 }

@@ -5,9 +5,9 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -49,7 +49,8 @@ func TestHelpListsEveryVariableAndCommand(t *testing.T) {
 			t.Errorf("SALESNAV_%s has no varDocs entry", name)
 		}
 	}
-	for _, args := range [][]string{{"--help"}, {"run", "--help"}, {"config", "check", "--help"}} {
+	for _, args := range [][]string{{"--help"}, {"run", "--help"}, {"config", "check", "--help"}, {"contracts", "--help"}, {"token", "--help"},
+		{"state", "show", "--help"}, {"state", "reset", "--help"}, {"associations", "--help"}, {"schema", "--help"}} {
 		code, stdout, _ := runCLI(t, nil, args...)
 		if code != ExitOK {
 			t.Fatalf("%v: exit %d", args, code)
@@ -149,18 +150,31 @@ func TestLoggerFormat(t *testing.T) {
 	}
 }
 
-// pushgateway records what a Pushgateway receives.
+// groupKey renders a push path's grouping labels in a fixed order (the
+// client writes them in any order): job=x,a=1,b=2.
+func groupKey(path string) string {
+	parts := strings.Split(strings.TrimPrefix(path, "/metrics/"), "/")
+	var kv []string
+	for i := 0; i+1 < len(parts); i += 2 {
+		kv = append(kv, parts[i]+"="+parts[i+1])
+	}
+	slices.Sort(kv)
+	return strings.Join(kv, ",")
+}
+
+// pushgateway records what a Pushgateway receives, by method and group.
 type pushgateway struct {
 	mu     sync.Mutex
-	method string
-	path   string
-	body   []byte
+	bodies map[string][]byte
 }
 
 func (p *pushgateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	p.mu.Lock()
-	p.method, p.path, p.body = r.Method, r.URL.Path, body
+	if p.bodies == nil {
+		p.bodies = map[string][]byte{}
+	}
+	p.bodies[r.Method+" "+groupKey(r.URL.Path)] = body
 	p.mu.Unlock()
 	w.WriteHeader(http.StatusOK)
 }
@@ -218,13 +232,16 @@ func TestRunMetricsProgressAndNoSecrets(t *testing.T) {
 		t.Errorf("job waits, exit code or duration missing:\n%s", raw)
 	}
 	pg.mu.Lock()
-	method, path, body := pg.method, pg.path, pg.body
+	pushed := pg.bodies
 	pg.mu.Unlock()
-	if method != http.MethodPut || path != "/metrics/job/salesnav_etl/instance/prod-eu" {
-		t.Errorf("Pushgateway got %s %s", method, path)
-	}
+	body := pushed["PUT instance=prod-eu,job=salesnav_etl,mode=scheduled"]
 	if !bytes.Contains(body, []byte("salesnav_etl_rows_loaded_total")) {
-		t.Errorf("Pushgateway body lacks the row counts (%d bytes)", len(body))
+		t.Errorf("Pushgateway run group lacks the row counts: %d pushes", len(pushed))
+	}
+	for _, s := range streams {
+		if b := pushed["PUT instance=prod-eu,job=salesnav_etl,stream="+s]; !bytes.Contains(b, []byte("salesnav_etl_last_success_timestamp_seconds")) {
+			t.Errorf("no last-success push for %s (pushes: %q)", s, slices.Collect(maps.Keys(pushed)))
+		}
 	}
 	if !strings.Contains(stderr, `"msg":"progress"`) || !strings.Contains(stderr, `"activity":{"rows":`) {
 		t.Errorf("no progress line in the logs")
@@ -314,7 +331,7 @@ func (s *syncBuffer) String() string {
 func TestProgressBars(t *testing.T) {
 	var out syncBuffer
 	m := metrics.New([]string{"activity", "seat"})
-	p := startBars(context.Background(), &out, []string{"activity", "seat"}, m, mpb.WithAutoRefresh(), mpb.WithWidth(100))
+	p := startBars(&out, []string{"activity", "seat"}, m, mpb.WithAutoRefresh(), mpb.WithWidth(100))
 	m.Progress("activity", 1234, 3<<20)
 	log := newLogger(p.Writer, slog.LevelInfo, "text", true)
 	log.Info("window loaded", "stream", "activity")

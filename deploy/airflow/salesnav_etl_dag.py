@@ -5,10 +5,12 @@ and loads up to yesterday (UTC). A backfill (``airflow dags backfill``) passes
 the run's data interval as ``--from``/``--to``: that range is loaded again
 without moving the cursors.
 
-Exit codes (see ``salesnav-etl --help``): 75 means "retry later" (the API
-quota is spent, LinkedIn's data is delayed, or the pod was stopped), so the
-task fails and Airflow retries it; 1 (failed), 2 (configuration) and 3
-(partial) fail the task at once, because a retry would not cure them.
+Exit codes (see ``salesnav-etl --help``): 1 (failed), 2 (configuration) and
+3 (partial) fail the task at once, because a retry would not cure them (the
+next scheduled run picks up a partial run's failed streams). 75 ("retry
+later": the API quota is spent, LinkedIn's data is delayed, or the pod was
+stopped), and anything that is not salesnav-etl's answer (the pod never
+started, was evicted or killed for memory), fail the try: Airflow retries.
 
 Needs apache-airflow-providers-cncf-kubernetes, and the Secret of
 deploy/kubernetes/secret.example.yaml in the pod's namespace.
@@ -27,8 +29,9 @@ IMAGE = "ghcr.io/salesnav-etl/salesnav-etl:latest"
 NAMESPACE = "analytics"
 SECRET = "salesnav-etl"
 
-# salesnav-etl's exit codes.
-EXIT_TEMPORARY = 75
+# salesnav-etl's exit codes that no retry cures: failed, configuration,
+# partial.
+EXIT_FINAL = frozenset({1, 2, 3})
 
 # A backfill run gets its data interval; a scheduled run gets empty values,
 # which salesnav-etl reads as "not set" (an incremental run).
@@ -46,17 +49,20 @@ def container_exit_code(remote_pod, container: str = "base") -> int | None:
 
 
 class SalesNavEtlOperator(KubernetesPodOperator):
-    """KubernetesPodOperator that maps salesnav-etl's exit codes: 75 fails
-    the try (Airflow retries it), any other failure fails the task."""
+    """KubernetesPodOperator that maps salesnav-etl's exit codes: 1, 2 and 3
+    fail the task; 75, or a pod that did not run to an answer, fail the try
+    (Airflow retries it)."""
 
-    def cleanup(self, pod, remote_pod):
+    def cleanup(self, pod, remote_pod, *args, **kwargs):
+        # The provider calls cleanup(pod=..., remote_pod=..., xcom_result=...,
+        # context=...): pass everything through.
         try:
-            return super().cleanup(pod, remote_pod)
+            return super().cleanup(pod, remote_pod, *args, **kwargs)
         except AirflowException as err:
             code = container_exit_code(remote_pod)
-            if code == EXIT_TEMPORARY:
-                raise  # retry later: Airflow's retries take it from here
-            raise AirflowFailException(f"salesnav-etl exited with {code}: {err}") from err
+            if code in EXIT_FINAL:
+                raise AirflowFailException(f"salesnav-etl exited with {code}: {err}") from err
+            raise  # retry later: Airflow's retries take it from here
 
 
 with DAG(

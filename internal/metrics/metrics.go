@@ -4,15 +4,22 @@
 package metrics
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
+	"os"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/push"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 
 	"github.com/salesnav-etl/salesnav-etl/pipeline"
 )
@@ -38,6 +45,10 @@ type Run struct {
 
 	mu     sync.Mutex
 	totals map[string]Totals
+
+	// set by Finish
+	succeeded []string
+	backfill  bool
 }
 
 var _ pipeline.Observer = (*Run)(nil)
@@ -56,10 +67,10 @@ func New(streams []string) *Run {
 		r.reg.MustRegister(c)
 		return c
 	}
-	r.rowsExtracted = counter("rows_extracted_total", "Rows parsed from export files, loaded or rejected.", "stream")
+	r.rowsExtracted = counter("rows_extracted_total", "Rows of the export files taken in, loaded or rejected (once each, whatever the download retries).", "stream")
 	r.rowsLoaded = counter("rows_loaded_total", "Rows committed to the sink.", "stream")
 	r.rowsRejected = counter("rows_rejected_total", "Rows rejected by the schema checks (see the rejects files).", "stream")
-	r.bytes = counter("downloaded_bytes_total", "Bytes of export files downloaded (before gzip decoding).", "stream")
+	r.bytes = counter("downloaded_bytes_total", "Bytes of export files downloaded (before gzip decoding), retries included.", "stream")
 	r.apiCalls = counter("api_calls_total", "HTTP attempts to the Sales Navigator API and its downloads, by operation and status (0: no answer).", "operation", "status")
 	r.jobWait = prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: Namespace, Name: "job_wait_seconds",
 		Help: "Time from an export job's creation to COMPLETED.", Buckets: prometheus.ExponentialBuckets(1, 4, 8)}, []string{"stream"})
@@ -82,9 +93,10 @@ func New(streams []string) *Run {
 // Registry is the run's registry.
 func (r *Run) Registry() *prometheus.Registry { return r.reg }
 
-// Progress counts rows parsed and bytes downloaded.
+// Progress counts bytes downloaded, and rows and bytes for progress
+// displays. Rows extracted are counted by Finish, from the summary, so that
+// a download tried again does not count its rows twice.
 func (r *Run) Progress(stream string, rows, bytes int64) {
-	r.rowsExtracted.WithLabelValues(stream).Add(float64(rows))
 	r.bytes.WithLabelValues(stream).Add(float64(bytes))
 	r.mu.Lock()
 	t := r.totals[stream]
@@ -116,8 +128,10 @@ func (r *Run) Totals() map[string]Totals {
 }
 
 // Finish records the run's outcome from its summary (nil when the run
-// could not start) and its exit code.
-func (r *Run) Finish(sum *pipeline.Summary, exitCode int, took time.Duration, now time.Time) {
+// could not start) and its exit code. A backfill sets no last-success
+// time: it loads old data, not the latest.
+func (r *Run) Finish(sum *pipeline.Summary, exitCode int, took time.Duration, now time.Time, backfill bool) {
+	r.backfill = backfill
 	r.runDuration.Set(took.Seconds())
 	r.exitCode.Set(float64(exitCode))
 	r.runEnd.Set(float64(now.Unix()))
@@ -131,34 +145,96 @@ func (r *Run) Finish(sum *pipeline.Summary, exitCode int, took time.Duration, no
 	for name, st := range sum.Streams {
 		r.rowsLoaded.WithLabelValues(name).Add(float64(st.Rows))
 		r.rowsRejected.WithLabelValues(name).Add(float64(st.Rejected))
-		if st.Failed == 0 && !deferred[name] && !sum.Stopped && sum.QuotaResetAt == nil && sum.Status != pipeline.StatusFailed {
+		r.rowsExtracted.WithLabelValues(name).Add(float64(st.Rows + st.Rejected))
+		if !backfill && st.Failed == 0 && !deferred[name] && !sum.Stopped && sum.QuotaResetAt == nil && sum.Status != pipeline.StatusFailed {
 			r.lastSuccess.WithLabelValues(name).Set(float64(now.Unix()))
+			r.succeeded = append(r.succeeded, name)
 		}
 	}
 }
 
+// lastSuccessName is the metric that outlives runs that fail.
+const lastSuccessName = Namespace + "_last_success_timestamp_seconds"
+
 // WriteFile writes the metrics in the text format to path, atomically (for
-// node_exporter's textfile collector).
+// node_exporter's textfile collector). The last-success times of streams
+// that did not succeed this run are carried over from the file the last
+// run wrote, so that an alert on their age keeps working.
 func (r *Run) WriteFile(path string) error {
+	if raw, err := os.ReadFile(path); err == nil {
+		p := expfmt.NewTextParser(model.UTF8Validation)
+		if fams, err := p.TextToMetricFamilies(bytes.NewReader(raw)); err == nil {
+			for _, m := range fams[lastSuccessName].GetMetric() {
+				for _, l := range m.GetLabel() {
+					if l.GetName() == "stream" && !slices.Contains(r.succeeded, l.GetValue()) {
+						r.lastSuccess.WithLabelValues(l.GetValue()).Set(m.GetGauge().GetValue())
+					}
+				}
+			}
+		}
+	}
 	if err := prometheus.WriteToTextfile(path, r.reg); err != nil {
 		return fmt.Errorf("writing metrics to %s: %w", path, err)
 	}
 	return nil
 }
 
+// Redact drops the password of a URL, for messages.
+func Redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
+}
+
 // Push sends the metrics to a Pushgateway under job "salesnav_etl",
-// replacing what the last run pushed (PUT). instance, when set, becomes the
-// grouping key instance (several deployments on one gateway).
-func (r *Run) Push(ctx context.Context, url, instance string, client *http.Client) error {
-	p := push.New(url, Namespace).Gatherer(r.reg)
-	if instance != "" {
-		p = p.Grouping("instance", instance)
+// replacing what the last run of the same mode pushed (PUT; grouping key
+// mode is "scheduled" or "backfill", so a backfill never hides the
+// scheduled runs' figures). instance, when set, is a grouping key too
+// (several deployments on one gateway). Each stream's last-success time
+// goes to a group of its own (key stream), pushed only when the stream
+// succeeded: a failed run leaves the last good time in place.
+func (r *Run) Push(ctx context.Context, gateway, instance string, client *http.Client) error {
+	mode := "scheduled"
+	if r.backfill {
+		mode = "backfill"
 	}
-	if client != nil {
-		p = p.Client(client)
+	pusher := func(g prometheus.Gatherer) *push.Pusher {
+		p := push.New(gateway, Namespace).Gatherer(g)
+		if instance != "" {
+			p = p.Grouping("instance", instance)
+		}
+		if client != nil {
+			p = p.Client(client)
+		}
+		return p
 	}
-	if err := p.PushContext(ctx); err != nil {
-		return fmt.Errorf("pushing metrics to %s: %w", url, err)
+	main := prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) {
+		fams, err := r.reg.Gather()
+		return slices.DeleteFunc(fams, func(f *dto.MetricFamily) bool { return f.GetName() == lastSuccessName }), err
+	})
+	if err := pusher(main).Grouping("mode", mode).PushContext(ctx); err != nil {
+		return fmt.Errorf("pushing metrics to %s: %w", Redact(gateway), err)
+	}
+	for _, s := range r.succeeded {
+		reg := prometheus.NewRegistry()
+		// The group's key gives the series its stream label.
+		g := prometheus.NewGauge(prometheus.GaugeOpts{Name: lastSuccessName, Help: "When a run last loaded the stream for every contract without an error (Unix time)."})
+		g.Set(gaugeValue(r.lastSuccess.WithLabelValues(s)))
+		reg.MustRegister(g)
+		if err := pusher(reg).Grouping("stream", s).PushContext(ctx); err != nil {
+			return fmt.Errorf("pushing the last success of %s to %s: %w", s, Redact(gateway), err)
+		}
 	}
 	return nil
+}
+
+// gaugeValue reads a gauge's value.
+func gaugeValue(g prometheus.Gauge) float64 {
+	var m dto.Metric
+	if err := g.Write(&m); err != nil {
+		return 0
+	}
+	return m.GetGauge().GetValue()
 }

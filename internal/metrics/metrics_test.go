@@ -1,7 +1,17 @@
 package metrics_test
 
 import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,7 +34,7 @@ func TestFinish(t *testing.T) {
 		"activity": {Rows: 14, Rejected: 1}, "seat": {Failed: 1}, "activity_outcome": {Rows: 3},
 	}, Deferred: []pipeline.UnitError{{Stream: "activity_outcome"}}}
 	now := time.Unix(1_800_000_000, 0)
-	m.Finish(sum, 3, 2*time.Second, now)
+	m.Finish(sum, 3, 2*time.Second, now, false)
 	want := `
 # HELP salesnav_etl_last_success_timestamp_seconds When a run last loaded the stream for every contract without an error (Unix time); absent when this run did not.
 # TYPE salesnav_etl_last_success_timestamp_seconds gauge
@@ -34,10 +44,10 @@ salesnav_etl_last_success_timestamp_seconds{stream="activity"} 1.8e+09
 salesnav_etl_rows_loaded_total{stream="activity"} 14
 salesnav_etl_rows_loaded_total{stream="activity_outcome"} 3
 salesnav_etl_rows_loaded_total{stream="seat"} 0
-# HELP salesnav_etl_rows_extracted_total Rows parsed from export files, loaded or rejected.
+# HELP salesnav_etl_rows_extracted_total Rows of the export files taken in, loaded or rejected (once each, whatever the download retries).
 # TYPE salesnav_etl_rows_extracted_total counter
 salesnav_etl_rows_extracted_total{stream="activity"} 15
-salesnav_etl_rows_extracted_total{stream="activity_outcome"} 0
+salesnav_etl_rows_extracted_total{stream="activity_outcome"} 3
 salesnav_etl_rows_extracted_total{stream="seat"} 0
 # HELP salesnav_etl_exit_code The run's exit code (0 complete, 1 failed, 2 configuration, 3 partial, 75 retry later).
 # TYPE salesnav_etl_exit_code gauge
@@ -52,5 +62,71 @@ salesnav_etl_exit_code 3
 	}
 	if n, err := testutil.GatherAndCount(m.Registry(), "salesnav_etl_api_calls_total"); err != nil || n != 3 {
 		t.Errorf("%d api call series (%v), want 3: by operation and status", n, err)
+	}
+}
+
+// The metrics file keeps the last success of a stream that failed this
+// run; a backfill sets none.
+func TestLastSuccessCarriedOver(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "m.prom")
+	ok := &pipeline.Summary{Status: pipeline.StatusComplete, Streams: map[string]*pipeline.StreamSummary{"activity": {Rows: 1}, "seat": {Rows: 1}}}
+	m := metrics.New([]string{"activity", "seat"})
+	m.Finish(ok, 0, time.Second, time.Unix(1000, 0), false)
+	if err := m.WriteFile(path); err != nil {
+		t.Fatal(err)
+	}
+	failed := &pipeline.Summary{Status: pipeline.StatusPartial, Streams: map[string]*pipeline.StreamSummary{"activity": {Rows: 1}, "seat": {Failed: 1}}}
+	m2 := metrics.New([]string{"activity", "seat"})
+	m2.Finish(failed, 3, time.Second, time.Unix(2000, 0), false)
+	if err := m2.WriteFile(path); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := os.ReadFile(path)
+	for _, want := range []string{`salesnav_etl_last_success_timestamp_seconds{stream="activity"} 2000`, `salesnav_etl_last_success_timestamp_seconds{stream="seat"} 1000`} {
+		if !strings.Contains(string(raw), want) {
+			t.Errorf("metrics file lacks %s:\n%s", want, raw)
+		}
+	}
+	m3 := metrics.New([]string{"activity", "seat"})
+	m3.Finish(ok, 0, time.Second, time.Unix(3000, 0), true)
+	m3.WriteFile(path)
+	raw, _ = os.ReadFile(path)
+	if strings.Contains(string(raw), `last_success_timestamp_seconds{stream="activity"} 3000`) {
+		t.Errorf("a backfill set a last success:\n%s", raw)
+	}
+}
+
+// Pushes: the run's group by mode, and each successful stream's last
+// success in a group of its own; the gateway's password never in errors.
+func TestPushGroups(t *testing.T) {
+	var mu sync.Mutex
+	var paths []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/metrics/"), "/")
+		var kv []string
+		for i := 0; i+1 < len(parts); i += 2 {
+			kv = append(kv, parts[i]+"="+parts[i+1])
+		}
+		slices.Sort(kv) // the client writes the grouping labels in any order
+		paths = append(paths, r.Method+" "+strings.Join(kv, ",")+" "+strconv.FormatBool(strings.Contains(string(body), "last_success")))
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	m := metrics.New([]string{"activity", "seat"})
+	m.Finish(&pipeline.Summary{Status: pipeline.StatusPartial, Streams: map[string]*pipeline.StreamSummary{"activity": {Rows: 1}, "seat": {Failed: 1}}}, 3, time.Second, time.Unix(1000, 0), false)
+	if err := m.Push(context.Background(), srv.URL, "prod", nil); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"PUT instance=prod,job=salesnav_etl,mode=scheduled false", "PUT instance=prod,job=salesnav_etl,stream=activity true"}
+	if !slices.Equal(paths, want) {
+		t.Errorf("pushes %q, want %q", paths, want)
+	}
+	u, _ := url.Parse(srv.URL)
+	u.User = url.UserPassword("user", "pushpw")
+	srv.Close()
+	if err := m.Push(context.Background(), u.String(), "", nil); err == nil || strings.Contains(err.Error(), "pushpw") {
+		t.Errorf("push to a closed gateway: %v", err)
 	}
 }
