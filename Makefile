@@ -1,7 +1,7 @@
 # salesnav-etl: see README.md.
 GO ?= go
 
-.PHONY: demo test build vet bench duckdb chdb clickhouse clean
+.PHONY: demo test build vet bench bench-flat duckdb chdb clickhouse clean
 
 # Run the main job on the embedded fake Sales Navigator API into ./out.
 demo:
@@ -39,9 +39,20 @@ build:
 vet:
 	$(GO) vet ./...
 
-# Micro-benchmarks of the transform (against arrow-go's CSV reader) and the Parquet sink.
-bench:
+# The benchmark: micro-benchmarks of the transform (against arrow-go's CSV
+# reader) and of each writer (Parquet, ClickHouse), then the end-to-end table:
+# the connector against DuckDB's and clickhouse-client's own CSV loaders on
+# the same export of ROWS activity rows (README, Performance).
+ROWS ?= 5000000
+
+bench: clickhouse duckdb
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 5x -count 3 ./transform ./load
+	$(GO) test -run '^$$' -bench . -benchtime 3x -count 1 ./load/chsink
+	SALESNAV_BENCH=1 ROWS=$(ROWS) $(GO) test -count=1 -timeout 60m -run TestBenchHarness -v ./internal/bench
+
+# Peak RSS on an export and on one ten times larger (ROWS: the smaller).
+bench-flat:
+	SALESNAV_BENCH_FLAT=1 ROWS=$(or $(FLAT_ROWS),4000000) $(GO) test -count=1 -timeout 90m -run TestBenchFlatMemory -v ./internal/bench
 
 clean:
 	rm -rf bin out tools/duckdb/node_modules tools/chdb/node_modules

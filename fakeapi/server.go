@@ -20,6 +20,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -81,6 +83,10 @@ type Config struct {
 	OmitRowCount bool
 	// NoFileWhenEmpty completes a job with no rows without a downloadUrl.
 	NoFileWhenEmpty bool
+	// CacheDir, when set, keeps each generated export file there and serves
+	// the same export again from disk (with a Content-Length), so that a
+	// benchmark measures the connector, not the fake's generator.
+	CacheDir string
 	// CRMFiles is the number of files per CRM validation export (default 3).
 	CRMFiles int
 	// ClientID, ClientSecret and RefreshToken are accepted by the token
@@ -105,6 +111,7 @@ type Server struct {
 	log  *slog.Logger
 
 	mu       sync.Mutex
+	cacheMu  sync.Mutex // one export generated into CacheDir at a time
 	nextID   int64
 	jobs     map[int64]*job
 	calls    map[string]int
@@ -468,6 +475,12 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such export")
 		return
 	}
+	if s.cfg.CacheDir != "" && !s.cfg.Gzip && !j.crm && s.Faults().DropDownloads == 0 {
+		if err := s.serveCached(w, r, j, file); err != nil {
+			s.log.Warn("fake api cached download failed", "job", id, "error", err)
+		}
+		return
+	}
 	var out io.Writer = w
 	if s.cfg.Gzip {
 		w.Header().Set("Content-Type", "application/octet-stream")
@@ -498,6 +511,47 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 	if err := s.writeCSV(bw, j, file); err != nil {
 		s.log.Warn("fake api download aborted", "job", id, "error", err)
 	}
+}
+
+// serveCached serves a job's file from CacheDir, generating it there first
+// when it is not yet: the same export (action, contract, range) is one file.
+func (s *Server) serveCached(w http.ResponseWriter, r *http.Request, j *job, file int) error {
+	name := filepath.Join(s.cfg.CacheDir, fmt.Sprintf("%s_%x_%d_%d_%d.csv", j.action, contractKey(j.contract), j.startMs, j.endMs, file))
+	s.cacheMu.Lock()
+	if _, err := os.Stat(name); err != nil {
+		tmp, err := os.CreateTemp(s.cfg.CacheDir, ".gen-*")
+		if err == nil {
+			bw := bufio.NewWriterSize(tmp, 1<<20)
+			err = s.writeCSV(bw, j, file)
+			if err == nil {
+				err = bw.Flush()
+			}
+			if cerr := tmp.Close(); err == nil {
+				err = cerr
+			}
+			if err == nil {
+				err = os.Rename(tmp.Name(), name)
+			}
+			if err != nil {
+				os.Remove(tmp.Name())
+			}
+		}
+		if err != nil {
+			s.cacheMu.Unlock()
+			writeError(w, http.StatusInternalServerError, "generating the export: "+err.Error())
+			return err
+		}
+	}
+	s.cacheMu.Unlock()
+	f, err := os.Open(name)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return err
+	}
+	defer f.Close()
+	w.Header().Set("Content-Type", "text/csv")
+	http.ServeContent(w, r, "", time.Time{}, f)
+	return nil
 }
 
 // writeCSV streams a job's file: header row, then rows, CRLF-free, quoted

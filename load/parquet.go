@@ -100,16 +100,35 @@ func NewParquetSink(cfg ParquetConfig) (*ParquetSink, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	props := parquet.NewWriterProperties(
+	aprop := pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema(), pqarrow.WithAllocator(cfg.Allocator))
+	p := &ParquetSink{cfg: cfg, st: st, aprop: aprop, log: log}
+	p.props = parquet.NewWriterProperties(p.baseProps()...)
+	return p, nil
+}
+
+// baseProps are the writer properties of every file: zstd, dictionaries,
+// statistics, row groups of RowGroupRows.
+func (p *ParquetSink) baseProps() []parquet.WriterProperty {
+	return []parquet.WriterProperty{
 		parquet.WithCompression(compress.Codecs.Zstd),
 		parquet.WithDictionaryDefault(true),
 		parquet.WithStats(true),
-		parquet.WithMaxRowGroupLength(int64(cfg.RowGroupRows)),
-		parquet.WithAllocator(cfg.Allocator),
+		parquet.WithMaxRowGroupLength(int64(p.cfg.RowGroupRows)),
+		parquet.WithAllocator(p.cfg.Allocator),
 		parquet.WithCreatedBy("salesnav-etl"),
-	)
-	aprop := pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema(), pqarrow.WithAllocator(cfg.Allocator))
-	return &ParquetSink{cfg: cfg, st: st, props: props, aprop: aprop, log: log}, nil
+	}
+}
+
+// dictionaryOff turns dictionary encoding off for the stream's columns of
+// distinct values.
+func (p *ParquetSink) dictionaryOff(st *schema.Stream) []parquet.WriterProperty {
+	var out []parquet.WriterProperty
+	for _, c := range st.Columns {
+		if c.Distinct {
+			out = append(out, parquet.WithDictionaryFor(c.Name, false))
+		}
+	}
+	return out
 }
 
 // Storage returns the sink's storage.
@@ -135,7 +154,10 @@ func (p *ParquetSink) OpenWindow(_ context.Context, w Window, s *arrow.Schema) (
 	if w.PartitionID == "" || strings.ContainsAny(w.PartitionID, `/\.`) {
 		return nil, fmt.Errorf("opening window: bad partition id %q", w.PartitionID)
 	}
-	pw := &parquetWindow{sink: p, w: w, schema: s, partCol: -1, parts: map[arrow.Date32]*partFile{}}
+	pw := &parquetWindow{sink: p, w: w, schema: s, partCol: -1, parts: map[arrow.Date32]*partFile{}, props: p.props}
+	if opts := p.dictionaryOff(w.Stream); len(opts) > 0 {
+		pw.props = parquet.NewWriterProperties(append(p.baseProps(), opts...)...)
+	}
 	if w.Stream.PartitionColumn != "" {
 		idx := s.FieldIndices(w.Stream.PartitionColumn)
 		if len(idx) != 1 {
@@ -151,6 +173,7 @@ func (p *ParquetSink) OpenWindow(_ context.Context, w Window, s *arrow.Schema) (
 type parquetWindow struct {
 	sink             *ParquetSink
 	w                Window
+	props            *parquet.WriterProperties
 	schema           *arrow.Schema
 	partCol          int
 	startDay, endDay arrow.Date32 // [startDay, endDay)
@@ -209,7 +232,7 @@ func (pw *parquetWindow) part(day arrow.Date32) (*partFile, error) {
 	bw := bufio.NewWriterSize(cw, 64<<10)
 	// pqarrow closes the io.Writer it is given when it is a Closer; bufio's
 	// is not, so the staged file stays ours to commit.
-	fw, err := pqarrow.NewFileWriter(pw.schema, bw, pw.sink.props, pw.sink.aprop)
+	fw, err := pqarrow.NewFileWriter(pw.schema, bw, pw.props, pw.sink.aprop)
 	if err != nil {
 		staged.Abort()
 		return nil, fmt.Errorf("opening parquet writer for %s: %w", name, err)
@@ -456,7 +479,13 @@ func DimensionName(name string) string { return name + "/" + DataFileName }
 
 // ReplaceDimension writes rec as the dimension's one file, atomically.
 func (p *ParquetSink) ReplaceDimension(ctx context.Context, st *schema.Stream, rec arrow.RecordBatch) (Stats, error) {
-	name := DimensionName(st.Name)
+	return p.writeWhole(ctx, DimensionName(st.Name), rec, func(fw *pqarrow.FileWriter) error { return fw.Write(rec) })
+}
+
+// writeWhole stages the file name with rec's schema, lets fill write its
+// rows, and publishes it, atomically; on any error nothing is published.
+// The stats count rec's rows.
+func (p *ParquetSink) writeWhole(ctx context.Context, name string, rec arrow.RecordBatch, fill func(*pqarrow.FileWriter) error) (Stats, error) {
 	staged, err := p.st.Create(ctx, name)
 	if err != nil {
 		return Stats{}, err
@@ -465,8 +494,8 @@ func (p *ParquetSink) ReplaceDimension(ctx context.Context, st *schema.Stream, r
 	bw := bufio.NewWriter(cw)
 	fw, err := pqarrow.NewFileWriter(rec.Schema(), bw, p.props, p.aprop)
 	if err == nil {
-		err = fw.Write(rec)
-		if cerr := fw.Close(); err == nil {
+		err = fill(fw)
+		if cerr := fw.Close(); err == nil { // frees encoder memory either way
 			err = cerr
 		}
 	}

