@@ -28,7 +28,7 @@ tools/chdb/node_modules/chdb: tools/chdb/package.json
 
 # Debian's clickhouse-server (18.16), which the tests start themselves.
 clickhouse:
-	@command -v clickhouse-server >/dev/null || test -x /usr/sbin/clickhouse-server || \
+	@{ command -v clickhouse-server >/dev/null || test -x /usr/sbin/clickhouse-server; } && command -v clickhouse-client >/dev/null || \
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clickhouse-server clickhouse-client; }
 
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
@@ -50,9 +50,11 @@ bench: clickhouse duckdb
 	$(GO) test -run '^$$' -bench . -benchtime 3x -count 1 ./load/chsink
 	SALESNAV_BENCH=1 ROWS=$(ROWS) $(GO) test -count=1 -timeout 60m -run TestBenchHarness -v ./internal/bench
 
-# Peak RSS on an export and on one ten times larger (ROWS: the smaller).
+# Peak RSS on an export and on one ten times larger (FLAT_ROWS: the smaller).
+FLAT_ROWS ?= 4000000
+
 bench-flat:
-	SALESNAV_BENCH_FLAT=1 ROWS=$(or $(FLAT_ROWS),4000000) $(GO) test -count=1 -timeout 90m -run TestBenchFlatMemory -v ./internal/bench
+	SALESNAV_BENCH_FLAT=1 ROWS=$(FLAT_ROWS) $(GO) test -count=1 -timeout 90m -run TestBenchFlatMemory -v ./internal/bench
 
 clean:
 	rm -rf bin out tools/duckdb/node_modules tools/chdb/node_modules

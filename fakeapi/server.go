@@ -130,6 +130,9 @@ type job struct {
 	polls    int
 	created  time.Time
 	outcome  string // "" completes; otherwise the failure status it ends with
+	// completed is when the job was first reported COMPLETED: a download's
+	// log line says how long after it the download came.
+	completed time.Time
 }
 
 // New returns a Server for cfg.
@@ -419,6 +422,15 @@ func (s *Server) getAnalytics(w http.ResponseWriter, r *http.Request) {
 			out["rowCount"] = n
 		}
 	}
+	if out["status"] == "COMPLETED" {
+		// When the answer leaves, not when it began: counting the rows
+		// takes the fake a while.
+		s.mu.Lock()
+		if j.completed.IsZero() {
+			j.completed = time.Now()
+		}
+		s.mu.Unlock()
+	}
 	writeJSON(w, http.StatusOK, out)
 }
 
@@ -470,11 +482,16 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	j, ok := s.jobs[id]
+	var since time.Duration
+	if ok && !j.completed.IsZero() {
+		since = time.Since(j.completed)
+	}
 	s.mu.Unlock()
 	if !ok {
 		writeError(w, http.StatusNotFound, "no such export")
 		return
 	}
+	s.log.Info("download started", "job", id, "file", file, "after_completed_us", since.Microseconds())
 	if s.cfg.CacheDir != "" && !s.cfg.Gzip && !j.crm && s.Faults().DropDownloads == 0 {
 		if err := s.serveCached(w, r, j, file); err != nil {
 			s.log.Warn("fake api cached download failed", "job", id, "error", err)
@@ -516,7 +533,10 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 // serveCached serves a job's file from CacheDir, generating it there first
 // when it is not yet: the same export (action, contract, range) is one file.
 func (s *Server) serveCached(w http.ResponseWriter, r *http.Request, j *job, file int) error {
-	name := filepath.Join(s.cfg.CacheDir, fmt.Sprintf("%s_%x_%d_%d_%d.csv", j.action, contractKey(j.contract), j.startMs, j.endMs, file))
+	// Everything the file's bytes depend on is in its name: a cache kept
+	// across fakes of another seed or size is never served stale.
+	name := filepath.Join(s.cfg.CacheDir, fmt.Sprintf("%s_%x_%d_%d_%d_seed%d_rows%d.csv", j.action, contractKey(j.contract), j.startMs, j.endMs, file,
+		s.cfg.Seed, s.cfg.RowsPerDay))
 	s.cacheMu.Lock()
 	if _, err := os.Stat(name); err != nil {
 		tmp, err := os.CreateTemp(s.cfg.CacheDir, ".gen-*")

@@ -67,6 +67,7 @@ type Env struct {
 	MetricsFile     string `env:"METRICS_FILE"`
 	PushgatewayURL  string `env:"PUSHGATEWAY_URL"`
 	MetricsInstance string `env:"METRICS_INSTANCE"`
+	MemoryLimit     string `env:"MEMORY_LIMIT, default=auto"`
 
 	// names maps a field to where its value came from, for messages.
 	names map[*string]string
@@ -106,7 +107,7 @@ func (e *Env) fields() []envField {
 		{"JOB_TIMEOUT", &e.JobTimeout}, {"BATCH_SIZE", &e.BatchSize}, {"LOG_LEVEL", &e.LogLevel},
 		{"CRM_INSTANCES", &e.CRMInstances}, {"ASSOCIATION_KEYS_FILE", &e.AssocKeysFile}, {"ASSOCIATION_BATCH_SIZE", &e.AssocBatch},
 		{"LOG_FORMAT", &e.LogFormat}, {"PROGRESS_INTERVAL", &e.ProgressEvery}, {"METRICS_FILE", &e.MetricsFile},
-		{"PUSHGATEWAY_URL", &e.PushgatewayURL}, {"METRICS_INSTANCE", &e.MetricsInstance},
+		{"PUSHGATEWAY_URL", &e.PushgatewayURL}, {"METRICS_INSTANCE", &e.MetricsInstance}, {"MEMORY_LIMIT", &e.MemoryLimit},
 	}
 }
 
@@ -337,6 +338,9 @@ func (e *Env) Resolve(now time.Time, requireToken bool) (*Config, error) {
 		c.ProgressEvery = d
 	}
 	c.MetricsFile, c.MetricsInstance = e.MetricsFile, e.MetricsInstance
+	if _, _, err := parseMemoryLimit(e.MemoryLimit); err != nil {
+		bad(&e.MemoryLimit, "%v", err)
+	}
 	if e.PushgatewayURL != "" {
 		if u, err := url.Parse(e.PushgatewayURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			bad(&e.PushgatewayURL, "%q is not an http(s) URL", metrics.Redact(e.PushgatewayURL))

@@ -78,7 +78,7 @@ func main() {
 		<-sigs
 		cancel()
 	}()
-	applyMemoryLimit()
+	applyMemoryLimit(os.Getenv(envPrefix + "MEMORY_LIMIT"))
 	code := execute(ctx, stop, os.Args[1:], envconfig.OsLookuper(), os.Stdout, os.Stderr)
 	cancel()
 	os.Exit(code)

@@ -51,6 +51,7 @@ var varDocs = []varDoc{
 	{"METRICS_FILE", "", "write Prometheus metrics here at the end of a run (node_exporter textfile collector)"},
 	{"PUSHGATEWAY_URL", "", "push Prometheus metrics to this Pushgateway at the end of a run"},
 	{"METRICS_INSTANCE", "", "Pushgateway grouping key instance, to tell deployments apart"},
+	{"MEMORY_LIMIT", "", "the Go runtime's soft memory limit: auto (3/4 of the container's limit, at most 256MiB), off, or a size such as 512MiB; GOMEMLIMIT wins"},
 }
 
 // envDefaults maps each Env variable (without the prefix) to its default,

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
@@ -32,6 +33,16 @@ func TestDDLGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "state.sql", state+";\n\n"+jobs+";\n")
+	// The partition replacements, with values that need quoting.
+	snap, err := ReplaceSnapshot("salesnav", schema.Seat, "urn:li:contract:9'9", time.Date(2026, 3, 5, 0, 0, 0, 0, time.UTC), "_stage_seat_1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp, err := ReplaceExport("salesnav", schema.CRMValidation, "urn:li:crmInstance:(SFDC,00D\\1)", time.UnixMilli(1772323200123), "_stage_crm_validation_1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "replace.sql", snap+";\n\n"+exp+";\n")
 }
 
 func golden(t *testing.T, name, got string) {

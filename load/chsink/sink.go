@@ -362,7 +362,16 @@ func (s *Sink) OpenWindow(ctx context.Context, w load.Window, sc *arrow.Schema) 
 	if err != nil {
 		return nil, err
 	}
-	if err := s.conn.Exec(ctx, "CREATE TABLE "+qstage+" AS "+qtable); err != nil {
+	// A window that replaces partitions needs a stage of the table's very
+	// structure and partitioning (REPLACE PARTITION). One moved with
+	// INSERT … SELECT does not: a Log table there keeps no parts to merge,
+	// so no window, however long, meets "too many parts", and the server
+	// spends no time sorting rows twice.
+	engine := " ENGINE = Log"
+	if w.Stream.Snapshot() || w.Stream.PerExport {
+		engine = ""
+	}
+	if err := s.conn.Exec(ctx, "CREATE TABLE "+qstage+" AS "+qtable+engine); err != nil {
 		return nil, fmt.Errorf("creating staging table for %s: %w", w.Stream.Name, err)
 	}
 	ins, err := InsertColumns(s.db, stage, names)
