@@ -316,15 +316,8 @@ func (r *Runner) loadCRMJob(ctx context.Context, sum *Summary, u crmUnit, job ex
 	if len(drift) > 0 {
 		log.Warn("schema drift: columns not in the schema are kept as strings", "columns", drift)
 	}
-	if rejected > 0 && float64(rejected) > r.cfg.MaxRejectRatio*float64(rows+rejected) {
-		abort()
-		path, perr := rej.commit()
-		if perr != nil {
-			log.Warn("writing rejects", "error", perr)
-		}
-		sum.addUnloadedRejects(st.Name, rejected, path)
-		return fmt.Errorf("CRM validation export %d: %w: %d of %d rows (max ratio %v); export not loaded, rejects in %s",
-			job.JobID, ErrTooManyRejects, rejected, rows+rejected, r.cfg.MaxRejectRatio, path)
+	if err := r.refuseOverRatio(sum, st, rej, abort, rows, rejected, log, fmt.Sprintf("CRM validation export %d", job.JobID), "export"); err != nil {
+		return err
 	}
 	stats, err := ww.Commit(ctx)
 	if err != nil {

@@ -239,6 +239,20 @@ func TestCRMValidationFailedJobCreatedAgain(t *testing.T) {
 	}
 }
 
+// loadedOnce loads CRM validation once from yesterday, then moves the
+// clock two hours on: the next export has new records, from a cursor that
+// is not a whole day. It returns the window to run.
+func loadedOnce(t *testing.T, k sinkKind) (r *rig, clk *clock, start, end time.Time) {
+	t.Helper()
+	clk = newClock()
+	r = newRig(t, k, fakeapi.Config{Now: clk.Now})
+	start = pipeline.Day(clk.Now()).AddDate(0, 0, -1)
+	end = pipeline.Day(clk.Now()).AddDate(0, 0, 1)
+	r.mustComplete(start, end, crmOnly(clk))
+	clk.Add(2 * time.Hour)
+	return r, clk, start, end
+}
+
 // recordingCRM sees the exportStartAt of every CRM export created.
 type recordingCRM struct {
 	pipeline.API
@@ -456,12 +470,7 @@ func TestReadAssociationKeysErrors(t *testing.T) {
 // millisecond, not created again.
 func TestCRMValidationJobInFlightResumed(t *testing.T) {
 	forBoth(t, func(t *testing.T, k sinkKind) {
-		clk := newClock()
-		r := newRig(t, k, fakeapi.Config{Now: clk.Now})
-		start := pipeline.Day(clk.Now()).AddDate(0, 0, -1)
-		end := pipeline.Day(clk.Now()).AddDate(0, 0, 1)
-		r.mustComplete(start, end, crmOnly(clk))
-		clk.Add(2 * time.Hour)
+		r, clk, start, end := loadedOnce(t, k)
 		r.fake.Server.SetFaults(fakeapi.Faults{StuckJobs: true})
 		sum, _ := r.run(start, end, crmOnly(clk), func(c *pipeline.Config) { c.JobTimeout = 30 * time.Millisecond })
 		if sum.Status != pipeline.StatusFailed || !strings.Contains(fmt.Sprint(sum.Errors), pipeline.ErrJobTimeout.Error()) {
@@ -526,12 +535,7 @@ func TestCRMValidationBookkeepingInterrupted(t *testing.T) {
 	forBoth(t, func(t *testing.T, k sinkKind) {
 		for _, step := range []string{"ClearInFlight", "SetCursor"} {
 			t.Run(step, func(t *testing.T) {
-				clk := newClock()
-				r := newRig(t, k, fakeapi.Config{Now: clk.Now})
-				start := pipeline.Day(clk.Now()).AddDate(0, 0, -1)
-				end := pipeline.Day(clk.Now()).AddDate(0, 0, 1)
-				r.mustComplete(start, end, crmOnly(clk))
-				clk.Add(2 * time.Hour)
+				r, clk, start, end := loadedOnce(t, k)
 				fs := &flakyState{StateStore: r.target.State, failOn: step}
 				sum, _ := testkit.RunWith(t, r.api, r.target.Sink, fs, t.TempDir(), nil, start, end, crmOnly(clk))
 				if sum.Status == pipeline.StatusComplete {

@@ -705,15 +705,8 @@ func (r *Runner) loadJob(ctx context.Context, sum *Summary, u unit, job extract.
 		}
 		log.Warn("the file has more rows than the job's rowCount", "row_count", *job.RowCount, "rows_read", rows+rejected)
 	}
-	if rejected > 0 && float64(rejected) > r.cfg.MaxRejectRatio*float64(rows+rejected) {
-		ww.Abort()
-		path, perr := rej.commit()
-		if perr != nil {
-			log.Error("writing rejects", "error", perr)
-		}
-		sum.addUnloadedRejects(st.Name, rejected, path)
-		return fmt.Errorf("export %d: %w: %d of %d rows (max ratio %v); window not loaded, rejects in %s",
-			job.ID, ErrTooManyRejects, rejected, rows+rejected, r.cfg.MaxRejectRatio, path)
+	if err := r.refuseOverRatio(sum, st, rej, func() { ww.Abort() }, rows, rejected, log, fmt.Sprintf("export %d", job.ID), "window"); err != nil {
+		return err
 	}
 	stats, err := ww.Commit(ctx)
 	if err != nil {
@@ -748,6 +741,24 @@ func (r *Runner) loadJob(ctx context.Context, sum *Summary, u unit, job extract.
 		"removed_partitions", stats.Removed, "bytes", stats.Bytes, "downloaded_bytes", downloaded(),
 		"duration", time.Since(began).Round(time.Millisecond).String())
 	return nil
+}
+
+// refuseOverRatio refuses a load whose rejected rows exceed MaxRejectRatio:
+// it aborts it, keeps its rejects file for diagnosis, counts them, and
+// returns ErrTooManyRejects naming what (the export) and unit (what was
+// not loaded). Within the ratio it returns nil.
+func (r *Runner) refuseOverRatio(sum *Summary, st *schema.Stream, rej *rejectsFile, abort func(), rows, rejected int64, log *slog.Logger, what, unit string) error {
+	if rejected == 0 || float64(rejected) <= r.cfg.MaxRejectRatio*float64(rows+rejected) {
+		return nil
+	}
+	abort()
+	path, err := rej.commit()
+	if err != nil {
+		log.Error("writing rejects", "error", err)
+	}
+	sum.addUnloadedRejects(st.Name, rejected, path)
+	return fmt.Errorf("%s: %w: %d of %d rows (max ratio %v); %s not loaded, rejects in %s",
+		what, ErrTooManyRejects, rejected, rows+rejected, r.cfg.MaxRejectRatio, unit, path)
 }
 
 // waitJob polls job until it is done, with a delay that doubles from

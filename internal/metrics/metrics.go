@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
@@ -120,11 +121,7 @@ func (r *Run) OnCall(op string, status int, _ time.Duration) {
 func (r *Run) Totals() map[string]Totals {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	out := make(map[string]Totals, len(r.totals))
-	for k, v := range r.totals {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(r.totals)
 }
 
 // Finish records the run's outcome from its summary (nil when the run
