@@ -128,14 +128,14 @@ func TestKilledWhileJobInFlight(t *testing.T) {
 		t.Run(ps.name, func(t *testing.T) {
 			fake := testkit.NewFake(t, fakeapi.Config{RowsPerDay: 40, Faults: fakeapi.Faults{StuckJobs: true}})
 			env := runEnv(fake, ps)
-			cmd, out := cliProcess(t, env, "run")
+			cmd, _ := cliProcess(t, env, "run")
 			job := waitInFlight(t, ps)
 			if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 				t.Fatal(err)
 			}
 			cmd.Wait()
 			fake.Server.SetFaults(fakeapi.Faults{})
-			cmd, out = cliProcess(t, env, "run")
+			cmd, out := cliProcess(t, env, "run")
 			if err := cmd.Wait(); err != nil {
 				t.Fatalf("rerun: %v\n%s", err, out)
 			}
