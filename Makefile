@@ -1,7 +1,10 @@
 # salesnav-etl: see README.md.
 GO ?= go
+# bash with pipefail: a test piped through grep or tail still fails the target.
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 
-.PHONY: demo test build vet bench bench-flat duckdb chdb clickhouse clean
+.PHONY: demo test build vet staticcheck fuzz chaos bench bench-flat duckdb chdb clickhouse clean
 
 # Run the main job on the embedded fake Sales Navigator API into ./out.
 demo:
@@ -11,7 +14,36 @@ demo:
 # when missing: ClickHouse (apt, as root), DuckDB and chDB (npm).
 test: clickhouse duckdb chdb
 	$(GO) vet ./...
+	$(MAKE) staticcheck
 	$(GO) test -race ./...
+	$(MAKE) fuzz
+
+# staticcheck, installed with go install at a fixed version.
+STATICCHECK_VERSION ?= v0.8.2
+
+staticcheck:
+	$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	"$$($(GO) env GOPATH)/bin/staticcheck" ./...
+
+# Each fuzz target for FUZZTIME (seed corpora: the f.Add seeds and
+# testdata/fuzz/<target>; the transform's goldens). A crasher is written to
+# testdata/fuzz/<target>/ and, committed, stays a regular test.
+FUZZTIME ?= 10s
+FUZZ_TARGETS = ./extract:FuzzAssociationKeys ./extract:FuzzAPIAnswers ./transform:FuzzReader ./cmd/salesnav-etl:FuzzConfig
+
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "fuzz $${t#*:} ($${t%%:*}) for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) "$${t%%:*}" 2>&1 | tail -n 3; \
+	done
+
+# More chaos than CI runs: SEEDS fault seeds (TestChaos) and SEEDS crash
+# episodes per sink (TestCrashSIGKILL).
+SEEDS ?= 20
+
+chaos: clickhouse duckdb
+	SALESNAV_CHAOS_SEEDS=$(SEEDS) $(GO) test -count=1 -timeout 60m -run '^TestChaos$$' -v ./pipeline 2>&1 | grep -E '^(---|\s+---|ok|FAIL|PASS)|chaos_test'
+	SALESNAV_CRASH_EPISODES=$(SEEDS) $(GO) test -count=1 -timeout 60m -run '^TestCrashSIGKILL$$' -v ./cmd/salesnav-etl 2>&1 | grep -E '^(---|\s+---|ok|FAIL|PASS)|crash_test'
 
 # DuckDB (npm @duckdb/node-api), which the tests use to read the dataset back.
 duckdb: tools/duckdb/node_modules/@duckdb/node-api

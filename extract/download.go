@@ -1,12 +1,17 @@
 package extract
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/salesnav-etl/salesnav-etl/internal/iox"
@@ -22,8 +27,40 @@ type Download struct {
 	Gzip bool
 	// BytesRead counts bytes received from the wire so far.
 	BytesRead func() int64
+	// Unframed reports a body whose end the transfer cannot vouch for: an
+	// HTTP/1 answer with neither Content-Length nor chunking, not gzip
+	// (whose trailer checks length and CRC), ends wherever the connection
+	// happens to close. Its content is hashed as it is read; Confirm
+	// fetches it again to check it.
+	Unframed bool
 
 	closers []io.Closer
+	hash    hash.Hash
+	refetch func(ctx context.Context) (*Download, error)
+}
+
+// Confirm checks, once Body has been read to its end, that an Unframed
+// download was whole: it fetches the file a second time and wants the
+// same bytes (SHA-256). It does nothing for a framed download. The error
+// wraps ErrShortDownload when the copies differ.
+func (d *Download) Confirm(ctx context.Context) error {
+	if !d.Unframed {
+		return nil
+	}
+	again, err := d.refetch(ctx)
+	if err != nil {
+		return fmt.Errorf("confirming an unframed download: %w", err)
+	}
+	defer again.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, again.Body); err != nil {
+		return fmt.Errorf("confirming an unframed download: %w", err)
+	}
+	if !bytes.Equal(h.Sum(nil), d.hash.Sum(nil)) {
+		return fmt.Errorf("%w: a download with neither Content-Length nor chunking differed from a second copy (%d bytes, then %d)",
+			ErrShortDownload, d.BytesRead(), again.BytesRead())
+	}
+	return nil
 }
 
 // Close releases the connection.
@@ -90,19 +127,26 @@ func (c *Client) download(ctx context.Context, rawURL string, app bool) (*Downlo
 	if err != nil {
 		return nil, fmt.Errorf("downloading from %s: %w", redactedURL(rawURL), err)
 	}
-	cr := &countingReader{r: resp.Body}
+	cr := &countingReader{r: resp.Body, want: resp.ContentLength}
 	body, gz, err := iox.MaybeGunzip(cr)
 	if err != nil {
 		resp.Body.Close()
 		return nil, fmt.Errorf("downloading from %s: %w", redactedURL(rawURL), err)
 	}
-	return &Download{
+	d := &Download{
 		Body:          body,
 		ContentLength: resp.ContentLength,
 		Gzip:          gz,
 		BytesRead:     func() int64 { return cr.n },
 		closers:       []io.Closer{resp.Body, body},
-	}, nil
+		refetch:       func(ctx context.Context) (*Download, error) { return c.download(ctx, rawURL, app) },
+	}
+	if resp.ProtoMajor == 1 && resp.ContentLength < 0 && !slices.Contains(resp.TransferEncoding, "chunked") && !gz {
+		d.Unframed = true
+		d.hash = sha256.New()
+		d.Body = io.TeeReader(body, d.hash)
+	}
+	return d, nil
 }
 
 // redactedURL drops the query (signatures) from a URL for messages.
@@ -116,13 +160,21 @@ func redactedURL(raw string) string {
 	return u.String()
 }
 
+// countingReader counts the bytes of a body and checks them against its
+// Content-Length (want, -1 when none was sent) at the end. net/http checks
+// this too; the check is ours so that the contract holds whatever the
+// transport (and is tested).
 type countingReader struct {
-	r io.Reader
-	n int64
+	r    io.Reader
+	n    int64
+	want int64
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
+	if c.want >= 0 && c.n < c.want && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)) {
+		return n, fmt.Errorf("%w: %d of %d bytes", ErrShortDownload, c.n, c.want)
+	}
 	return n, err
 }

@@ -32,6 +32,9 @@ var (
 	ErrDownloadURL = errors.New("download URL not allowed")
 	// ErrJobFailed: an export job ended in a FAILED_DUE_TO_* status.
 	ErrJobFailed = errors.New("export job failed")
+	// ErrShortDownload: a download ended before the Content-Length it
+	// announced. Another try, with a fresh URL, may cure it.
+	ErrShortDownload = errors.New("download shorter than its Content-Length")
 )
 
 // APIError is an error answered by the API: an HTTP status and the decoded

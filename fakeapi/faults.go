@@ -37,6 +37,8 @@ type Faults struct {
 	DataDelayAfter time.Time
 	// StuckJobs keeps jobs PROCESSING forever.
 	StuckJobs bool
+	// Chaos, when set, mixes faults at random from a seed (see Chaos).
+	Chaos *Chaos
 }
 
 // SetFaults replaces the injected faults.
@@ -55,14 +57,17 @@ func (s *Server) Faults() Faults {
 }
 
 // injectAPIFault answers an API call with an injected 429 or 503 when the
-// faults say so, and reports whether it did.
-func (s *Server) injectAPIFault(w http.ResponseWriter) bool {
+// faults say so, or with chaos (the status chaos drew, 0 for none), and
+// reports whether it did.
+func (s *Server) injectAPIFault(w http.ResponseWriter, chaos int) bool {
 	s.mu.Lock()
 	s.apiCalls++
 	n, f := s.apiCalls, s.faults
 	s.mu.Unlock()
 	status := 0
 	switch {
+	case chaos != 0:
+		status = chaos
 	case f.QuotaExhausted:
 		status = http.StatusTooManyRequests
 	case f.RateLimitEvery > 0 && n%f.RateLimitEvery == 0:
@@ -97,6 +102,15 @@ func (s *Server) jobOutcome(j *job) string {
 		return "FAILED_DUE_TO_DATA_DELAY"
 	}
 	return ""
+}
+
+// outcomeOf is jobOutcome, then, for a job bound to complete, the chaos
+// draw.
+func (s *Server) outcomeOf(j *job) string {
+	if o := s.jobOutcome(j); o != "" {
+		return o
+	}
+	return s.chaosJobOutcome(j.crm)
 }
 
 // takeDrop reports whether this download is to be cut off.

@@ -19,6 +19,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	mrand "math/rand/v2"
 	"net/http"
 	"net/url"
 	"os"
@@ -119,6 +120,10 @@ type Server struct {
 	faults   Faults
 	apiCalls int
 	issued   map[string]time.Time // access tokens issued, and their expiry
+	// chaosRng draws the chaos faults; it is made anew when the seed
+	// changes.
+	chaosRng  *mrand.Rand
+	chaosSeed int64
 }
 
 type job struct {
@@ -209,10 +214,12 @@ func (s *Server) Handler() http.Handler {
 		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 			s.count(op)
 			s.log.Debug("fake api request", "op", op, "method", r.Method, "path", r.URL.Path)
+			s.chaosLatency()
+			chaos := s.chaosAPICall()
 			if !s.authorised(w, r) {
 				return
 			}
-			if s.injectAPIFault(w) {
+			if s.injectAPIFault(w, chaos) {
 				return
 			}
 			h(w, r)
@@ -229,6 +236,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /oauth/v2/accessToken", s.token)
 	mux.HandleFunc("GET /downloads/{id}/{file}", func(w http.ResponseWriter, r *http.Request) {
 		s.count("download")
+		s.chaosLatency()
 		s.download(w, r)
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -346,7 +354,7 @@ func (s *Server) createAnalytics(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	j := &job{action: action, contract: c.URN, startMs: *body.StartAt, endMs: *body.EndAt}
-	j.outcome = s.jobOutcome(j)
+	j.outcome = s.outcomeOf(j)
 	j = s.newJob(j)
 	writeJSON(w, http.StatusOK, map[string]any{"value": map[string]any{"id": j.id, "status": "ENQUEUED"}})
 }
@@ -489,42 +497,71 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("download started", "job", id, "file", file, "after_completed_us", since.Microseconds())
-	if s.cfg.CacheDir != "" && !s.cfg.Gzip && !j.crm && s.Faults().DropDownloads == 0 {
+	fault := s.chaosDownload()
+	if fault == dlExpired {
+		writeError(w, http.StatusForbidden, "download URL expired")
+		return
+	}
+	if s.takeDrop() {
+		fault = dlDrop
+	}
+	if s.cfg.CacheDir != "" && !s.cfg.Gzip && !j.crm && fault == dlNone {
 		if err := s.serveCached(w, r, j, file); err != nil {
 			s.log.Warn("fake api cached download failed", "job", id, "error", err)
 		}
 		return
 	}
+	contentType := "text/csv"
+	if s.cfg.Gzip {
+		contentType = "application/octet-stream"
+	}
+	if fault != dlNone {
+		s.serveFault(w, j, file, fault, contentType)
+		return
+	}
+	w.Header().Set("Content-Type", contentType)
 	var out io.Writer = w
 	if s.cfg.Gzip {
-		w.Header().Set("Content-Type", "application/octet-stream")
 		zw := gzip.NewWriter(w)
 		defer zw.Close()
 		out = zw
-	} else {
-		w.Header().Set("Content-Type", "text/csv")
-	}
-	if s.takeDrop() {
-		// Cut the connection off halfway through the body.
-		var buf bytes.Buffer
-		bw := bufio.NewWriter(&buf)
-		_ = s.writeCSV(bw, j, file)
-		bw.Flush()
-		out.Write(buf.Bytes()[:buf.Len()/2])
-		if f, ok := out.(interface{ Flush() error }); ok {
-			f.Flush()
-		}
-		if f, ok := w.(http.Flusher); ok {
-			f.Flush()
-		}
-		s.count("dropped")
-		panic(http.ErrAbortHandler)
 	}
 	bw := bufio.NewWriterSize(out, 256<<10)
 	defer bw.Flush()
 	if err := s.writeCSV(bw, j, file); err != nil {
 		s.log.Warn("fake api download aborted", "job", id, "error", err)
 	}
+}
+
+// serveFault serves a job's file broken as fault says: the whole file is
+// made in memory first (compressed when the fake serves gzip), then part
+// of it is sent (half without chaos; a drawn part with it).
+func (s *Server) serveFault(w http.ResponseWriter, j *job, file int, fault downloadFault, contentType string) {
+	var buf bytes.Buffer
+	var out io.Writer = &buf
+	var zw *gzip.Writer
+	if s.cfg.Gzip {
+		zw = gzip.NewWriter(&buf)
+		out = zw
+	}
+	bw := bufio.NewWriter(out)
+	_ = s.writeCSV(bw, j, file)
+	bw.Flush()
+	if zw != nil {
+		zw.Close()
+	}
+	cut := s.chaosCut(buf.Len())
+	if fault == dlDrop {
+		// Chunked, cut off: the connection closes mid-body.
+		w.Header().Set("Content-Type", contentType)
+		w.Write(buf.Bytes()[:cut])
+		if f, ok := w.(http.Flusher); ok {
+			f.Flush()
+		}
+		s.count("dropped")
+		panic(http.ErrAbortHandler)
+	}
+	serveBroken(w, fault, buf.Bytes(), cut, contentType)
 }
 
 // serveCached serves a job's file from CacheDir, generating it there first
@@ -761,6 +798,8 @@ func (s *Server) createCRM(w http.ResponseWriter, r *http.Request) {
 		// A CRM validation job can only fail with an internal error.
 		s.jobOutcome(j)
 		j.outcome = "FAILED_DUE_TO_INTERNAL_ERROR"
+	} else {
+		j.outcome = s.chaosJobOutcome(true)
 	}
 	w.Header().Set("X-RestLi-Id", strconv.FormatInt(j.id, 10))
 	w.Header().Set("Location", "/crmDataValidationExportJobs/"+strconv.FormatInt(j.id, 10))

@@ -303,6 +303,9 @@ func (r *Runner) loadCRMJob(ctx context.Context, sum *Summary, u crmUnit, job ex
 			if err := tr.Err(); err != nil {
 				return 0, fmt.Errorf("reading %s: %w", src, err)
 			}
+			if err := dl.Confirm(ctx); err != nil {
+				return 0, fmt.Errorf("downloading %s: %w", src, err)
+			}
 			rows += tr.Rows()
 			rejected += tr.Rejected()
 			return dl.BytesRead(), nil

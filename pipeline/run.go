@@ -554,7 +554,7 @@ func (r *Runner) forget(ctx context.Context, u unit) error {
 // retryableDownload tells transfer problems, which another try with a
 // fresh URL may cure, from problems of the data or the destination.
 func retryableDownload(err error) bool {
-	return errors.Is(err, extract.ErrForbidden) || errors.Is(err, transform.ErrRead) ||
+	return errors.Is(err, extract.ErrForbidden) || errors.Is(err, transform.ErrRead) || errors.Is(err, extract.ErrShortDownload) ||
 		errors.Is(err, ErrShortExport) || errors.Is(err, ErrNoHeader) || errors.Is(err, errURLExpired)
 }
 
@@ -637,6 +637,7 @@ func (r *Runner) loadJob(ctx context.Context, sum *Summary, u unit, job extract.
 	began := time.Now()
 	st, sp, log := u.st, u.sp, u.log
 	var body io.Reader
+	var dl *extract.Download
 	downloaded := func() int64 { return 0 }
 	if job.DownloadURL == nil || *job.DownloadURL == "" {
 		// COMPLETED, rowCount 0 and no file (waitJob allows only that):
@@ -646,7 +647,8 @@ func (r *Runner) loadJob(ctx context.Context, sum *Summary, u unit, job extract.
 		if job.ExpireAt != nil && job.ExpireAt.Time().Before(time.Now()) {
 			return fmt.Errorf("export %d: %w at %s", job.ID, errURLExpired, job.ExpireAt.Time().Format(time.RFC3339))
 		}
-		dl, err := r.api.Download(ctx, *job.DownloadURL)
+		var err error
+		dl, err = r.api.Download(ctx, *job.DownloadURL)
 		if err != nil {
 			return fmt.Errorf("downloading export %d: %w", job.ID, err)
 		}
@@ -695,6 +697,12 @@ func (r *Runner) loadJob(ctx context.Context, sum *Summary, u unit, job extract.
 	if err := tr.Err(); err != nil {
 		ww.Abort()
 		return fmt.Errorf("reading export %d: %w", job.ID, err)
+	}
+	if dl != nil {
+		if err := dl.Confirm(ctx); err != nil {
+			ww.Abort()
+			return fmt.Errorf("downloading export %d: %w", job.ID, err)
+		}
 	}
 	rows, rejected := tr.Rows(), tr.Rejected()
 	if job.RowCount != nil && rows+rejected != *job.RowCount {

@@ -52,15 +52,21 @@ func ParquetTarget(t testing.TB) *Target {
 		t.Fatal(err)
 	}
 	return &Target{Name: "parquet", Sink: sink, State: state, Rows: func(t testing.TB, stream string) []string {
-		var out []string
-		for _, r := range ReadDataset(t, dir, stream).Rows {
-			var m map[string]any
-			json.Unmarshal([]byte(r), &m)
-			out = append(out, canonical(m))
-		}
-		sort.Strings(out)
-		return out
+		return ParquetRows(t, dir, stream)
 	}}
+}
+
+// ParquetRows reads a stream's Parquet files below dir as a Target's Rows
+// does: canonical JSON rows, sorted, without the Volatile columns.
+func ParquetRows(t testing.TB, dir, stream string) []string {
+	var out []string
+	for _, r := range ReadDataset(t, dir, stream).Rows {
+		var m map[string]any
+		json.Unmarshal([]byte(r), &m)
+		out = append(out, canonical(m))
+	}
+	sort.Strings(out)
+	return out
 }
 
 // ClickHouseTarget is a ClickHouse sink (and its state) on a new database,

@@ -204,17 +204,9 @@ func CreateTable(db string, st *schema.Stream, cols []Column) (string, error) {
 		return "", err
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "CREATE TABLE IF NOT EXISTS %s\n(\n", table)
-	for i, c := range cols {
-		qc, err := QuoteIdent(c.Name)
-		if err != nil {
-			return "", err
-		}
-		sep := ","
-		if i == len(cols)-1 {
-			sep = ""
-		}
-		fmt.Fprintf(&b, "    %s %s%s\n", qc, c.Type, sep)
+	fmt.Fprintf(&b, "CREATE TABLE IF NOT EXISTS %s\n", table)
+	if err := writeColumns(&b, cols); err != nil {
+		return "", err
 	}
 	key := make([]string, len(st.Key))
 	for i, k := range st.Key {
@@ -227,11 +219,46 @@ func CreateTable(db string, st *schema.Stream, cols []Column) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	fmt.Fprintf(&b, ")\nENGINE = ReplacingMergeTree(%s)\n", qv)
+	fmt.Fprintf(&b, "\nENGINE = ReplacingMergeTree(%s)\n", qv)
 	if !st.Dimension {
 		fmt.Fprintf(&b, "PARTITION BY %s\n", partitionExpr(st))
 	}
 	fmt.Fprintf(&b, "ORDER BY (%s)", strings.Join(key, ", "))
+	return b.String(), nil
+}
+
+// writeColumns writes a parenthesised column list, one column a line.
+func writeColumns(b *strings.Builder, cols []Column) error {
+	b.WriteString("(\n")
+	for i, c := range cols {
+		qc, err := QuoteIdent(c.Name)
+		if err != nil {
+			return err
+		}
+		sep := ","
+		if i == len(cols)-1 {
+			sep = ""
+		}
+		fmt.Fprintf(b, "    %s %s%s\n", qc, c.Type, sep)
+	}
+	b.WriteString(")")
+	return nil
+}
+
+// CreateLogTable returns the statement creating a Log table of cols: the
+// staging table of a window moved with INSERT … SELECT (a Log table takes
+// no ALTER, so it is made with the window's own columns).
+func CreateLogTable(db, name string, cols []Column) (string, error) {
+	table, err := qualified(db, name)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "CREATE TABLE %s\n", table)
+	if err := writeColumns(&b, cols); err != nil {
+		return "", err
+	}
+	b.WriteString("\nENGINE = Log")
 	return b.String(), nil
 }
 
@@ -333,8 +360,13 @@ func InsertColumns(db, table string, cols []string) (string, error) {
 	}
 	q := make([]string, len(cols))
 	for i, c := range cols {
+		if strings.ContainsAny(c, "`\\") {
+			// ClickHouse takes them escaped, but clickhouse-go parses the
+			// column list itself and does not unescape them.
+			return "", fmt.Errorf("%w: column %q holds a backtick or a backslash, which clickhouse-go cannot insert into", ErrBadIdentifier, c)
+		}
 		if q[i], err = QuoteIdent(c); err != nil {
-			return "", err
+			return "", fmt.Errorf("column %q: %w", c, err)
 		}
 	}
 	return fmt.Sprintf("INSERT INTO %s (%s)", t, strings.Join(q, ", ")), nil

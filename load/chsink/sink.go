@@ -135,7 +135,13 @@ var (
 // ReplaceDimension inserts rec into the dimension's table, where the
 // newest version (seenAt) of each key wins; read it through its view.
 func (s *Sink) ReplaceDimension(ctx context.Context, st *schema.Stream, rec arrow.RecordBatch) (load.Stats, error) {
-	cols, err := s.ensureTable(ctx, st, rec.Schema())
+	cols, missing, err := s.ensureTable(ctx, st, rec.Schema())
+	if err == nil {
+		// One insert, with nothing to undo: drift columns go in first.
+		s.mu.Lock()
+		err = s.addColumns(ctx, st, missing)
+		s.mu.Unlock()
+	}
 	if err != nil {
 		return load.Stats{}, err
 	}
@@ -259,59 +265,81 @@ func (s *Sink) existingColumns(ctx context.Context, table string) (map[string]st
 	return cols, rows.Err()
 }
 
-// ensureTable creates the stream's table and view when missing, adds drift
-// columns as Nullable(String), and refuses a type conflict before anything
-// is inserted. It returns the columns to insert.
-func (s *Sink) ensureTable(ctx context.Context, st *schema.Stream, sc *arrow.Schema) ([]Column, error) {
-	cols, err := TableColumns(st, sc)
-	if err != nil {
-		return nil, err
+// ensureTable creates the stream's table and view when missing (with the
+// schema's columns, not drift), and refuses a type conflict before
+// anything is inserted. It returns the window's columns, and those of them
+// the table lacks: drift columns, added by addColumns when the window
+// commits, so that a window that fails (a cut header, say) leaves no
+// column behind.
+func (s *Sink) ensureTable(ctx context.Context, st *schema.Stream, sc *arrow.Schema) (cols, missing []Column, err error) {
+	if cols, err = TableColumns(st, sc); err != nil {
+		return nil, nil, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	have, ok := s.tables[st.Name]
 	if !ok {
-		stmt, err := CreateTable(s.db, st, cols)
+		var known []Column
+		for _, c := range cols {
+			if _, inSchema := st.Column(c.Name); inSchema || schema.IsLineage(c.Name) || c.Name == RowHashColumn {
+				known = append(known, c)
+			}
+		}
+		stmt, err := CreateTable(s.db, st, known)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if err := s.conn.Exec(ctx, stmt); err != nil {
-			return nil, fmt.Errorf("creating table %s.%s: %w", s.db, st.Name, err)
+			return nil, nil, fmt.Errorf("creating table %s.%s: %w", s.db, st.Name, err)
 		}
 		if err := s.createView(ctx, st, false); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if have, err = s.existingColumns(ctx, st.Name); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		s.tables[st.Name] = have
 	}
-	var added []string
 	for _, c := range cols {
 		t, exists := have[c.Name]
-		if exists {
+		switch {
+		case !exists:
+			missing = append(missing, c)
+		case t != c.Type:
+			return nil, nil, fmt.Errorf("%w: %s.%s.%s is %s in the table but %s in this export", ErrTypeConflict, s.db, st.Name, c.Name, t, c.Type)
+		}
+	}
+	return cols, missing, nil
+}
+
+// addColumns adds to the stream's table those of cols it still lacks
+// (another window may have added them since), and makes the view again.
+// The caller holds s.mu.
+func (s *Sink) addColumns(ctx context.Context, st *schema.Stream, cols []Column) error {
+	have := s.tables[st.Name]
+	var added []string
+	for _, c := range cols {
+		if t, exists := have[c.Name]; exists {
 			if t != c.Type {
-				return nil, fmt.Errorf("%w: %s.%s.%s is %s in the table but %s in this export", ErrTypeConflict, s.db, st.Name, c.Name, t, c.Type)
+				return fmt.Errorf("%w: %s.%s.%s is %s in the table but %s in this export", ErrTypeConflict, s.db, st.Name, c.Name, t, c.Type)
 			}
 			continue
 		}
 		stmt, err := AddColumn(s.db, st.Name, c)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if err := s.conn.Exec(ctx, stmt); err != nil {
-			return nil, fmt.Errorf("adding column %s to %s.%s: %w", c.Name, s.db, st.Name, err)
+			return fmt.Errorf("adding column %s to %s.%s: %w", c.Name, s.db, st.Name, err)
 		}
 		have[c.Name] = c.Type
 		added = append(added, c.Name)
 	}
-	if len(added) > 0 {
-		s.log.Warn("schema drift: columns added to the table", "stream", st.Name, "table", s.db+"."+st.Name, "columns", added)
-		if err := s.createView(ctx, st, true); err != nil {
-			return nil, err
-		}
+	if len(added) == 0 {
+		return nil
 	}
-	return cols, nil
+	s.log.Warn("schema drift: columns added to the table", "stream", st.Name, "table", s.db+"."+st.Name, "columns", added)
+	return s.createView(ctx, st, true)
 }
 
 // createView creates the stream's FINAL view; with replace, it drops it
@@ -345,7 +373,7 @@ const stagePrefix = "_stage_"
 // half-way (too many rejects, a short file, an error) leaves the table as
 // it was.
 func (s *Sink) OpenWindow(ctx context.Context, w load.Window, sc *arrow.Schema) (load.WindowWriter, error) {
-	cols, err := s.ensureTable(ctx, w.Stream, sc)
+	cols, missing, err := s.ensureTable(ctx, w.Stream, sc)
 	if err != nil {
 		return nil, err
 	}
@@ -367,12 +395,31 @@ func (s *Sink) OpenWindow(ctx context.Context, w load.Window, sc *arrow.Schema) 
 	// INSERT … SELECT does not: a Log table there keeps no parts to merge,
 	// so no window, however long, meets "too many parts", and the server
 	// spends no time sorting rows twice.
-	engine := " ENGINE = Log"
-	if w.Stream.Snapshot() || w.Stream.PerExport {
-		engine = ""
+	replace := w.Stream.Snapshot() || w.Stream.PerExport
+	var makeStage []string
+	if replace {
+		// The table's structure, and the window's drift columns (the
+		// table gets them at Commit).
+		makeStage = append(makeStage, "CREATE TABLE "+qstage+" AS "+qtable)
+		for _, c := range missing {
+			stmt, err := AddColumn(s.db, stage, c)
+			if err != nil {
+				return nil, err
+			}
+			makeStage = append(makeStage, stmt)
+		}
+	} else {
+		stmt, err := CreateLogTable(s.db, stage, cols)
+		if err != nil {
+			return nil, err
+		}
+		makeStage = append(makeStage, stmt)
 	}
-	if err := s.conn.Exec(ctx, "CREATE TABLE "+qstage+" AS "+qtable+engine); err != nil {
-		return nil, fmt.Errorf("creating staging table for %s: %w", w.Stream.Name, err)
+	for _, stmt := range makeStage {
+		if err := s.conn.Exec(ctx, stmt); err != nil {
+			_ = s.conn.Exec(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+qstage)
+			return nil, fmt.Errorf("creating staging table for %s: %w", w.Stream.Name, err)
+		}
 	}
 	ins, err := InsertColumns(s.db, stage, names)
 	if err != nil {
@@ -399,8 +446,8 @@ func (s *Sink) OpenWindow(ctx context.Context, w load.Window, sc *arrow.Schema) 
 			return nil, err
 		}
 	}
-	cw := &window{sink: s, ctx: ctx, stream: w.Stream, insert: ins, move: move, stage: qstage, stageName: stage, cols: cols, hash: needsRowHash(w.Stream),
-		replace: w.Stream.Snapshot() || w.Stream.PerExport}
+	cw := &window{sink: s, ctx: ctx, stream: w.Stream, insert: ins, move: move, stage: qstage, stageName: stage, cols: cols, missing: missing,
+		hash: needsRowHash(w.Stream), replace: replace}
 	identity := map[string]int{}
 	for i, f := range sc.Fields() {
 		if !schema.IsLineage(f.Name) {
@@ -460,6 +507,7 @@ type window struct {
 	committed    bool
 	stageDropped bool
 	cols         []Column
+	missing      []Column // columns the table lacked at Open: added at Commit
 	hash         bool
 	dataCols     []int // batch columns hashed into _row_hash
 	identityCols []int // or these, when the row has them all
@@ -545,19 +593,20 @@ func (w *window) Commit(ctx context.Context) (load.Stats, error) {
 		// The rows are all in the stage: the move runs to its end even if
 		// the run is being cancelled, within a deadline of its own.
 		mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
-		var err error
-		if w.replace {
-			// Another window of the stream may have added a drift column
-			// to the table since this stage was made: REPLACE PARTITION
-			// needs the same structure. The lock keeps columns from being
-			// added between the check and the move.
-			w.sink.mu.Lock()
-			err = w.matchStage(mctx)
-			if err == nil {
+		// The window's drift columns go into the table now that its rows
+		// are all here. Another window of the stream may have added a
+		// drift column to the table since this stage was made: REPLACE
+		// PARTITION needs the same structure. The lock keeps columns from
+		// being added between the check and the move.
+		w.sink.mu.Lock()
+		err := w.sink.addColumns(mctx, w.stream, w.missing)
+		if err == nil && w.replace {
+			if err = w.matchStage(mctx); err == nil {
 				err = w.sink.conn.Exec(mctx, w.move)
 			}
-			w.sink.mu.Unlock()
-		} else {
+		}
+		w.sink.mu.Unlock()
+		if err == nil && !w.replace {
 			err = w.sink.conn.Exec(mctx, w.move)
 		}
 		cancel()

@@ -534,3 +534,49 @@ func TestReplacePartitionAfterConcurrentDrift(t *testing.T) {
 		t.Errorf("%s rows with the new column, want 1", n)
 	}
 }
+
+// Issue 7 (found by TestChaos): a window with a drift column that fails
+// (here, a CRM file whose header was cut at "de") leaves no column in the
+// table; the column goes in only with a window that commits.
+func TestAbortedDriftLeavesNoColumn(t *testing.T) {
+	s := server(t)
+	sink := openSink(t, s, dbName(t))
+	db := sink.Database()
+	start := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	ok := openCRMWindow(t, sink, "urn:li:crmInstance:(SFDC,A)", start, "recordId,recordType\nr1,CONTACT\n")
+	if _, err := ok.Commit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	cut := openCRMWindow(t, sink, "urn:li:crmInstance:(SFDC,B)", start, "recordId,recordType,de")
+	cut.Abort()
+	columns := func() string {
+		return one(t, sink, "SELECT arrayStringConcat(groupArray(name), ',') FROM system.columns WHERE database = ? AND table = 'crm_validation' AND name IN ('de', 'owner')", db)
+	}
+	if got := columns(); got != "" {
+		t.Fatalf("columns %q after an aborted window, want none", got)
+	}
+	// Event streams (a Log stage, made with the window's own columns).
+	tr, err := transform.NewReader(strings.NewReader(strings.TrimSuffix(testkit.ActivityHeader, "\n")+",region\n"), schema.Activity,
+		transform.WithLineage(transform.Lineage{Contract: "urn:li:salesContract:1", WindowStart: start, WindowEnd: start.AddDate(0, 0, 1), JobID: 2, ExtractedAt: start}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Release()
+	ww, err := sink.OpenWindow(context.Background(), load.Window{Stream: schema.Activity, Contract: "urn:li:salesContract:1", PartitionID: "1",
+		Start: start, End: start.AddDate(0, 0, 1), JobID: 2}, tr.Schema())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ww.Abort()
+	if n := one(t, sink, "SELECT count() FROM system.columns WHERE database = ? AND name = 'region'", db); n != "0" {
+		t.Errorf("region is in %s table(s) after an aborted window", n)
+	}
+	// Committed, the drift column is added.
+	good := openCRMWindow(t, sink, "urn:li:crmInstance:(SFDC,B)", start, "recordId,recordType,owner\nr2,LEAD,x\n")
+	if _, err := good.Commit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := columns(); got != "owner" {
+		t.Errorf("columns %q after a committed window, want owner", got)
+	}
+}
