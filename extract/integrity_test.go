@@ -1,9 +1,12 @@
 package extract_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -93,4 +96,19 @@ func read(t *testing.T, c *extract.Client, url string) readResult {
 	t.Cleanup(func() { dl.Close() })
 	b, err := io.ReadAll(dl.Body)
 	return readResult{body: b, err: err, unframed: dl.Unframed, dl: dl}
+}
+
+// JSON answers are read up to a limit (16 MiB): a larger one is an error,
+// not a process that grows without bound.
+func TestJSONAnswerSizeLimit(t *testing.T) {
+	huge := append([]byte(`{"elements":[],"pad":"`), bytes.Repeat([]byte("x"), 17<<20)...)
+	huge = append(huge, `"}`...)
+	c, err := extract.New(extract.Config{BaseURL: "https://api.example.com/v2", Token: "t",
+		HTTPClient: &http.Client{Transport: bodyTransport{status: 200, body: huge}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Contracts(context.Background()); err == nil || !strings.Contains(err.Error(), "larger than 16777216 bytes") {
+		t.Fatalf("a 17 MiB answer: %v", err)
+	}
 }

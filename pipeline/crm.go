@@ -259,7 +259,7 @@ func (r *Runner) loadCRMJob(ctx context.Context, sum *Summary, u crmUnit, job ex
 				transform.WithRejects(rej),
 				transform.WithLineage(lineage))
 			if err != nil {
-				return 0, fmt.Errorf("reading %s: %w", src, err)
+				return 0, fmt.Errorf("reading %s: %w", src, unframed(dl, err))
 			}
 			defer tr.Release()
 			if tr.Empty() {

@@ -551,6 +551,17 @@ func (r *Runner) forget(ctx context.Context, u unit) error {
 	return r.state.ClearInFlight(dctx, u.st.Name, u.contract)
 }
 
+// unframed marks err, a failure to read a download's content, as a
+// transfer problem when the download was unframed: a body cut short can
+// fail to parse in any way (a header cut at a comma, say), and another
+// copy may be whole.
+func unframed(dl *extract.Download, err error) error {
+	if dl == nil || !dl.Unframed || errors.Is(err, extract.ErrShortDownload) {
+		return err
+	}
+	return fmt.Errorf("%w (the download had neither Content-Length nor chunking, so it may be cut): %w", extract.ErrShortDownload, err)
+}
+
 // retryableDownload tells transfer problems, which another try with a
 // fresh URL may cure, from problems of the data or the destination.
 func retryableDownload(err error) bool {
@@ -669,7 +680,7 @@ func (r *Runner) loadJob(ctx context.Context, sum *Summary, u unit, job extract.
 			JobID: job.ID, ExtractedAt: r.cfg.Now(), SnapshotDate: win.SnapshotDate(),
 		}))
 	if err != nil {
-		return fmt.Errorf("reading export %d: %w", job.ID, err)
+		return fmt.Errorf("reading export %d: %w", job.ID, unframed(dl, err))
 	}
 	defer tr.Release()
 	if tr.Empty() {

@@ -407,6 +407,7 @@ func newFakeAPICmd(stop <-chan struct{}, stderr io.Writer) *cobra.Command {
 		urlTTL      time.Duration
 		tokenTTL    time.Duration
 		dataDelay   string
+		chaosSeed   int64
 	)
 	cmd := &cobra.Command{
 		Use:   "fake-api",
@@ -424,6 +425,9 @@ at it with SALESNAV_API_URL=http://ADDR/v2 SALESNAV_ACCESS_TOKEN=TOKEN.`,
 					return &exitError{ExitConfig, fmt.Errorf("--fault-data-delay-after %q is not a date (YYYY-MM-DD)", dataDelay)}
 				}
 				faults.DataDelayAfter = t
+			}
+			if chaosSeed != 0 {
+				faults.Chaos = fakeapi.DefaultChaos(chaosSeed)
 			}
 			fake := fakeapi.New(fakeapi.Config{Token: token, Seed: seed, RowsPerDay: rows, PollsToComplete: polls,
 				Gzip: gz, CRMCreateBody: crmBody, URLTTL: urlTTL, MemberTokenTTL: tokenTTL, Faults: faults, Logger: log, CacheDir: cacheDir})
@@ -467,6 +471,7 @@ at it with SALESNAV_API_URL=http://ADDR/v2 SALESNAV_ACCESS_TOKEN=TOKEN.`,
 	f.IntVar(&faults.ExceedFileSizeDays, "fault-max-days", 0, "jobs over this many days fail with FAILED_DUE_TO_EXCEEDED_FILE_SIZE_ERROR")
 	f.StringVar(&dataDelay, "fault-data-delay-after", "", "jobs ending after this day (YYYY-MM-DD) fail with FAILED_DUE_TO_DATA_DELAY")
 	f.BoolVar(&faults.StuckJobs, "fault-stuck-jobs", false, "jobs never complete")
+	f.Int64Var(&chaosSeed, "chaos-seed", 0, "mix every fault at random, drawn from this seed (fakeapi.DefaultChaos; 0: off)")
 	return cmd
 }
 
