@@ -22,8 +22,8 @@ test: clickhouse duckdb chdb
 STATICCHECK_VERSION ?= v0.8.2
 
 staticcheck:
-	$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
-	"$$($(GO) env GOPATH)/bin/staticcheck" ./...
+	GOBIN="$(CURDIR)/bin" $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	bin/staticcheck ./...
 
 # Each fuzz target for FUZZTIME (seed corpora: the f.Add seeds and
 # testdata/fuzz/<target>; the transform's goldens). A crasher is written to
@@ -34,7 +34,12 @@ FUZZ_TARGETS = ./extract:FuzzAssociationKeys ./extract:FuzzAPIAnswers ./transfor
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		echo "fuzz $${t#*:} ($${t%%:*}) for $(FUZZTIME)"; \
-		$(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) "$${t%%:*}" 2>&1 | tail -n 3; \
+		log=$$(mktemp); \
+		if $(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) "$${t%%:*}" > "$$log" 2>&1; then \
+			tail -n 3 "$$log"; rm -f "$$log"; \
+		else \
+			cat "$$log"; rm -f "$$log"; exit 1; \
+		fi; \
 	done
 
 # More chaos than CI runs: SEEDS fault seeds (TestChaos) and SEEDS crash
@@ -42,8 +47,8 @@ fuzz:
 SEEDS ?= 20
 
 chaos: clickhouse duckdb
-	SALESNAV_CHAOS_SEEDS=$(SEEDS) $(GO) test -count=1 -timeout 60m -run '^TestChaos$$' -v ./pipeline 2>&1 | grep -E '^(---|\s+---|ok|FAIL|PASS)|chaos_test'
-	SALESNAV_CRASH_EPISODES=$(SEEDS) $(GO) test -count=1 -timeout 60m -run '^TestCrashSIGKILL$$' -v ./cmd/salesnav-etl 2>&1 | grep -E '^(---|\s+---|ok|FAIL|PASS)|crash_test'
+	SALESNAV_CHAOS_SEEDS=$(SEEDS) $(GO) test -count=1 -timeout 60m -run '^TestChaos$$' -v ./pipeline
+	SALESNAV_CRASH_EPISODES=$(SEEDS) $(GO) test -count=1 -timeout 60m -run '^(TestCrashSIGKILL|TestClickHouseRestartedMidLoad)$$' -v ./cmd/salesnav-etl
 
 # DuckDB (npm @duckdb/node-api), which the tests use to read the dataset back.
 duckdb: tools/duckdb/node_modules/@duckdb/node-api

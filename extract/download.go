@@ -39,13 +39,17 @@ type Download struct {
 	refetch func(ctx context.Context) (*Download, error)
 }
 
-// Confirm checks, once Body has been read to its end, that an Unframed
-// download was whole: it fetches the file a second time and wants the
-// same bytes (SHA-256). It does nothing for a framed download. The error
+// Confirm checks that an Unframed download was whole: it reads what is
+// left of Body, fetches the file a second time and wants the same bytes
+// (SHA-256). It does nothing for a framed download. The error
 // wraps ErrShortDownload when the copies differ.
 func (d *Download) Confirm(ctx context.Context) error {
 	if !d.Unframed {
 		return nil
+	}
+	// What the caller left unread is part of the file too.
+	if _, err := io.Copy(io.Discard, d.Body); err != nil {
+		return fmt.Errorf("confirming an unframed download: %w", err)
 	}
 	again, err := d.refetch(ctx)
 	if err != nil {
@@ -130,7 +134,12 @@ func (c *Client) download(ctx context.Context, rawURL string, app bool) (*Downlo
 	cr := &countingReader{r: resp.Body, want: resp.ContentLength}
 	body, gz, err := iox.MaybeGunzip(cr)
 	if err != nil {
+		// The body broke or ended within its first bytes (a gzip
+		// header cut short): a transfer problem, another copy may do.
 		resp.Body.Close()
+		if !errors.Is(err, ErrShortDownload) {
+			err = fmt.Errorf("%w: %w", ErrShortDownload, err)
+		}
 		return nil, fmt.Errorf("downloading from %s: %w", redactedURL(rawURL), err)
 	}
 	d := &Download{
@@ -141,7 +150,9 @@ func (c *Client) download(ctx context.Context, rawURL string, app bool) (*Downlo
 		closers:       []io.Closer{resp.Body, body},
 		refetch:       func(ctx context.Context) (*Download, error) { return c.download(ctx, rawURL, app) },
 	}
-	if resp.ProtoMajor == 1 && resp.ContentLength < 0 && !slices.Contains(resp.TransferEncoding, "chunked") && !gz {
+	// Go decompresses a Content-Encoding: gzip answer itself (and checks
+	// its trailer): that body is framed by the gzip stream.
+	if resp.ProtoMajor == 1 && resp.ContentLength < 0 && !slices.Contains(resp.TransferEncoding, "chunked") && !gz && !resp.Uncompressed {
 		d.Unframed = true
 		d.hash = sha256.New()
 		d.Body = io.TeeReader(body, d.hash)

@@ -89,7 +89,7 @@ func FuzzAPIAnswers(f *testing.F) {
 		c.SalesAccessToken(ctx)
 		if job, err := c.AnalyticsExport(ctx, "urn:li:salesContract:1", 1); err == nil && job.Status == extract.StatusCompleted &&
 			job.DownloadURL != nil && *job.DownloadURL != "" {
-			if _, err := c.CheckDownloadURL(*job.DownloadURL); err == nil && !strings.HasPrefix(*job.DownloadURL, "https://") {
+			if u, err := c.CheckDownloadURL(*job.DownloadURL); err == nil && u.Scheme != "https" {
 				t.Fatalf("download URL %q accepted", *job.DownloadURL)
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -110,5 +111,40 @@ func TestJSONAnswerSizeLimit(t *testing.T) {
 	}
 	if _, err := c.Contracts(context.Background()); err == nil || !strings.Contains(err.Error(), "larger than 16777216 bytes") {
 		t.Fatalf("a 17 MiB answer: %v", err)
+	}
+}
+
+// A whole body without framing (HTTP/1.1, no Content-Length, no chunking,
+// as an HTTP/1.0-style server sends) is accepted once a second copy
+// matches it, even when the caller stopped reading early.
+func TestUnframedWholeBodyConfirmed(t *testing.T) {
+	body := []byte(strings.Repeat("activityId,x\n1,2\n", 500))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, brw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer conn.Close()
+		brw.WriteString("HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\nConnection: close\r\n\r\n")
+		brw.Write(body)
+		brw.Flush()
+	}))
+	defer srv.Close()
+	c, err := extract.New(extract.Config{BaseURL: srv.URL + "/v2", Token: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dl, err := c.Download(context.Background(), srv.URL+"/file")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dl.Close()
+	head := make([]byte, 100)
+	if _, err := io.ReadFull(dl.Body, head); err != nil || !dl.Unframed {
+		t.Fatalf("unframed %v, %v", dl.Unframed, err)
+	}
+	if err := dl.Confirm(context.Background()); err != nil {
+		t.Fatalf("Confirm of a whole unframed body: %v", err)
 	}
 }

@@ -1,7 +1,6 @@
 package fakeapi
 
 import (
-	"bufio"
 	"bytes"
 	"math/rand/v2"
 	"net/http"
@@ -187,10 +186,8 @@ func serveBroken(w http.ResponseWriter, f downloadFault, body []byte, cut int, c
 		defer conn.Close()
 		// An HTTP/1.1 response with neither Content-Length nor chunking:
 		// its body ends where the connection does.
-		bw := bufio.NewWriter(conn)
-		bw.WriteString("HTTP/1.1 200 OK\r\nContent-Type: " + contentType + "\r\nConnection: close\r\n\r\n")
-		bw.Write(half)
-		bw.Flush()
-		_ = brw
+		brw.WriteString("HTTP/1.1 200 OK\r\nContent-Type: " + contentType + "\r\nConnection: close\r\n\r\n")
+		brw.Write(half)
+		brw.Flush()
 	}
 }

@@ -41,11 +41,13 @@ type Faults struct {
 	Chaos *Chaos
 }
 
-// SetFaults replaces the injected faults.
+// SetFaults replaces the injected faults (and restarts the chaos
+// sequence of Faults.Chaos from its seed).
 func (s *Server) SetFaults(f Faults) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.faults = f
+	s.chaosRng = nil // chaos starts its sequence again
 }
 
 // Faults returns the injected faults, as changed by the server (counters

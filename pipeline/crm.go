@@ -276,7 +276,7 @@ func (r *Runner) loadCRMJob(ctx context.Context, sum *Summary, u crmUnit, job ex
 				// go in under file 1's columns. A column file 1 lacks
 				// cannot.
 				if conform, err = conformTo(first, tr.Schema(), r.cfg.Allocator); err != nil {
-					return 0, fmt.Errorf("%s: %w", src, err)
+					return 0, fmt.Errorf("%s: %w", src, unframed(dl, err))
 				}
 			}
 			for _, d := range tr.Drift() {
@@ -301,7 +301,7 @@ func (r *Runner) loadCRMJob(ctx context.Context, sum *Summary, u crmUnit, job ex
 			}
 			meter.update(tr.Rows()+tr.Rejected(), dl.BytesRead())
 			if err := tr.Err(); err != nil {
-				return 0, fmt.Errorf("reading %s: %w", src, err)
+				return 0, fmt.Errorf("reading %s: %w", src, unframed(dl, err))
 			}
 			if err := dl.Confirm(ctx); err != nil {
 				return 0, fmt.Errorf("downloading %s: %w", src, err)

@@ -707,7 +707,7 @@ func (r *Runner) loadJob(ctx context.Context, sum *Summary, u unit, job extract.
 	meter.update(tr.Rows()+tr.Rejected(), downloaded())
 	if err := tr.Err(); err != nil {
 		ww.Abort()
-		return fmt.Errorf("reading export %d: %w", job.ID, err)
+		return fmt.Errorf("reading export %d: %w", job.ID, unframed(dl, err))
 	}
 	if dl != nil {
 		if err := dl.Confirm(ctx); err != nil {

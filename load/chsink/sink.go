@@ -330,6 +330,9 @@ func (s *Sink) addColumns(ctx context.Context, st *schema.Stream, cols []Column)
 			return err
 		}
 		if err := s.conn.Exec(ctx, stmt); err != nil {
+			// The server may have added it all the same: the next
+			// ensureTable reads the columns (and makes the view) again.
+			delete(s.tables, st.Name)
 			return fmt.Errorf("adding column %s to %s.%s: %w", c.Name, s.db, st.Name, err)
 		}
 		have[c.Name] = c.Type
@@ -339,7 +342,11 @@ func (s *Sink) addColumns(ctx context.Context, st *schema.Stream, cols []Column)
 		return nil
 	}
 	s.log.Warn("schema drift: columns added to the table", "stream", st.Name, "table", s.db+"."+st.Name, "columns", added)
-	return s.createView(ctx, st, true)
+	if err := s.createView(ctx, st, true); err != nil {
+		delete(s.tables, st.Name)
+		return err
+	}
+	return nil
 }
 
 // createView creates the stream's FINAL view; with replace, it drops it
@@ -390,37 +397,7 @@ func (s *Sink) OpenWindow(ctx context.Context, w load.Window, sc *arrow.Schema) 
 	if err != nil {
 		return nil, err
 	}
-	// A window that replaces partitions needs a stage of the table's very
-	// structure and partitioning (REPLACE PARTITION). One moved with
-	// INSERT … SELECT does not: a Log table there keeps no parts to merge,
-	// so no window, however long, meets "too many parts", and the server
-	// spends no time sorting rows twice.
-	replace := w.Stream.Snapshot() || w.Stream.PerExport
-	var makeStage []string
-	if replace {
-		// The table's structure, and the window's drift columns (the
-		// table gets them at Commit).
-		makeStage = append(makeStage, "CREATE TABLE "+qstage+" AS "+qtable)
-		for _, c := range missing {
-			stmt, err := AddColumn(s.db, stage, c)
-			if err != nil {
-				return nil, err
-			}
-			makeStage = append(makeStage, stmt)
-		}
-	} else {
-		stmt, err := CreateLogTable(s.db, stage, cols)
-		if err != nil {
-			return nil, err
-		}
-		makeStage = append(makeStage, stmt)
-	}
-	for _, stmt := range makeStage {
-		if err := s.conn.Exec(ctx, stmt); err != nil {
-			_ = s.conn.Exec(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+qstage)
-			return nil, fmt.Errorf("creating staging table for %s: %w", w.Stream.Name, err)
-		}
-	}
+	// Every statement is built first: a name refused creates nothing.
 	ins, err := InsertColumns(s.db, stage, names)
 	if err != nil {
 		return nil, err
@@ -446,6 +423,27 @@ func (s *Sink) OpenWindow(ctx context.Context, w load.Window, sc *arrow.Schema) 
 			return nil, err
 		}
 	}
+	// A window that replaces partitions needs a stage of the table's very
+	// structure and partitioning (REPLACE PARTITION). One moved with
+	// INSERT … SELECT does not: a Log table there keeps no parts to merge,
+	// so no window, however long, meets "too many parts", and the server
+	// spends no time sorting rows twice.
+	replace := w.Stream.Snapshot() || w.Stream.PerExport
+	var makeStage []string
+	if replace {
+		// The table's structure; the window's drift columns are added
+		// by makeStage (the table gets them at Commit).
+		makeStage = append(makeStage, "CREATE TABLE "+qstage+" AS "+qtable)
+	} else {
+		stmt, err := CreateLogTable(s.db, stage, cols)
+		if err != nil {
+			return nil, err
+		}
+		makeStage = append(makeStage, stmt)
+	}
+	if err := s.makeStage(ctx, qstage, stage, makeStage, missing); err != nil {
+		return nil, fmt.Errorf("creating staging table for %s: %w", w.Stream.Name, err)
+	}
 	cw := &window{sink: s, ctx: ctx, stream: w.Stream, insert: ins, move: move, stage: qstage, stageName: stage, cols: cols, missing: missing,
 		hash: needsRowHash(w.Stream), replace: replace}
 	identity := map[string]int{}
@@ -463,6 +461,46 @@ func (s *Sink) OpenWindow(ctx context.Context, w load.Window, sc *arrow.Schema) 
 		}
 	}
 	return cw, nil
+}
+
+// makeStage runs stmts, which create the staging table qstage (bare name
+// stage), then adds the window's drift columns it lacks: a stage made AS
+// the table has those another window added since Open. On an error the
+// stage is dropped.
+func (s *Sink) makeStage(ctx context.Context, qstage, stage string, stmts []string, missing []Column) error {
+	err := func() error {
+		for _, stmt := range stmts {
+			if err := s.conn.Exec(ctx, stmt); err != nil {
+				return err
+			}
+		}
+		if len(missing) == 0 {
+			return nil
+		}
+		have, err := s.existingColumns(ctx, stage)
+		if err != nil {
+			return err
+		}
+		for _, c := range missing {
+			if _, ok := have[c.Name]; ok {
+				continue
+			}
+			stmt, err := AddColumn(s.db, stage, c)
+			if err == nil {
+				err = s.conn.Exec(ctx, stmt)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	}()
+	if err != nil {
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		_ = s.conn.Exec(dctx, "DROP TABLE IF EXISTS "+qstage)
+	}
+	return err
 }
 
 // dropStale drops staging tables left by runs that died more than six
