@@ -58,6 +58,22 @@ var DefaultContracts = []Contract{
 	{URN: "urn:li:salesContract:1003", Name: "Acme Corp Trial", HasReportingAccess: false},
 }
 
+// ManyContracts returns n contracts with reporting access
+// (urn:li:salesContract:1001 on, the first two DefaultContracts'), and one
+// without: for sharded runs.
+func ManyContracts(n int) []Contract {
+	out := make([]Contract, 0, n+1)
+	for i := range n {
+		id := strconv.Itoa(1001 + i)
+		c := Contract{URN: "urn:li:salesContract:" + id, Name: "Acme Corp unit " + id, HasReportingAccess: true}
+		if i < 2 {
+			c = DefaultContracts[i]
+		}
+		out = append(out, c)
+	}
+	return append(out, Contract{URN: "urn:li:salesContract:" + strconv.Itoa(1001+n), Name: "Acme Corp Trial", HasReportingAccess: false})
+}
+
 // Config configures a Server.
 type Config struct {
 	// Token is the only bearer token accepted (default DefaultToken).

@@ -93,6 +93,9 @@ type FileState struct {
 	now  func() time.Time
 	mu   sync.Mutex
 	doc  stateDoc
+	// peers are the cursors of other shards' state files, read once at
+	// open (see OpenShardFileState).
+	peers map[string]map[string]time.Time
 }
 
 var _ StateStore = (*FileState)(nil)
@@ -132,18 +135,57 @@ func OpenFileState(path string) (*FileState, error) {
 	return s, nil
 }
 
+// OpenShardFileState opens a shard's own state file at path, which only it
+// writes, and reads the cursors of peers, the other shards' state files
+// (and the state file of unsharded runs), once: a contract that moves to
+// this shard when the number of shards changes goes on from the furthest
+// cursor any of them saved. Missing peers are skipped.
+func OpenShardFileState(path string, peers []string) (*FileState, error) {
+	s, err := OpenFileState(path)
+	if err != nil {
+		return nil, err
+	}
+	s.peers = map[string]map[string]time.Time{}
+	for _, p := range peers {
+		if p == path {
+			continue
+		}
+		peer, err := OpenFileState(p)
+		if err != nil {
+			return nil, err
+		}
+		for stream, m := range peer.doc.Streams {
+			if s.peers[stream] == nil {
+				s.peers[stream] = map[string]time.Time{}
+			}
+			for contract, e := range m {
+				t, _ := parseCursor(e.Cursor) // checked by OpenFileState
+				if t.After(s.peers[stream][contract]) {
+					s.peers[stream][contract] = t
+				}
+			}
+		}
+	}
+	return s, nil
+}
+
 // Path is the state file's path.
 func (s *FileState) Path() string { return s.path }
 
-// Cursor returns the saved cursor of (stream, contract).
+// Cursor returns the saved cursor of (stream, contract): this file's, or a
+// peer's when it is further (OpenShardFileState).
 func (s *FileState) Cursor(_ context.Context, stream, contract string) (time.Time, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	peer, fromPeer := s.peers[stream][contract]
 	e, ok := s.doc.Streams[stream][contract]
 	if !ok {
-		return time.Time{}, false, nil
+		return peer, fromPeer, nil
 	}
 	t, err := parseCursor(e.Cursor)
+	if err == nil && fromPeer && peer.After(t) {
+		t = peer
+	}
 	return t, err == nil, err
 }
 

@@ -79,3 +79,41 @@ func TestFileStateContract(t *testing.T) {
 	}
 	testkit.StateStoreContract(t, open, open)
 }
+
+// A shard's state file is its own; cursors of contracts it never held
+// come from its peers (other shards, or the unsharded file), the furthest
+// one winning, and are written to its own file only when it moves them.
+func TestShardFileStatePeers(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	unsharded, _ := load.OpenFileState(filepath.Join(dir, "_state.json"))
+	unsharded.SetCursor(ctx, "activity", "urn:a", time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
+	unsharded.SetCursor(ctx, "activity", "urn:b", time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
+	s1, _ := load.OpenFileState(filepath.Join(dir, "_state.shard-1.json"))
+	s1.SetCursor(ctx, "activity", "urn:a", time.Date(2026, 3, 5, 0, 0, 0, 0, time.UTC))
+	peers, _ := filepath.Glob(filepath.Join(dir, "_state*.json"))
+	s0, err := load.OpenShardFileState(filepath.Join(dir, "_state.shard-0.json"), peers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		contract string
+		want     string
+		ok       bool
+	}{{"urn:a", "2026-03-05", true}, {"urn:b", "2026-03-01", true}, {"urn:c", "0001-01-01", false}} {
+		c, ok, err := s0.Cursor(ctx, "activity", tc.contract)
+		if err != nil || ok != tc.ok || c.Format(time.DateOnly) != tc.want {
+			t.Errorf("%s: %v %v %v, want %s", tc.contract, c, ok, err, tc.want)
+		}
+	}
+	if err := s0.SetCursor(ctx, "activity", "urn:b", time.Date(2026, 3, 8, 0, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := os.ReadFile(filepath.Join(dir, "_state.shard-0.json"))
+	if !strings.Contains(string(raw), `"urn:b"`) || strings.Contains(string(raw), `"urn:a"`) {
+		t.Errorf("shard 0's file holds what it did not move:\n%s", raw)
+	}
+	if c, _, _ := s0.Cursor(ctx, "activity", "urn:b"); c.Format(time.DateOnly) != "2026-03-08" {
+		t.Errorf("own cursor %v", c)
+	}
+}

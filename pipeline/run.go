@@ -94,6 +94,9 @@ type Config struct {
 	// a job being polled is left in flight (resumed next run), a window
 	// being loaded finishes (the caller cancels ctx to abandon it).
 	Stop <-chan struct{}
+	// Shard is this run's share of the contracts and CRM instances (see
+	// Shard; the zero value takes all).
+	Shard Shard
 	// Observer, when set, is told of progress (rows, bytes) and job waits.
 	Observer  Observer
 	Allocator memory.Allocator
@@ -132,6 +135,9 @@ func (c Config) Validate() error {
 		if st.PerExport && len(c.CRMInstances) == 0 {
 			errs = append(errs, fmt.Errorf("stream %s needs at least one CRM instance", st.Name))
 		}
+	}
+	if err := c.Shard.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	for _, urn := range c.CRMInstances {
 		if _, _, err := ParseCRMInstance(urn); err != nil {
@@ -231,12 +237,17 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 		names[i] = s.Name
 	}
 	sum := newSummary(names, r.cfg.Now(), r.cfg.End)
+	sum.Shard = r.cfg.Shard.String()
 	defer func() { sum.finish(r.cfg.Now()) }()
 
 	var exports, perExport []*schema.Stream
 	var dims, merged []*schema.Stream
 	for _, st := range r.cfg.Streams {
 		switch {
+		case (st.Merge || st.Dimension) && !r.cfg.Shard.First():
+			// Not split by contract: shard 0 loads them.
+			r.log.Info("stream loaded by shard 0: skipped", "stream", st.Name, "shard", r.cfg.Shard.String())
+			delete(sum.Streams, st.Name)
 		case st.Merge:
 			merged = append(merged, st)
 		case st.Dimension:
@@ -276,6 +287,10 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 				return sum, err
 			}
 			ids[id] = c.Contract
+			if !r.cfg.Shard.Owns(c.Contract) {
+				sum.OtherShards++
+				continue
+			}
 			reporting = append(reporting, c)
 			sum.Contracts = append(sum.Contracts, c.Contract)
 		}
@@ -296,8 +311,20 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 			ids[id] = urn
 		}
 	}
-	r.log.Info("run started", "contracts", len(reporting), "crm_instances", len(r.cfg.CRMInstances), "streams", names,
-		"end", r.cfg.End.Format(time.DateOnly), "backfill", r.cfg.Backfill)
+	var instances []string
+	for _, inst := range r.cfg.CRMInstances {
+		if r.cfg.Shard.Owns(inst) {
+			instances = append(instances, inst)
+		} else if len(perExport) > 0 {
+			sum.OtherShards++
+		}
+	}
+	logArgs := []any{"contracts", len(reporting), "crm_instances", len(instances), "streams", names,
+		"end", r.cfg.End.Format(time.DateOnly), "backfill", r.cfg.Backfill}
+	if r.cfg.Shard.Sharded() {
+		logArgs = append(logArgs, "shard", r.cfg.Shard.String(), "other_shards", sum.OtherShards)
+	}
+	r.log.Info("run started", logArgs...)
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(r.cfg.Concurrency)
@@ -327,7 +354,7 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 			r.log.Info("no backfill for a stream exported from the server's cursor: skipped", "stream", st.Name)
 			continue
 		}
-		for _, inst := range r.cfg.CRMInstances {
+		for _, inst := range instances {
 			g.Go(func() error {
 				if gctx.Err() != nil || r.stopping() {
 					return nil

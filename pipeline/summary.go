@@ -35,14 +35,18 @@ const (
 // Summary reports a run. It is safe for concurrent updates through its
 // methods while the run goes on.
 type Summary struct {
-	Status     Status                    `json:"status"`
-	StartedAt  time.Time                 `json:"startedAt"`
-	FinishedAt time.Time                 `json:"finishedAt"`
-	End        string                    `json:"end"` // exclusive end day of this run
-	Contracts  []string                  `json:"contracts"`
-	Skipped    []string                  `json:"skippedContracts,omitempty"` // no reporting access
-	Streams    map[string]*StreamSummary `json:"streams"`
-	Errors     []UnitError               `json:"errors,omitempty"`
+	Status     Status    `json:"status"`
+	StartedAt  time.Time `json:"startedAt"`
+	FinishedAt time.Time `json:"finishedAt"`
+	End        string    `json:"end"` // exclusive end day of this run
+	Contracts  []string  `json:"contracts"`
+	Skipped    []string  `json:"skippedContracts,omitempty"` // no reporting access
+	// Shard is this run's shard ("i/n"), and OtherShards counts the
+	// contracts and CRM instances left to the other shards.
+	Shard       string                    `json:"shard,omitempty"`
+	OtherShards int                       `json:"otherShards,omitempty"`
+	Streams     map[string]*StreamSummary `json:"streams"`
+	Errors      []UnitError               `json:"errors,omitempty"`
 	// Deferred lists (stream, contract) pairs left for a later run.
 	Deferred []UnitError `json:"deferred,omitempty"`
 	// QuotaResetAt is set when the API quota ran out: when it resets.

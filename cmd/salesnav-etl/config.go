@@ -68,6 +68,12 @@ type Env struct {
 	PushgatewayURL  string `env:"PUSHGATEWAY_URL"`
 	MetricsInstance string `env:"METRICS_INSTANCE"`
 	MemoryLimit     string `env:"MEMORY_LIMIT, default=auto"`
+	Shard           string `env:"SHARD"`
+	Shards          string `env:"SHARDS"`
+
+	// jobIndex is Kubernetes' JOB_COMPLETION_INDEX (no prefix), the
+	// shard of an Indexed Job's pod, with SALESNAV_SHARDS.
+	jobIndex string
 
 	// names maps a field to where its value came from, for messages.
 	names map[*string]string
@@ -86,6 +92,8 @@ func LoadEnv(ctx context.Context, lookup envconfig.Lookuper) (*Env, error) {
 	for _, f := range e.fields() {
 		e.names[f.ptr] = envPrefix + f.env
 	}
+	e.jobIndex, _ = lookup.Lookup("JOB_COMPLETION_INDEX")
+	e.names[&e.jobIndex] = "JOB_COMPLETION_INDEX"
 	return &e, nil
 }
 
@@ -108,6 +116,7 @@ func (e *Env) fields() []envField {
 		{"CRM_INSTANCES", &e.CRMInstances}, {"ASSOCIATION_KEYS_FILE", &e.AssocKeysFile}, {"ASSOCIATION_BATCH_SIZE", &e.AssocBatch},
 		{"LOG_FORMAT", &e.LogFormat}, {"PROGRESS_INTERVAL", &e.ProgressEvery}, {"METRICS_FILE", &e.MetricsFile},
 		{"PUSHGATEWAY_URL", &e.PushgatewayURL}, {"METRICS_INSTANCE", &e.MetricsInstance}, {"MEMORY_LIMIT", &e.MemoryLimit},
+		{"SHARD", &e.Shard}, {"SHARDS", &e.Shards},
 	}
 }
 
@@ -139,6 +148,9 @@ type Config struct {
 	// MetricsFile and PushgatewayURL receive the run's metrics at its end;
 	// MetricsInstance is the Pushgateway's instance grouping key.
 	MetricsFile, PushgatewayURL, MetricsInstance string
+	// StatePeers, for a shard, is the unsharded state path: the state
+	// files of the other shards sit beside it (StatePath is this shard's).
+	StatePeers string
 }
 
 // Resolve parses and checks every value, reporting all problems at once,
@@ -277,6 +289,14 @@ func (e *Env) Resolve(now time.Time, requireToken bool) (*Config, error) {
 	if c.StatePath == "" {
 		c.StatePath = filepath.Join(e.ParquetDir, "_state.json")
 	}
+	c.Pipeline.Shard = e.shard(bad)
+	if c.Pipeline.Shard.Sharded() {
+		// Each shard writes a state file of its own, and reads the
+		// others' (see load.OpenShardFileState).
+		c.StatePeers = c.StatePath
+		ext := filepath.Ext(c.StatePath)
+		c.StatePath = strings.TrimSuffix(c.StatePath, ext) + ".shard-" + strconv.Itoa(c.Pipeline.Shard.Index) + ext
+	}
 	c.Pipeline.RejectsDir = e.RejectsDir
 	if c.Pipeline.RejectsDir == "" {
 		c.Pipeline.RejectsDir = filepath.Join(e.ParquetDir, "_rejects")
@@ -338,6 +358,10 @@ func (e *Env) Resolve(now time.Time, requireToken bool) (*Config, error) {
 		c.ProgressEvery = d
 	}
 	c.MetricsFile, c.MetricsInstance = e.MetricsFile, e.MetricsInstance
+	if sh := c.Pipeline.Shard; sh.Sharded() {
+		// Shards push apart: each its own last-success times.
+		c.MetricsInstance = strings.TrimPrefix(c.MetricsInstance+"-shard-"+strconv.Itoa(sh.Index), "-")
+	}
 	if _, _, err := parseMemoryLimit(e.MemoryLimit); err != nil {
 		bad(&e.MemoryLimit, "%v", err)
 	}
@@ -409,4 +433,36 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// shard resolves SALESNAV_SHARD ("i/n"), or SALESNAV_SHARDS with
+// Kubernetes' JOB_COMPLETION_INDEX; neither: the zero Shard (all).
+func (e *Env) shard(bad func(ptr *string, format string, args ...any)) pipeline.Shard {
+	switch {
+	case e.Shard != "" && e.Shards != "":
+		bad(&e.Shard, "set it or %s (with JOB_COMPLETION_INDEX), not both", e.names[&e.Shards])
+	case e.Shard != "":
+		sh, err := pipeline.ParseShard(e.Shard)
+		if err != nil {
+			bad(&e.Shard, "%v", err)
+		}
+		return sh
+	case e.Shards != "":
+		n, err := strconv.Atoi(e.Shards)
+		if err != nil || n < 1 || n > 1000 {
+			bad(&e.Shards, "%q is not a number of shards from 1 to 1000", e.Shards)
+			return pipeline.Shard{}
+		}
+		if e.jobIndex == "" {
+			bad(&e.Shards, "needs JOB_COMPLETION_INDEX, which Kubernetes sets in the pods of an Indexed Job; elsewhere set SALESNAV_SHARD=i/n")
+			return pipeline.Shard{}
+		}
+		i, err := strconv.Atoi(e.jobIndex)
+		if err != nil || i < 0 || i >= n {
+			bad(&e.jobIndex, "%q is not a shard index from 0 to %d (SALESNAV_SHARDS=%d)", e.jobIndex, n-1, n)
+			return pipeline.Shard{}
+		}
+		return pipeline.Shard{Index: i, Count: n}
+	}
+	return pipeline.Shard{}
 }

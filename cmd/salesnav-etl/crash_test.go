@@ -155,7 +155,13 @@ func realBinary(t *testing.T) string {
 // JSON log) watched.
 func startCLI(t *testing.T, env map[string]string) *child {
 	t.Helper()
-	cmd := exec.Command(realBinary(t), "run")
+	return startCLIArgs(t, env, "run")
+}
+
+// startCLIArgs is startCLI with other arguments.
+func startCLIArgs(t *testing.T, env map[string]string, args ...string) *child {
+	t.Helper()
+	cmd := exec.Command(realBinary(t), args...)
 	// The developer's own SALESNAV_* variables must not reach the child.
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "SALESNAV_") {

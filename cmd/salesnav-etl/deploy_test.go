@@ -4,15 +4,19 @@ package main
 // fields that matter, against the binary's own variables and exit codes.
 
 import (
+	"context"
 	"debug/elf"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/salesnav-etl/salesnav-etl/pipeline"
+	"github.com/sethvargo/go-envconfig"
 	"sigs.k8s.io/yaml"
 )
 
@@ -52,8 +56,47 @@ func dig(t *testing.T, v any, path ...any) any {
 }
 
 func TestKubernetesManifests(t *testing.T) {
+	for _, name := range []string{"cronjob.yaml", "cronjob-sharded.yaml"} {
+		t.Run(name, func(t *testing.T) { checkCronJob(t, name) })
+	}
+}
+
+// The sharded CronJob runs an Indexed Job whose pods, told their index
+// by Kubernetes, resolve to shards 0 to n-1 of n.
+func TestKubernetesShardedCronJob(t *testing.T) {
+	job, env := checkCronJob(t, "cronjob-sharded.yaml")
+	n, err := strconv.Atoi(env["SALESNAV_SHARDS"])
+	if err != nil || n < 2 {
+		t.Fatalf("SALESNAV_SHARDS %q", env["SALESNAV_SHARDS"])
+	}
+	if dig(t, job, "completionMode") != "Indexed" || dig(t, job, "completions") != float64(n) || dig(t, job, "parallelism") != float64(n) {
+		t.Errorf("completionMode %v, completions %v, parallelism %v; want Indexed, %d, %d", dig(t, job, "completionMode"),
+			dig(t, job, "completions"), dig(t, job, "parallelism"), n, n)
+	}
+	for i := range n {
+		pod := map[string]string{"JOB_COMPLETION_INDEX": strconv.Itoa(i), "SALESNAV_ACCESS_TOKEN": "t", "SALESNAV_CLICKHOUSE_DSN": "clickhouse://u:p@h:9000/db"}
+		for k, v := range env {
+			pod[k] = v
+		}
+		e, err := LoadEnv(context.Background(), envconfig.MapLookuper(pod))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := e.Resolve(time.Now(), true)
+		if err != nil {
+			t.Fatalf("pod %d: %v", i, err)
+		}
+		if cfg.Pipeline.Shard != (pipeline.Shard{Index: i, Count: n}) {
+			t.Errorf("pod %d runs shard %+v", i, cfg.Pipeline.Shard)
+		}
+	}
+}
+
+// checkCronJob checks a CronJob manifest of deploy/kubernetes and returns
+// its Job spec and the container's environment.
+func checkCronJob(t *testing.T, name string) (job any, env map[string]string) {
 	dir := "../../deploy/kubernetes"
-	cj := readYAML(t, filepath.Join(dir, "cronjob.yaml"))
+	cj := readYAML(t, filepath.Join(dir, name))
 	secret := readYAML(t, filepath.Join(dir, "secret.example.yaml"))
 	if cj["kind"] != "CronJob" || cj["apiVersion"] != "batch/v1" || secret["kind"] != "Secret" {
 		t.Fatalf("kinds: %v %v", cj["kind"], secret["kind"])
@@ -64,7 +107,7 @@ func TestKubernetesManifests(t *testing.T) {
 	if _, err := cronFields(dig(t, cj, "spec", "schedule").(string)); err != nil {
 		t.Error(err)
 	}
-	job := dig(t, cj, "spec", "jobTemplate", "spec")
+	job = dig(t, cj, "spec", "jobTemplate", "spec")
 	pod := dig(t, job, "template", "spec")
 	if rp := dig(t, pod, "restartPolicy"); rp != "Never" {
 		t.Errorf("restartPolicy %v: podFailurePolicy needs Never", rp)
@@ -76,7 +119,7 @@ func TestKubernetesManifests(t *testing.T) {
 	// Every variable set is one the binary reads; the secret is the one
 	// the Secret manifest creates.
 	known := envDefaults()
-	env := map[string]string{}
+	env = map[string]string{}
 	for _, e := range dig(t, c, "env").([]any) {
 		name, value := dig(t, e, "name").(string), dig(t, e, "value")
 		if rest, ok := strings.CutPrefix(name, envPrefix); ok {
@@ -127,6 +170,7 @@ func TestKubernetesManifests(t *testing.T) {
 	if env["SALESNAV_PARQUET_DIR"] != dig(t, c, "volumeMounts", 0, "mountPath") {
 		t.Errorf("SALESNAV_PARQUET_DIR %q is not the mounted volume", env["SALESNAV_PARQUET_DIR"])
 	}
+	return job, env
 }
 
 func cronFields(s string) ([]string, error) {

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/pprof"
 	"strings"
 	"syscall"
@@ -176,6 +177,7 @@ only then is its cursor saved: a re-run never duplicates or loses a row.
 			env.Override(&env.ParquetDir, "parquet-dir", cmd.Flags())
 			env.Override(&env.Streams, "streams", cmd.Flags())
 			env.Override(&env.StatePath, "state-path", cmd.Flags())
+			env.Override(&env.Shard, "shard", cmd.Flags())
 			backfill := from != "" || to != ""
 			if backfill {
 				if from == "" || to == "" {
@@ -280,6 +282,7 @@ only then is its cursor saved: a re-run never duplicates or loses a row.
 	f.StringVar(&parquetDir, "parquet-dir", "", "dataset root (overrides SALESNAV_PARQUET_DIR)")
 	f.StringVar(&streams, "streams", "", "comma-separated streams (overrides SALESNAV_STREAMS)")
 	f.StringVar(&statePath, "state-path", "", "state file (overrides SALESNAV_STATE_PATH)")
+	f.String("shard", "", "i/n: run shard i of n (overrides SALESNAV_SHARD)")
 	f.StringVar(&from, "from", "", "backfill: first day (YYYY-MM-DD, UTC); with --to, loads [from, to) without moving the cursors")
 	f.StringVar(&to, "to", "", "backfill: end day, exclusive (YYYY-MM-DD, UTC)")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
@@ -364,7 +367,14 @@ func openSink(ctx context.Context, cfg *Config, log *slog.Logger) (load.Sink, lo
 	if err != nil {
 		return nil, nil, err
 	}
-	state, err := load.OpenFileState(cfg.StatePath)
+	var state *load.FileState
+	if cfg.StatePeers != "" {
+		ext := filepath.Ext(cfg.StatePeers)
+		peers, _ := filepath.Glob(strings.TrimSuffix(cfg.StatePeers, ext) + "*" + ext)
+		state, err = load.OpenShardFileState(cfg.StatePath, peers)
+	} else {
+		state, err = load.OpenFileState(cfg.StatePath)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
@@ -408,6 +418,7 @@ func newFakeAPICmd(stop <-chan struct{}, stderr io.Writer) *cobra.Command {
 		tokenTTL    time.Duration
 		dataDelay   string
 		chaosSeed   int64
+		contracts   int
 	)
 	cmd := &cobra.Command{
 		Use:   "fake-api",
@@ -429,7 +440,11 @@ at it with SALESNAV_API_URL=http://ADDR/v2 SALESNAV_ACCESS_TOKEN=TOKEN.`,
 			if chaosSeed != 0 {
 				faults.Chaos = fakeapi.DefaultChaos(chaosSeed)
 			}
-			fake := fakeapi.New(fakeapi.Config{Token: token, Seed: seed, RowsPerDay: rows, PollsToComplete: polls,
+			var cs []fakeapi.Contract
+			if contracts > 0 {
+				cs = fakeapi.ManyContracts(contracts)
+			}
+			fake := fakeapi.New(fakeapi.Config{Token: token, Seed: seed, RowsPerDay: rows, PollsToComplete: polls, Contracts: cs,
 				Gzip: gz, CRMCreateBody: crmBody, URLTTL: urlTTL, MemberTokenTTL: tokenTTL, Faults: faults, Logger: log, CacheDir: cacheDir})
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
@@ -471,6 +486,7 @@ at it with SALESNAV_API_URL=http://ADDR/v2 SALESNAV_ACCESS_TOKEN=TOKEN.`,
 	f.IntVar(&faults.ExceedFileSizeDays, "fault-max-days", 0, "jobs over this many days fail with FAILED_DUE_TO_EXCEEDED_FILE_SIZE_ERROR")
 	f.StringVar(&dataDelay, "fault-data-delay-after", "", "jobs ending after this day (YYYY-MM-DD) fail with FAILED_DUE_TO_DATA_DELAY")
 	f.BoolVar(&faults.StuckJobs, "fault-stuck-jobs", false, "jobs never complete")
+	f.IntVar(&contracts, "contracts", 0, "serve this many contracts with reporting access, and one without (0: the default two and one)")
 	f.Int64Var(&chaosSeed, "chaos-seed", 0, "mix every fault at random, drawn from this seed (fakeapi.DefaultChaos; 0: off)")
 	return cmd
 }

@@ -52,6 +52,8 @@ var varDocs = []varDoc{
 	{"PUSHGATEWAY_URL", "", "push Prometheus metrics to this Pushgateway at the end of a run"},
 	{"METRICS_INSTANCE", "", "Pushgateway grouping key instance, to tell deployments apart"},
 	{"MEMORY_LIMIT", "", "the Go runtime's soft memory limit: auto (3/4 of the container's limit, at most 256MiB), off, or a size such as 512MiB; GOMEMLIMIT wins"},
+	{"SHARD", "shard", "i/n: this run takes the contracts and CRM instances of shard i of n (a stable hash); shard 0 also loads contracts and profile_associations"},
+	{"SHARDS", "", "n, with Kubernetes' JOB_COMPLETION_INDEX as i (Indexed Jobs): the same as SALESNAV_SHARD=i/n"},
 }
 
 // envDefaults maps each Env variable (without the prefix) to its default,

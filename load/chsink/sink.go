@@ -330,8 +330,15 @@ func (s *Sink) addColumns(ctx context.Context, st *schema.Stream, cols []Column)
 			return err
 		}
 		if err := s.conn.Exec(ctx, stmt); err != nil {
-			// The server may have added it all the same: the next
-			// ensureTable reads the columns (and makes the view) again.
+			// Another process (a shard) may have added it first, or the
+			// server did and the answer was lost: look again.
+			if now, lerr := s.existingColumns(ctx, st.Name); lerr == nil && now[c.Name] == c.Type {
+				have[c.Name] = c.Type
+				added = append(added, c.Name)
+				continue
+			}
+			// The next ensureTable reads the columns (and makes the view)
+			// again.
 			delete(s.tables, st.Name)
 			return fmt.Errorf("adding column %s to %s.%s: %w", c.Name, s.db, st.Name, err)
 		}

@@ -580,3 +580,30 @@ func TestAbortedDriftLeavesNoColumn(t *testing.T) {
 		t.Errorf("columns %q after a committed window, want owner", got)
 	}
 }
+
+// Two processes (shards) on one database: the second to add a drift column
+// finds it added by the first, and goes on.
+func TestDriftColumnAddedByAnotherProcess(t *testing.T) {
+	s := server(t)
+	db := dbName(t)
+	a, b := openSink(t, s, db), openSink(t, s, db)
+	start := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	// Both know the table without the column.
+	for i, sink := range []*chsink.Sink{a, b} {
+		w := openCRMWindow(t, sink, fmt.Sprintf("urn:li:crmInstance:(SFDC,P%d)", i), start, "recordId,recordType\nr0,CONTACT\n")
+		if _, err := w.Commit(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wa := openCRMWindow(t, a, "urn:li:crmInstance:(SFDC,A)", start, "recordId,recordType,owner\nr1,CONTACT,x\n")
+	wb := openCRMWindow(t, b, "urn:li:crmInstance:(SFDC,B)", start, "recordId,recordType,owner\nr2,LEAD,y\n")
+	if _, err := wa.Commit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := wb.Commit(context.Background()); err != nil {
+		t.Fatalf("the second process's commit: %v", err)
+	}
+	if n := one(t, b, fmt.Sprintf("SELECT count() FROM `%s`.crm_validation_final WHERE owner != ''", db)); n != "2" {
+		t.Errorf("%s rows with the column, want 2", n)
+	}
+}
