@@ -7,7 +7,11 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
+	"regexp"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -94,8 +98,9 @@ type FileState struct {
 	mu   sync.Mutex
 	doc  stateDoc
 	// peers are the cursors of other shards' state files, read once at
-	// open (see OpenShardFileState).
-	peers map[string]map[string]time.Time
+	// open, and peerPaths those files (see OpenShardFileState).
+	peers     map[string]map[string]time.Time
+	peerPaths []string
 }
 
 var _ StateStore = (*FileState)(nil)
@@ -135,11 +140,43 @@ func OpenFileState(path string) (*FileState, error) {
 	return s, nil
 }
 
-// OpenShardFileState opens a shard's own state file at path, which only it
-// writes, and reads the cursors of peers, the other shards' state files
-// (and the state file of unsharded runs), once: a contract that moves to
-// this shard when the number of shards changes goes on from the furthest
-// cursor any of them saved. Missing peers are skipped.
+// StateFamily lists the state files that sit beside base (the unsharded
+// state path, such as out/_state.json): base itself and the shard files
+// <base>.shard-<i><ext>, those that exist.
+func StateFamily(base string) ([]string, error) {
+	dir, file := filepath.Split(base)
+	ext := filepath.Ext(file)
+	stem := strings.TrimSuffix(file, ext)
+	re := regexp.MustCompile(`^` + regexp.QuoteMeta(stem) + `(\.shard-[0-9]+)?` + regexp.QuoteMeta(ext) + `$`)
+	entries, err := os.ReadDir(filepath.Clean(dir + "."))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listing state files beside %s: %w", base, err)
+	}
+	var out []string
+	for _, e := range entries {
+		if !e.IsDir() && re.MatchString(e.Name()) {
+			out = append(out, filepath.Join(dir, e.Name()))
+		}
+	}
+	return out, nil
+}
+
+// ShardStatePath is shard i's state file beside base:
+// <base>.shard-<i><ext> (out/_state.shard-2.json).
+func ShardStatePath(base string, i int) string {
+	ext := filepath.Ext(base)
+	return strings.TrimSuffix(base, ext) + ".shard-" + strconv.Itoa(i) + ext
+}
+
+// OpenShardFileState opens the state file at path, which only this run
+// writes, and reads the cursors of peers (the other files of its family:
+// the unsharded file, the other shards'), once. A contract that moves to
+// this run's shard when the number of shards changes (or back to an
+// unsharded run) goes on from the furthest cursor any of them saved.
+// Reset clears the peers' copies too, or they would bring the cursor back.
 func OpenShardFileState(path string, peers []string) (*FileState, error) {
 	s, err := OpenFileState(path)
 	if err != nil {
@@ -147,13 +184,14 @@ func OpenShardFileState(path string, peers []string) (*FileState, error) {
 	}
 	s.peers = map[string]map[string]time.Time{}
 	for _, p := range peers {
-		if p == path {
+		if filepath.Clean(p) == filepath.Clean(path) {
 			continue
 		}
 		peer, err := OpenFileState(p)
 		if err != nil {
 			return nil, err
 		}
+		s.peerPaths = append(s.peerPaths, p)
 		for stream, m := range peer.doc.Streams {
 			if s.peers[stream] == nil {
 				s.peers[stream] = map[string]time.Time{}
@@ -291,8 +329,36 @@ func (s *FileState) List(context.Context) ([]Entry, error) {
 	return out, nil
 }
 
-// Reset forgets the cursor and job of stream for contract ("" for all).
-func (s *FileState) Reset(_ context.Context, stream, contract string) (int, error) {
+// Reset forgets the cursor and job of stream for contract ("" for all),
+// in this file and in its peers' (OpenShardFileState). Run it while no
+// run is going.
+func (s *FileState) Reset(ctx context.Context, stream, contract string) (int, error) {
+	n, err := s.reset(stream, contract)
+	if err != nil {
+		return n, err
+	}
+	for _, p := range s.peerPaths {
+		peer, err := OpenFileState(p)
+		if err != nil {
+			return n, err
+		}
+		m, err := peer.reset(stream, contract)
+		if err != nil {
+			return n, err
+		}
+		n = max(n, m)
+	}
+	s.mu.Lock()
+	for c := range s.peers[stream] {
+		if contract == "" || c == contract {
+			delete(s.peers[stream], c)
+		}
+	}
+	s.mu.Unlock()
+	return n, nil
+}
+
+func (s *FileState) reset(stream, contract string) (int, error) {
 	n := 0
 	err := s.change(func() {
 		seen := map[string]bool{}

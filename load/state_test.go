@@ -91,8 +91,14 @@ func TestShardFileStatePeers(t *testing.T) {
 	unsharded.SetCursor(ctx, "activity", "urn:b", time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
 	s1, _ := load.OpenFileState(filepath.Join(dir, "_state.shard-1.json"))
 	s1.SetCursor(ctx, "activity", "urn:a", time.Date(2026, 3, 5, 0, 0, 0, 0, time.UTC))
-	peers, _ := filepath.Glob(filepath.Join(dir, "_state*.json"))
-	s0, err := load.OpenShardFileState(filepath.Join(dir, "_state.shard-0.json"), peers)
+	// Not of the family: an operator's copy, a file of another name.
+	os.WriteFile(filepath.Join(dir, "_state.bak.json"), []byte("not state"), 0o600)
+	os.WriteFile(filepath.Join(dir, "_statement.json"), []byte("not state"), 0o600)
+	peers, err := load.StateFamily(filepath.Join(dir, "_state.json"))
+	if err != nil || len(peers) != 2 {
+		t.Fatalf("family %v, %v; want _state.json and _state.shard-1.json", peers, err)
+	}
+	s0, err := load.OpenShardFileState(load.ShardStatePath(filepath.Join(dir, "_state.json"), 0), peers)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,5 +121,30 @@ func TestShardFileStatePeers(t *testing.T) {
 	}
 	if c, _, _ := s0.Cursor(ctx, "activity", "urn:b"); c.Format(time.DateOnly) != "2026-03-08" {
 		t.Errorf("own cursor %v", c)
+	}
+	// Back to one unsharded run: it reads the shards' cursors too (and a
+	// CRM cursor keeps its milliseconds).
+	ms := time.Date(2026, 3, 8, 10, 30, 15, 123e6, time.UTC)
+	s0.SetCursor(ctx, "crm_validation", "urn:li:crmInstance:(A,B)", ms)
+	family, _ := load.StateFamily(filepath.Join(dir, "_state.json"))
+	one, err := load.OpenShardFileState(filepath.Join(dir, "_state.json"), family)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, _, _ := one.Cursor(ctx, "activity", "urn:a"); c.Format(time.DateOnly) != "2026-03-05" {
+		t.Errorf("unsharded after shards: urn:a at %v, want the shard's 2026-03-05", c)
+	}
+	if c, _, _ := one.Cursor(ctx, "crm_validation", "urn:li:crmInstance:(A,B)"); !c.Equal(ms) {
+		t.Errorf("CRM cursor %v, want %v", c, ms)
+	}
+	// A reset clears every file of the family, or a peer would bring the
+	// cursor back.
+	if n, err := one.Reset(ctx, "activity", "urn:a"); err != nil || n != 1 {
+		t.Fatalf("reset: %d, %v", n, err)
+	}
+	family, _ = load.StateFamily(filepath.Join(dir, "_state.json"))
+	again, _ := load.OpenShardFileState(filepath.Join(dir, "_state.json"), family)
+	if c, ok, _ := again.Cursor(ctx, "activity", "urn:a"); ok {
+		t.Errorf("urn:a at %v after a reset", c)
 	}
 }

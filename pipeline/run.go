@@ -312,12 +312,15 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 		}
 	}
 	var instances []string
-	for _, inst := range r.cfg.CRMInstances {
-		if r.cfg.Shard.Owns(inst) {
-			instances = append(instances, inst)
-		} else if len(perExport) > 0 {
-			sum.OtherShards++
+	if len(perExport) > 0 && !r.cfg.Backfill {
+		for _, inst := range r.cfg.CRMInstances {
+			if r.cfg.Shard.Owns(inst) {
+				instances = append(instances, inst)
+			} else {
+				sum.OtherShards++
+			}
 		}
+		sum.CRMInstances = instances
 	}
 	logArgs := []any{"contracts", len(reporting), "crm_instances", len(instances), "streams", names,
 		"end", r.cfg.End.Format(time.DateOnly), "backfill", r.cfg.Backfill}

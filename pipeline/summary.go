@@ -41,6 +41,8 @@ type Summary struct {
 	End        string    `json:"end"` // exclusive end day of this run
 	Contracts  []string  `json:"contracts"`
 	Skipped    []string  `json:"skippedContracts,omitempty"` // no reporting access
+	// CRMInstances are the CRM instances whose exports this run loaded.
+	CRMInstances []string `json:"crmInstances,omitempty"`
 	// Shard is this run's shard ("i/n"), and OtherShards counts the
 	// contracts and CRM instances left to the other shards.
 	Shard       string                    `json:"shard,omitempty"`

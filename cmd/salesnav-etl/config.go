@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -148,8 +149,8 @@ type Config struct {
 	// MetricsFile and PushgatewayURL receive the run's metrics at its end;
 	// MetricsInstance is the Pushgateway's instance grouping key.
 	MetricsFile, PushgatewayURL, MetricsInstance string
-	// StatePeers, for a shard, is the unsharded state path: the state
-	// files of the other shards sit beside it (StatePath is this shard's).
+	// StatePeers is the unsharded state path: the state files of the
+	// shards sit beside it (StatePath is this run's own file).
 	StatePeers string
 }
 
@@ -290,12 +291,17 @@ func (e *Env) Resolve(now time.Time, requireToken bool) (*Config, error) {
 		c.StatePath = filepath.Join(e.ParquetDir, "_state.json")
 	}
 	c.Pipeline.Shard = e.shard(bad)
-	if c.Pipeline.Shard.Sharded() {
-		// Each shard writes a state file of its own, and reads the
-		// others' (see load.OpenShardFileState).
+	// Each shard writes a state file of its own, and every run reads the
+	// cursors of the other files of the family (load.OpenShardFileState).
+	// A path that names a shard's file already is taken as it is.
+	ext := filepath.Ext(c.StatePath)
+	if m := shardStem.FindStringSubmatch(strings.TrimSuffix(c.StatePath, ext)); m != nil {
+		c.StatePeers = m[1] + ext
+	} else {
 		c.StatePeers = c.StatePath
-		ext := filepath.Ext(c.StatePath)
-		c.StatePath = strings.TrimSuffix(c.StatePath, ext) + ".shard-" + strconv.Itoa(c.Pipeline.Shard.Index) + ext
+		if c.Pipeline.Shard.Sharded() {
+			c.StatePath = load.ShardStatePath(c.StatePath, c.Pipeline.Shard.Index)
+		}
 	}
 	c.Pipeline.RejectsDir = e.RejectsDir
 	if c.Pipeline.RejectsDir == "" {
@@ -466,3 +472,6 @@ func (e *Env) shard(bad func(ptr *string, format string, args ...any)) pipeline.
 	}
 	return pipeline.Shard{}
 }
+
+// shardStem matches the stem of a shard's state file (out/_state.shard-2).
+var shardStem = regexp.MustCompile(`^(.*)\.shard-[0-9]+$`)

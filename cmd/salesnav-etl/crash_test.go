@@ -79,10 +79,19 @@ func (r *crashRig) with(extra map[string]string) map[string]string {
 
 // logWatcher reads a child's JSON log lines and reports each message.
 type logWatcher struct {
-	mu   sync.Mutex
-	last string
-	seen map[string]int
-	ch   chan string
+	mu     sync.Mutex
+	last   string
+	seen   map[string]int
+	errors []string // the last WARN and ERROR lines, whole
+	lines  []string // the last lines
+	ch     chan string
+}
+
+// lastErrors returns the last ERROR lines of the log.
+func (w *logWatcher) lastErrors() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return slices.Clone(w.errors)
 }
 
 func watch(r io.Reader) *logWatcher {
@@ -92,12 +101,24 @@ func watch(r io.Reader) *logWatcher {
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
 		defer io.Copy(io.Discard, r) // a line too long for the scanner must not stall the child
 		for sc.Scan() {
-			var line struct{ Msg string }
+			w.mu.Lock()
+			w.lines = append(w.lines, sc.Text())
+			if len(w.lines) > 40 {
+				w.lines = w.lines[1:]
+			}
+			w.mu.Unlock()
+			var line struct{ Msg, Level string }
 			if json.Unmarshal(sc.Bytes(), &line) != nil || line.Msg == "" {
 				continue
 			}
 			w.mu.Lock()
 			w.last = line.Msg
+			if line.Level == "ERROR" || line.Level == "WARN" {
+				w.errors = append(w.errors, sc.Text())
+				if len(w.errors) > 20 {
+					w.errors = w.errors[1:]
+				}
+			}
 			w.seen[line.Msg]++
 			w.mu.Unlock()
 			select {
@@ -325,16 +346,16 @@ func TestCrashSIGKILL(t *testing.T) {
 				runs := 0
 				for {
 					runs++
-					if runs > 40 {
-						t.Fatalf("episode %d: no complete run in 40", ep)
-					}
 					var phase string
 					var code int
 					if runs <= 6 {
 						// A resumed run has less left to do: aim earlier.
 						phase, code = crashRun(t, env, rng, span/time.Duration(runs))
 					} else {
-						code = startCLI(t, env).wait()
+						c := startCLI(t, env)
+						if code = c.wait(); code != ExitOK && runs >= 10 {
+							t.Fatalf("episode %d: run %d after the kills exits %d:\n%s\nlast lines:\n%s", ep, runs, code, strings.Join(c.log.lastErrors(), "\n"), strings.Join(c.log.lines, "\n"))
+						}
 					}
 					if phase != "" {
 						kills++

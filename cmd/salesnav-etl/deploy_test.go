@@ -153,18 +153,23 @@ func checkCronJob(t *testing.T, name string) (job any, env map[string]string) {
 	if dig(t, pod, "securityContext", "runAsNonRoot") != true || dig(t, c, "securityContext", "readOnlyRootFilesystem") != true {
 		t.Error("the pod must run as non-root with a read-only root filesystem")
 	}
-	// Exit codes: 1, 2, 3 fail the Job at once; 75 is left to retries.
+	// Exit codes: 1, 2, 3 fail the Job (an Indexed Job: that index, so
+	// that the other shards go on) at once; 75 is left to retries.
 	rules := dig(t, job, "podFailurePolicy", "rules").([]any)
 	failCodes := toFloats(dig(t, rules[0], "onExitCodes", "values"))
-	if dig(t, rules[0], "action") != "FailJob" || !slices.Equal(failCodes, []float64{ExitFailure, ExitConfig, ExitPartial}) ||
+	action, limit := "FailJob", "backoffLimit"
+	if dig(t, job, "completionMode") == "Indexed" {
+		action, limit = "FailIndex", "backoffLimitPerIndex"
+	}
+	if dig(t, rules[0], "action") != action || !slices.Equal(failCodes, []float64{ExitFailure, ExitConfig, ExitPartial}) ||
 		dig(t, rules[0], "onExitCodes", "containerName") != dig(t, c, "name") {
-		t.Errorf("podFailurePolicy: %v", rules[0])
+		t.Errorf("podFailurePolicy: %v, want %s", rules[0], action)
 	}
 	if slices.Contains(failCodes, ExitTemporary) {
 		t.Error("exit 75 must be retried")
 	}
-	if bl, _ := dig(t, job, "backoffLimit").(float64); bl < 1 {
-		t.Error("no retries for exit 75")
+	if bl, _ := dig(t, job, limit).(float64); bl < 1 {
+		t.Errorf("no retries for exit 75 (%s)", limit)
 	}
 	// The scratch volume holds what the run writes to files.
 	if env["SALESNAV_PARQUET_DIR"] != dig(t, c, "volumeMounts", 0, "mountPath") {

@@ -14,7 +14,6 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime/pprof"
 	"strings"
 	"syscall"
@@ -367,14 +366,13 @@ func openSink(ctx context.Context, cfg *Config, log *slog.Logger) (load.Sink, lo
 	if err != nil {
 		return nil, nil, err
 	}
-	var state *load.FileState
-	if cfg.StatePeers != "" {
-		ext := filepath.Ext(cfg.StatePeers)
-		peers, _ := filepath.Glob(strings.TrimSuffix(cfg.StatePeers, ext) + "*" + ext)
-		state, err = load.OpenShardFileState(cfg.StatePath, peers)
-	} else {
-		state, err = load.OpenFileState(cfg.StatePath)
+	// The state files of the family: the unsharded one and the shards'.
+	// A run reads its own and, when there are others, their cursors too.
+	peers, err := load.StateFamily(cfg.StatePeers)
+	if err != nil {
+		return nil, nil, err
 	}
+	state, err := load.OpenShardFileState(cfg.StatePath, peers)
 	if err != nil {
 		return nil, nil, err
 	}

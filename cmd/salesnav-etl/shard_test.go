@@ -26,7 +26,13 @@ import (
 func TestShardsTogetherEqualOneRun(t *testing.T) {
 	realBinary(t)
 	now := time.Date(2026, 3, 9, 12, 0, 0, 0, time.UTC)
-	instances := []string{"urn:li:crmInstance:(SFDC,00D1)", "urn:li:crmInstance:(SFDC,00D2)", "urn:li:crmInstance:(DYNAMICS,org-3)", "urn:li:crmInstance:(HUBSPOT,4)"}
+	// CRM instances on every shard (by the hash: 0, 1, 2, 2).
+	instances := []string{"urn:li:crmInstance:(SFDC,00D1)", "urn:li:crmInstance:(SFDC,00D6)", "urn:li:crmInstance:(DYNAMICS,org-3)", "urn:li:crmInstance:(DYNAMICS,org-7)"}
+	for i := range 3 {
+		if !slices.ContainsFunc(instances, func(inst string) bool { return pipeline.ShardOf(inst, 3) == i }) {
+			t.Fatalf("no CRM instance on shard %d: pick others", i)
+		}
+	}
 	streams := []string{"contracts", "seat", "activity", "activity_outcome", "crm_validation", "profile_associations"}
 	newFake := func() *testkit.Fake {
 		return testkit.NewFake(t, fakeapi.Config{RowsPerDay: 40, Contracts: fakeapi.ManyContracts(7), Now: func() time.Time { return now },
@@ -37,10 +43,13 @@ func TestShardsTogetherEqualOneRun(t *testing.T) {
 			"SALESNAV_START": "2026-03-01", "SALESNAV_END": "2026-03-09", "SALESNAV_STREAMS": strings.Join(streams, ","),
 			"SALESNAV_CRM_INSTANCES": strings.Join(instances, " "), "SALESNAV_POLL_INTERVAL": "5ms", "SALESNAV_LOG_FORMAT": "json"}
 	}
-	ch := chtest.Start(t)
-	t.Cleanup(ch.Close)
 	for _, sink := range []string{"parquet", "clickhouse"} {
 		t.Run(sink, func(t *testing.T) {
+			var ch *chtest.Server
+			if sink == "clickhouse" {
+				ch = chtest.Start(t)
+				t.Cleanup(ch.Close)
+			}
 			target := func(name string) (map[string]string, func(t *testing.T, st string) []string) {
 				if sink == "parquet" {
 					dir := t.TempDir()
@@ -94,7 +103,7 @@ func TestShardsTogetherEqualOneRun(t *testing.T) {
 			}
 			round()
 			// Every reporting contract and CRM instance in exactly one shard.
-			var all []string
+			var all, allInstances []string
 			for i, p := range summaries {
 				raw, err := os.ReadFile(p)
 				if err != nil {
@@ -108,6 +117,7 @@ func TestShardsTogetherEqualOneRun(t *testing.T) {
 					t.Errorf("summary %d says shard %q", i, sum.Shard)
 				}
 				all = append(all, sum.Contracts...)
+				allInstances = append(allInstances, sum.CRMInstances...)
 				if _, ok := sum.Streams["contracts"]; ok != (i == 0) {
 					t.Errorf("shard %d: contracts loaded %v; only shard 0 loads it", i, ok)
 				}
@@ -115,6 +125,13 @@ func TestShardsTogetherEqualOneRun(t *testing.T) {
 			sort.Strings(all)
 			if want := reportingURNs(7); !slices.Equal(all, want) {
 				t.Errorf("contracts over the shards %v, want each of %v once", all, want)
+			}
+			sort.Strings(allInstances)
+			if want := slices.Sorted(slices.Values(instances)); !slices.Equal(allInstances, want) {
+				t.Errorf("CRM instances over the shards %v, want each of %v once", allInstances, want)
+			}
+			if calls := fake.Server.Calls()["createCrmValidationExport"]; calls != len(instances) {
+				t.Errorf("%d CRM validation exports created, want one per instance (%d)", calls, len(instances))
 			}
 			creates := map[string]int{}
 			for _, q := range fake.Requests() {

@@ -235,7 +235,44 @@ func Open(ctx context.Context, cfg Config) (*Sink, error) {
 	if err := sink.dropStale(ctx); err != nil {
 		log.Warn("dropping stale staging tables", "error", err)
 	}
+	if err := sink.repairViews(ctx); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("checking the views of %s: %w", db, err)
+	}
 	return sink, nil
+}
+
+// repairViews makes the view of every stream table that has none: a run
+// killed between creating a table and its view, or between dropping a
+// view and making it again with a new column, leaves one missing, and
+// the view is what analysts, and the reading of loaded keys, go through.
+func (s *Sink) repairViews(ctx context.Context) error {
+	rows, err := s.conn.Query(ctx, "SELECT name FROM system.tables WHERE database = ?", s.db)
+	if err != nil {
+		return err
+	}
+	have := map[string]bool{}
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return err
+		}
+		have[n] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, st := range schema.All() {
+		if have[st.Name] && !have[ViewName(st.Name)] {
+			s.log.Warn("a view was missing (a run was killed while making it): made again", "stream", st.Name, "view", ViewName(st.Name))
+			if err := s.createView(ctx, st, false); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // Database is the sink's database.
@@ -646,8 +683,16 @@ func (w *window) Commit(ctx context.Context) (load.Stats, error) {
 		w.sink.mu.Lock()
 		err := w.sink.addColumns(mctx, w.stream, w.missing)
 		if err == nil && w.replace {
-			if err = w.matchStage(mctx); err == nil {
-				err = w.sink.conn.Exec(mctx, w.move)
+			// Another process (a shard) may add a column between the
+			// check and the move, which then fails on the structure:
+			// match again and move once more.
+			for try := 0; try < 2; try++ {
+				if err = w.matchStage(mctx); err == nil {
+					err = w.sink.conn.Exec(mctx, w.move)
+				}
+				if err == nil || !strings.Contains(err.Error(), "structure") {
+					break
+				}
 			}
 		}
 		w.sink.mu.Unlock()

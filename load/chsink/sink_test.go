@@ -607,3 +607,25 @@ func TestDriftColumnAddedByAnotherProcess(t *testing.T) {
 		t.Errorf("%s rows with the column, want 2", n)
 	}
 }
+
+// A run killed between making a table and its view (found by
+// TestCrashSIGKILL: every later run failed reading the loaded keys): the
+// next Open makes the view again.
+func TestMissingViewRepairedOnOpen(t *testing.T) {
+	s := server(t)
+	db := dbName(t)
+	sink := openSink(t, s, db)
+	start := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	w := openCRMWindow(t, sink, "urn:li:crmInstance:(SFDC,A)", start, "recordId,recordType\nr1,CONTACT\n")
+	if _, err := w.Commit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := sink.Conn().Exec(context.Background(), fmt.Sprintf("DROP TABLE `%s`.crm_validation_final", db)); err != nil {
+		t.Fatal(err)
+	}
+	again := openSink(t, s, db)
+	keys, err := again.Distinct(context.Background(), "crm_validation", []string{"recordId"})
+	if err != nil || len(keys) != 1 || keys[0][0] != "r1" {
+		t.Fatalf("keys after the view went missing: %v, %v", keys, err)
+	}
+}

@@ -41,7 +41,10 @@ func (s *Sink) State(ctx context.Context) (*State, error) {
 			return nil, err
 		}
 		if err := s.conn.Exec(ctx, stmt); err != nil {
-			return nil, fmt.Errorf("adding cursor_ms to %s.%s: %w", s.db, StateTable, err)
+			// Another process (a shard) may have added it first.
+			if now, lerr := s.existingColumns(ctx, StateTable); lerr != nil || now["cursor_ms"] == "" {
+				return nil, fmt.Errorf("adding cursor_ms to %s.%s: %w", s.db, StateTable, err)
+			}
 		}
 	}
 	return &State{sink: s, now: time.Now}, nil
