@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -315,6 +316,15 @@ func (s *FileState) List(context.Context) ([]Entry, error) {
 			e.Cursor, e.UpdatedAt = &t, ce.UpdatedAt
 		}
 	}
+	// The cursor a run goes on from: a peer's, when it is further.
+	for st, m := range s.peers {
+		for c, t := range m {
+			if e := get(st, c); e.Cursor == nil || t.After(*e.Cursor) {
+				t := t
+				e.Cursor = &t
+			}
+		}
+	}
 	for st, m := range s.doc.Jobs {
 		for c, j := range m {
 			j := j
@@ -330,23 +340,29 @@ func (s *FileState) List(context.Context) ([]Entry, error) {
 }
 
 // Reset forgets the cursor and job of stream for contract ("" for all),
-// in this file and in its peers' (OpenShardFileState). Run it while no
-// run is going.
-func (s *FileState) Reset(ctx context.Context, stream, contract string) (int, error) {
-	n, err := s.reset(stream, contract)
-	if err != nil {
-		return n, err
-	}
+// in this file and in its peers' (OpenShardFileState), and returns how
+// many (stream, contract) it forgot. The peers are all read before any
+// file is changed, and cleared before this file. Run it while no run is
+// going.
+func (s *FileState) Reset(_ context.Context, stream, contract string) (int, error) {
+	files := make([]*FileState, 0, len(s.peerPaths)+1)
 	for _, p := range s.peerPaths {
 		peer, err := OpenFileState(p)
 		if err != nil {
-			return n, err
+			return 0, err
 		}
-		m, err := peer.reset(stream, contract)
+		files = append(files, peer)
+	}
+	files = append(files, s)
+	forgot := map[string]bool{}
+	for _, f := range files {
+		cleared, err := f.reset(stream, contract)
 		if err != nil {
-			return n, err
+			return len(forgot), err
 		}
-		n = max(n, m)
+		for _, c := range cleared {
+			forgot[c] = true
+		}
 	}
 	s.mu.Lock()
 	for c := range s.peers[stream] {
@@ -355,28 +371,35 @@ func (s *FileState) Reset(ctx context.Context, stream, contract string) (int, er
 		}
 	}
 	s.mu.Unlock()
-	return n, nil
+	return len(forgot), nil
 }
 
-func (s *FileState) reset(stream, contract string) (int, error) {
-	n := 0
-	err := s.change(func() {
-		seen := map[string]bool{}
-		for c := range s.doc.Streams[stream] {
-			if contract == "" || c == contract {
-				delete(s.doc.Streams[stream], c)
-				seen[c] = true
-			}
+// reset clears this file's cursors and jobs of stream for contract ("" for
+// all), rewriting it only when something matched, and returns the
+// contracts cleared.
+func (s *FileState) reset(stream, contract string) ([]string, error) {
+	s.mu.Lock()
+	var cleared []string
+	for c := range s.doc.Streams[stream] {
+		if contract == "" || c == contract {
+			cleared = append(cleared, c)
 		}
-		for c := range s.doc.Jobs[stream] {
-			if contract == "" || c == contract {
-				delete(s.doc.Jobs[stream], c)
-				seen[c] = true
-			}
+	}
+	for c := range s.doc.Jobs[stream] {
+		if (contract == "" || c == contract) && !slices.Contains(cleared, c) {
+			cleared = append(cleared, c)
 		}
-		n = len(seen)
+	}
+	s.mu.Unlock()
+	if len(cleared) == 0 {
+		return nil, nil
+	}
+	return cleared, s.change(func() {
+		for _, c := range cleared {
+			delete(s.doc.Streams[stream], c)
+			delete(s.doc.Jobs[stream], c)
+		}
 	})
-	return n, err
 }
 
 // change applies fn to the document and rewrites the file; on a write

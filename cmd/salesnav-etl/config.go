@@ -293,15 +293,14 @@ func (e *Env) Resolve(now time.Time, requireToken bool) (*Config, error) {
 	c.Pipeline.Shard = e.shard(bad)
 	// Each shard writes a state file of its own, and every run reads the
 	// cursors of the other files of the family (load.OpenShardFileState).
-	// A path that names a shard's file already is taken as it is.
-	ext := filepath.Ext(c.StatePath)
-	if m := shardStem.FindStringSubmatch(strings.TrimSuffix(c.StatePath, ext)); m != nil {
-		c.StatePeers = m[1] + ext
-	} else {
-		c.StatePeers = c.StatePath
-		if c.Pipeline.Shard.Sharded() {
-			c.StatePath = load.ShardStatePath(c.StatePath, c.Pipeline.Shard.Index)
-		}
+	// A path that names a shard's file names the family; a sharded run
+	// always writes the file of its own index.
+	c.StatePeers = c.StatePath
+	if m := shardFile.FindStringSubmatch(c.StatePath); m != nil {
+		c.StatePeers = m[1] + m[3]
+	}
+	if c.Pipeline.Shard.Sharded() {
+		c.StatePath = load.ShardStatePath(c.StatePeers, c.Pipeline.Shard.Index)
 	}
 	c.Pipeline.RejectsDir = e.RejectsDir
 	if c.Pipeline.RejectsDir == "" {
@@ -473,5 +472,6 @@ func (e *Env) shard(bad func(ptr *string, format string, args ...any)) pipeline.
 	return pipeline.Shard{}
 }
 
-// shardStem matches the stem of a shard's state file (out/_state.shard-2).
-var shardStem = regexp.MustCompile(`^(.*)\.shard-[0-9]+$`)
+// shardFile matches a shard's state file (out/_state.shard-2.json, or
+// out/state.shard-2 without an extension): the stem, index and extension.
+var shardFile = regexp.MustCompile(`^(.*)\.shard-([0-9]+)((?:\.[^./\\]*)?)$`)

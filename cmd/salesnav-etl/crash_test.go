@@ -87,7 +87,14 @@ type logWatcher struct {
 	ch     chan string
 }
 
-// lastErrors returns the last ERROR lines of the log.
+// lastLines returns the last lines of the log.
+func (w *logWatcher) lastLines() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return slices.Clone(w.lines)
+}
+
+// lastErrors returns the last WARN and ERROR lines of the log.
 func (w *logWatcher) lastErrors() []string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -354,7 +361,7 @@ func TestCrashSIGKILL(t *testing.T) {
 					} else {
 						c := startCLI(t, env)
 						if code = c.wait(); code != ExitOK && runs >= 10 {
-							t.Fatalf("episode %d: run %d after the kills exits %d:\n%s\nlast lines:\n%s", ep, runs, code, strings.Join(c.log.lastErrors(), "\n"), strings.Join(c.log.lines, "\n"))
+							t.Fatalf("episode %d: run %d after the kills exits %d:\n%s\nlast lines:\n%s", ep, runs, code, strings.Join(c.log.lastErrors(), "\n"), strings.Join(c.log.lastLines(), "\n"))
 						}
 					}
 					if phase != "" {

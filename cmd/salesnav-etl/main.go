@@ -507,8 +507,11 @@ func newStateCmd(lookup envconfig.Lookuper, stdout, stderr io.Writer) *cobra.Com
 		}
 		log := newLogger(stderr, cfg.LogLevel, cfg.LogFormat, isTerminal(stderr))
 		if cfg.Sink != "clickhouse" {
-			if _, err := os.Stat(cfg.StatePath); err != nil {
-				return nil, nil, &exitError{ExitFailure, fmt.Errorf("no state at %s: %w", cfg.StatePath, err)}
+			// The run's own file, or any of its family (the shards').
+			if family, _ := load.StateFamily(cfg.StatePeers); len(family) == 0 {
+				if _, err := os.Stat(cfg.StatePath); err != nil {
+					return nil, nil, &exitError{ExitFailure, fmt.Errorf("no state at %s: %w", cfg.StatePath, err)}
+				}
 			}
 		}
 		sink, state, err := openSink(cmd.Context(), cfg, log)

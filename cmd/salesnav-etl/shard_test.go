@@ -223,4 +223,25 @@ func TestShardConfig(t *testing.T) {
 			t.Errorf("%v: shard %+v, state %s (peers of %s)", tc.env, cfg.Pipeline.Shard, cfg.StatePath, cfg.StatePeers)
 		}
 	}
+	// A state path naming a shard's file names the family; a sharded run
+	// writes the file of its own index (never another shard's).
+	for _, tc := range []struct{ path, shard, own, family string }{
+		{"/s/_state.shard-0.json", "2/3", "/s/_state.shard-2.json", "/s/_state.json"},
+		{"/s/_state.shard-0.json", "", "/s/_state.shard-0.json", "/s/_state.json"},
+		{"/s/state.shard-1", "0/3", "/s/state.shard-0", "/s/state"},
+		{"/s/state", "1/2", "/s/state.shard-1", "/s/state"},
+	} {
+		env := map[string]string{"SALESNAV_STATE_PATH": tc.path}
+		if tc.shard != "" {
+			env["SALESNAV_SHARD"] = tc.shard
+		}
+		cfg, err := resolve(env)
+		if err != nil {
+			t.Errorf("%s with shard %q: %v", tc.path, tc.shard, err)
+			continue
+		}
+		if cfg.StatePath != tc.own || cfg.StatePeers != tc.family {
+			t.Errorf("%s with shard %q: own %s, family %s (%v); want %s, %s", tc.path, tc.shard, cfg.StatePath, cfg.StatePeers, err, tc.own, tc.family)
+		}
+	}
 }

@@ -236,8 +236,9 @@ func Open(ctx context.Context, cfg Config) (*Sink, error) {
 		log.Warn("dropping stale staging tables", "error", err)
 	}
 	if err := sink.repairViews(ctx); err != nil {
-		conn.Close()
-		return nil, fmt.Errorf("checking the views of %s: %w", db, err)
+		// Not fatal here: a stream whose view is still missing reports it
+		// when it is loaded or read.
+		log.Warn("making missing views", "database", db, "error", err)
 	}
 	return sink, nil
 }
@@ -414,6 +415,10 @@ func (s *Sink) createView(ctx context.Context, st *schema.Stream, replace bool) 
 	}
 	return nil
 }
+
+// codeIncompatibleColumns is ClickHouse's INCOMPATIBLE_COLUMNS: REPLACE
+// PARTITION from a table of another structure.
+const codeIncompatibleColumns = 122
 
 // stagePrefix names the staging tables of windows being loaded.
 const stagePrefix = "_stage_"
@@ -690,7 +695,8 @@ func (w *window) Commit(ctx context.Context) (load.Stats, error) {
 				if err = w.matchStage(mctx); err == nil {
 					err = w.sink.conn.Exec(mctx, w.move)
 				}
-				if err == nil || !strings.Contains(err.Error(), "structure") {
+				var ex *clickhouse.Exception
+				if !errors.As(err, &ex) || ex.Code != codeIncompatibleColumns {
 					break
 				}
 			}
