@@ -18,7 +18,6 @@ import (
 
 	"github.com/salesnav-etl/salesnav-etl/fakeapi"
 	"github.com/salesnav-etl/salesnav-etl/internal/testkit"
-	"github.com/salesnav-etl/salesnav-etl/load"
 	"github.com/salesnav-etl/salesnav-etl/load/chsink"
 	"github.com/salesnav-etl/salesnav-etl/pipeline"
 	"github.com/salesnav-etl/salesnav-etl/schema"
@@ -52,16 +51,7 @@ func TestHostileNamesStayInside(t *testing.T) {
 		parent := t.TempDir()
 		var target *testkit.Target
 		if k.name == "parquet" {
-			dir := filepath.Join(parent, "out")
-			sink, err := load.NewParquetSink(load.ParquetConfig{Dir: dir})
-			if err != nil {
-				t.Fatal(err)
-			}
-			state, err := load.OpenFileState(filepath.Join(dir, "_state.json"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			target = &testkit.Target{Sink: sink, State: state, Rows: func(t testing.TB, st string) []string { return testkit.ParquetRows(t, dir, st) }}
+			target = testkit.ParquetTargetAt(t, filepath.Join(parent, "out"))
 		} else {
 			target = k.make(t)
 		}

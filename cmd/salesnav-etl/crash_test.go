@@ -280,6 +280,33 @@ func crashRun(t *testing.T, env map[string]string, rng *rand.Rand, span time.Dur
 	}
 }
 
+// cliTarget is a new, empty output of the CLI: the environment that
+// points a run at it, a reader of its rows (as testkit's Targets read
+// them), and its Parquet directory ("" for ClickHouse).
+type cliTarget struct {
+	env  map[string]string
+	rows func(t *testing.T, stream string) []string
+	dir  string
+}
+
+func parquetCLITarget(t *testing.T) cliTarget {
+	dir := t.TempDir()
+	return cliTarget{env: map[string]string{"SALESNAV_PARQUET_DIR": dir}, dir: dir,
+		rows: func(t *testing.T, st string) []string { return testkit.ParquetRows(t, dir, st) }}
+}
+
+// clickhouseCLITarget is the database of dsn (read through its views).
+func clickhouseCLITarget(t *testing.T, dsn string) cliTarget {
+	var tg *testkit.Target
+	return cliTarget{env: map[string]string{"SALESNAV_SINK": "clickhouse", "SALESNAV_CLICKHOUSE_DSN": dsn, "SALESNAV_PARQUET_DIR": t.TempDir()},
+		rows: func(t *testing.T, st string) []string {
+			if tg == nil {
+				tg = testkit.ClickHouseTarget(t, dsn)
+			}
+			return tg.Rows(t, st)
+		}}
+}
+
 // crashSink is where the runs load, read back for comparison.
 type crashSink struct {
 	name string
@@ -313,20 +340,13 @@ func TestCrashSIGKILL(t *testing.T) {
 	var dbs int
 	sinks := []crashSink{
 		{"parquet", func(t *testing.T) (map[string]string, func(*testing.T, string) []string, string) {
-			dir := t.TempDir()
-			return map[string]string{"SALESNAV_PARQUET_DIR": dir}, func(t *testing.T, st string) []string { return testkit.ParquetRows(t, dir, st) }, dir
+			tg := parquetCLITarget(t)
+			return tg.env, tg.rows, tg.dir
 		}},
 		{"clickhouse", func(t *testing.T) (map[string]string, func(*testing.T, string) []string, string) {
 			dbs++
-			dsn := ch.DSN(fmt.Sprintf("crash_%d", dbs))
-			var target *testkit.Target
-			return map[string]string{"SALESNAV_SINK": "clickhouse", "SALESNAV_CLICKHOUSE_DSN": dsn, "SALESNAV_PARQUET_DIR": t.TempDir()},
-				func(t *testing.T, st string) []string {
-					if target == nil {
-						target = testkit.ClickHouseTarget(t, dsn)
-					}
-					return target.Rows(t, st)
-				}, ""
+			tg := clickhouseCLITarget(t, ch.DSN(fmt.Sprintf("crash_%d", dbs)))
+			return tg.env, tg.rows, tg.dir
 		}},
 	}
 	episodes := crashEpisodes(t)

@@ -51,19 +51,11 @@ func TestShardsTogetherEqualOneRun(t *testing.T) {
 				t.Cleanup(ch.Close)
 			}
 			target := func(name string) (map[string]string, func(t *testing.T, st string) []string) {
-				if sink == "parquet" {
-					dir := t.TempDir()
-					return map[string]string{"SALESNAV_PARQUET_DIR": dir}, func(t *testing.T, st string) []string { return testkit.ParquetRows(t, dir, st) }
+				tg := parquetCLITarget(t)
+				if sink == "clickhouse" {
+					tg = clickhouseCLITarget(t, ch.DSN("shards_"+name))
 				}
-				dsn := ch.DSN("shards_" + name)
-				var tg *testkit.Target
-				return map[string]string{"SALESNAV_SINK": "clickhouse", "SALESNAV_CLICKHOUSE_DSN": dsn, "SALESNAV_PARQUET_DIR": t.TempDir()},
-					func(t *testing.T, st string) []string {
-						if tg == nil {
-							tg = testkit.ClickHouseTarget(t, dsn)
-						}
-						return tg.Rows(t, st)
-					}
+				return tg.env, tg.rows
 			}
 			// One unsharded run.
 			oneFake := newFake()

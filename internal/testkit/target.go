@@ -41,8 +41,10 @@ func canonical(m map[string]any) string {
 }
 
 // ParquetTarget is a Parquet sink and state file in a new directory.
-func ParquetTarget(t testing.TB) *Target {
-	dir := t.TempDir()
+func ParquetTarget(t testing.TB) *Target { return ParquetTargetAt(t, t.TempDir()) }
+
+// ParquetTargetAt is a Parquet sink and state file in dir.
+func ParquetTargetAt(t testing.TB, dir string) *Target {
 	sink, err := load.NewParquetSink(load.ParquetConfig{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
