@@ -326,10 +326,9 @@ func CreateStateTable(db string) (string, error) {
 	return fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s\n(\n    `stream` String,\n    `contract` String,\n    `cursor` Date,\n    `cursor_ms` Int64,\n    `updated_at` DateTime('UTC'),\n    `deleted` UInt8,\n    `version` UInt64\n)\nENGINE = ReplacingMergeTree(`version`)\nORDER BY (`stream`, `contract`)", t), nil
 }
 
-// AddCursorMs adds cursor_ms to a state table created before it existed.
-func AddCursorMs(db string) (string, error) {
-	return AddColumn(db, StateTable, Column{Name: "cursor_ms", Type: "Int64"})
-}
+// cursorMs is the state table's column added after its first version:
+// tables created before it gain it on open.
+var cursorMs = Column{Name: "cursor_ms", Type: "Int64"}
 
 // CreateJobsTable returns the statement of the table of jobs in flight:
 // one row per (stream, contract), the newest version wins; active 0 means

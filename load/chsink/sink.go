@@ -363,22 +363,11 @@ func (s *Sink) addColumns(ctx context.Context, st *schema.Stream, cols []Column)
 			}
 			continue
 		}
-		stmt, err := AddColumn(s.db, st.Name, c)
-		if err != nil {
-			return err
-		}
-		if err := s.conn.Exec(ctx, stmt); err != nil {
-			// Another process (a shard) may have added it first, or the
-			// server did and the answer was lost: look again.
-			if now, lerr := s.existingColumns(ctx, st.Name); lerr == nil && now[c.Name] == c.Type {
-				have[c.Name] = c.Type
-				added = append(added, c.Name)
-				continue
-			}
+		if err := s.addColumn(ctx, st.Name, c); err != nil {
 			// The next ensureTable reads the columns (and makes the view)
 			// again.
 			delete(s.tables, st.Name)
-			return fmt.Errorf("adding column %s to %s.%s: %w", c.Name, s.db, st.Name, err)
+			return err
 		}
 		have[c.Name] = c.Type
 		added = append(added, c.Name)
@@ -390,6 +379,24 @@ func (s *Sink) addColumns(ctx context.Context, st *schema.Stream, cols []Column)
 	if err := s.createView(ctx, st, true); err != nil {
 		delete(s.tables, st.Name)
 		return err
+	}
+	return nil
+}
+
+// addColumn adds column c to table (18.16 has no ADD COLUMN IF NOT
+// EXISTS). When the ALTER fails but the column is there all the same, with
+// c's type, another process (a shard) added it first, or the server did
+// and its answer was lost: that is success.
+func (s *Sink) addColumn(ctx context.Context, table string, c Column) error {
+	stmt, err := AddColumn(s.db, table, c)
+	if err != nil {
+		return err
+	}
+	if err := s.conn.Exec(ctx, stmt); err != nil {
+		if now, lerr := s.existingColumns(ctx, table); lerr == nil && now[c.Name] == c.Type {
+			return nil
+		}
+		return fmt.Errorf("adding column %s to %s.%s: %w", c.Name, s.db, table, err)
 	}
 	return nil
 }
@@ -534,11 +541,7 @@ func (s *Sink) makeStage(ctx context.Context, qstage, stage string, stmts []stri
 			if _, ok := have[c.Name]; ok {
 				continue
 			}
-			stmt, err := AddColumn(s.db, stage, c)
-			if err == nil {
-				err = s.conn.Exec(ctx, stmt)
-			}
-			if err != nil {
+			if err := s.addColumn(ctx, stage, c); err != nil {
 				return err
 			}
 		}
@@ -738,12 +741,8 @@ func (w *window) matchStage(ctx context.Context) error {
 		if _, ok := stage[name]; ok {
 			continue
 		}
-		stmt, err := AddColumn(w.sink.db, w.stageName, Column{Name: name, Type: typ})
-		if err != nil {
+		if err := w.sink.addColumn(ctx, w.stageName, Column{Name: name, Type: typ}); err != nil {
 			return err
-		}
-		if err := w.sink.conn.Exec(ctx, stmt); err != nil {
-			return fmt.Errorf("adding column %s to the staging table: %w", name, err)
 		}
 	}
 	return rows.Err()

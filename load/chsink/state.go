@@ -36,15 +36,8 @@ func (s *Sink) State(ctx context.Context) (*State, error) {
 		return nil, err
 	}
 	if _, ok := have["cursor_ms"]; !ok {
-		stmt, err := AddCursorMs(s.db)
-		if err != nil {
+		if err := s.addColumn(ctx, StateTable, cursorMs); err != nil {
 			return nil, err
-		}
-		if err := s.conn.Exec(ctx, stmt); err != nil {
-			// Another process (a shard) may have added it first.
-			if now, lerr := s.existingColumns(ctx, StateTable); lerr != nil || now["cursor_ms"] == "" {
-				return nil, fmt.Errorf("adding cursor_ms to %s.%s: %w", s.db, StateTable, err)
-			}
 		}
 	}
 	return &State{sink: s, now: time.Now}, nil
