@@ -4,15 +4,16 @@ GO ?= go
 SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 
-.PHONY: demo test build vet staticcheck fuzz chaos bench bench-flat duckdb chdb clickhouse clean
+.PHONY: demo test build vet staticcheck fuzz chaos bench bench-flat duckdb chdb s3rver clickhouse zookeeper clean
 
 # Run the main job on the embedded fake Sales Navigator API into ./out.
 demo:
 	$(GO) run ./cmd/salesnav-etl run --fake-api
 
 # The whole test suite (what .ci/run runs). It installs what the tests use
-# when missing: ClickHouse (apt, as root), DuckDB and chDB (npm).
-test: clickhouse duckdb chdb
+# when missing: ClickHouse and ZooKeeper (apt, as root), DuckDB, chDB and
+# s3rver (npm).
+test: clickhouse zookeeper duckdb chdb s3rver
 	$(GO) vet ./...
 	$(MAKE) staticcheck
 	$(GO) test -race ./...
@@ -66,6 +67,18 @@ chdb: tools/chdb/node_modules/chdb
 tools/chdb/node_modules/chdb: tools/chdb/package.json
 	cd tools/chdb && npm install --no-package-lock --no-audit --no-fund --loglevel=error
 
+# s3rver (npm), the S3-compatible server the object-storage tests start
+# (MinIO instead when installed: SALESNAV_MINIO, bin/minio or on PATH).
+s3rver: tools/s3rver/node_modules/s3rver
+
+tools/s3rver/node_modules/s3rver: tools/s3rver/package.json
+	cd tools/s3rver && npm install --no-package-lock --no-audit --no-fund --loglevel=error
+
+# Debian's zookeeper (3.8), which the ClickHouse cluster tests start.
+zookeeper:
+	@test -f /usr/share/java/zookeeper.jar && command -v java >/dev/null || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq zookeeper; }
+
 # Debian's clickhouse-server (18.16), which the tests start themselves.
 clickhouse:
 	@{ command -v clickhouse-server >/dev/null || test -x /usr/sbin/clickhouse-server; } && command -v clickhouse-client >/dev/null || \
@@ -85,7 +98,7 @@ vet:
 # the same export of ROWS activity rows (README, Performance).
 ROWS ?= 5000000
 
-bench: clickhouse duckdb
+bench: clickhouse duckdb s3rver
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 5x -count 3 ./transform ./load
 	$(GO) test -run '^$$' -bench . -benchtime 3x -count 1 ./load/chsink
 	SALESNAV_BENCH=1 ROWS=$(ROWS) $(GO) test -count=1 -timeout 60m -run TestBenchHarness -v ./internal/bench
@@ -97,4 +110,4 @@ bench-flat:
 	SALESNAV_BENCH_FLAT=1 ROWS=$(FLAT_ROWS) $(GO) test -count=1 -timeout 90m -run TestBenchFlatMemory -v ./internal/bench
 
 clean:
-	rm -rf bin out tools/duckdb/node_modules tools/chdb/node_modules
+	rm -rf bin out tools/duckdb/node_modules tools/chdb/node_modules tools/s3rver/node_modules

@@ -2,6 +2,7 @@ package load_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -39,4 +40,78 @@ func BenchmarkParquetSink(b *testing.B) {
 	for _, rec := range recs {
 		rec.Release()
 	}
+}
+
+// BenchmarkParquetSinkS3 is BenchmarkParquetSink into a bucket of the
+// test's S3-compatible server (MinIO when installed, else s3rver) on
+// loopback: the upload's cost over writing to disk.
+func BenchmarkParquetSinkS3(b *testing.B) {
+	srv := testkit.StartS3(b, "bench")
+	srv.SetEnv(b)
+	st, err := load.OpenBlobStorage(context.Background(), "s3://bench/ds", load.BlobOptions{S3Endpoint: srv.Endpoint})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	recs, s, w, rows := testkit.ActivityBatches(b, 20, 10_000)
+	sink, _ := load.NewParquetSink(load.ParquetConfig{Storage: st, Allocator: memory.DefaultAllocator})
+	var bytesOut int64
+	b.ResetTimer()
+	for range b.N {
+		ww, err := sink.OpenWindow(context.Background(), w, s)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, rec := range recs {
+			if err := ww.Write(context.Background(), rec); err != nil {
+				b.Fatal(err)
+			}
+		}
+		st, err := ww.Commit(context.Background())
+		if err != nil || st.Rows != int64(rows) {
+			b.Fatalf("%+v %v", st, err)
+		}
+		bytesOut = st.Bytes
+	}
+	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+	b.ReportMetric(float64(bytesOut)*float64(b.N)/b.Elapsed().Seconds()/1e6, "MB/s")
+	b.Logf("%s", srv)
+	for _, rec := range recs {
+		rec.Release()
+	}
+}
+
+// BenchmarkS3Upload uploads 64 MiB objects (multipart, 8 MiB parts) to the
+// test's S3-compatible server on loopback.
+func BenchmarkS3Upload(b *testing.B) {
+	srv := testkit.StartS3(b, "bench")
+	srv.SetEnv(b)
+	ctx := context.Background()
+	st, err := load.OpenBlobStorage(ctx, "s3://bench/up", load.BlobOptions{S3Endpoint: srv.Endpoint})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	chunk := make([]byte, 1<<20)
+	for i := range chunk {
+		chunk[i] = byte(i * 7)
+	}
+	const size = 64 << 20
+	b.SetBytes(size)
+	b.ResetTimer()
+	for i := range b.N {
+		w, err := st.Create(ctx, fmt.Sprintf("obj-%d.bin", i))
+		if err != nil {
+			b.Fatal(err)
+		}
+		for range size / len(chunk) {
+			if _, err := w.Write(chunk); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := w.Commit(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Logf("%s", srv)
 }

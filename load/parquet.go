@@ -70,6 +70,7 @@ type ParquetSink struct {
 	props *parquet.WriterProperties
 	aprop pqarrow.ArrowWriterProperties
 	log   *slog.Logger
+	owned io.Closer // storage opened by OpenParquetSink
 }
 
 var (
@@ -106,6 +107,27 @@ func NewParquetSink(cfg ParquetConfig) (*ParquetSink, error) {
 	return p, nil
 }
 
+// OpenParquetSink returns a sink writing to cfg.Dir, a local directory or
+// an object-storage URL (s3://bucket/prefix, gs://, azblob://; see
+// OpenBlobStorage), unless cfg.Storage is set. Close releases the bucket.
+func OpenParquetSink(ctx context.Context, cfg ParquetConfig, opts BlobOptions) (*ParquetSink, error) {
+	if cfg.Storage == nil && IsURL(cfg.Dir) {
+		st, err := OpenBlobStorage(ctx, cfg.Dir, opts)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Storage = st
+		p, err := NewParquetSink(cfg)
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
+		p.owned = st
+		return p, nil
+	}
+	return NewParquetSink(cfg)
+}
+
 // baseProps are the writer properties of every file: zstd, dictionaries,
 // statistics, row groups of RowGroupRows.
 func (p *ParquetSink) baseProps() []parquet.WriterProperty {
@@ -134,8 +156,14 @@ func (p *ParquetSink) dictionaryOff(st *schema.Stream) []parquet.WriterProperty 
 // Storage returns the sink's storage.
 func (p *ParquetSink) Storage() Storage { return p.st }
 
-// Close does nothing: every window closes its own files.
-func (p *ParquetSink) Close() error { return nil }
+// Close releases storage that OpenParquetSink opened; every window closes
+// its own files.
+func (p *ParquetSink) Close() error {
+	if p.owned != nil {
+		return p.owned.Close()
+	}
+	return nil
+}
 
 // PartitionName is the file name of one partition.
 func PartitionName(stream, partitionID string, date time.Time) string {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -94,10 +95,15 @@ const stateVersion = 1
 // file, fsync, rename) on every change. It is safe for concurrent use by
 // one process; the scheduler must not run two processes on one file.
 type FileState struct {
-	path string
-	now  func() time.Time
-	mu   sync.Mutex
-	doc  stateDoc
+	files stateFiles
+	path  string
+	now   func() time.Time
+	// found: the file or a peer existed at open.
+	found bool
+	// closer releases the bucket of state in object storage.
+	closer io.Closer
+	mu     sync.Mutex
+	doc    stateDoc
 	// peers are the cursors of other shards' state files, read once at
 	// open, and peerPaths those files (see OpenShardFileState).
 	peers     map[string]map[string]time.Time
@@ -106,28 +112,58 @@ type FileState struct {
 
 var _ StateStore = (*FileState)(nil)
 
+// stateFiles is where state documents live: local files (osFiles) or
+// objects in a bucket (BlobStorage).
+type stateFiles interface {
+	// ReadAll returns the document; a missing one wraps fs.ErrNotExist.
+	ReadAll(ctx context.Context, name string) ([]byte, error)
+	// WriteAll replaces the document whole (readers see old or new).
+	WriteAll(ctx context.Context, name string, data []byte) error
+	Location(name string) string
+}
+
+// osFiles are state files on local disk, names being paths.
+type osFiles struct{}
+
+func (osFiles) ReadAll(_ context.Context, name string) ([]byte, error) { return os.ReadFile(name) }
+func (osFiles) WriteAll(_ context.Context, name string, data []byte) error {
+	return WriteFileAtomic(name, data, 0o600)
+}
+func (osFiles) Location(name string) string { return name }
+
+var (
+	_ stateFiles = osFiles{}
+	_ stateFiles = (*BlobStorage)(nil)
+)
+
 // OpenFileState reads the state file at path; a missing file is an empty
 // state. A file that is not valid state is ErrStateCorrupt, naming the file.
 func OpenFileState(path string) (*FileState, error) {
-	s := &FileState{path: path, now: time.Now, doc: stateDoc{Version: stateVersion, Streams: map[string]map[string]CursorEntry{}, Jobs: map[string]map[string]Job{}}}
-	raw, err := os.ReadFile(path)
+	return openState(context.Background(), osFiles{}, path)
+}
+
+func openState(ctx context.Context, files stateFiles, path string) (*FileState, error) {
+	s := &FileState{files: files, path: path, now: time.Now, doc: stateDoc{Version: stateVersion, Streams: map[string]map[string]CursorEntry{}, Jobs: map[string]map[string]Job{}}}
+	where := files.Location(path)
+	raw, err := files.ReadAll(ctx, path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return s, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("reading state %s: %w", path, err)
+		return nil, fmt.Errorf("reading state %s: %w", where, err)
 	}
+	s.found = true
 	var doc stateDoc
 	if err := json.Unmarshal(raw, &doc); err != nil {
-		return nil, fmt.Errorf("reading state %s: %w: %v", path, ErrStateCorrupt, err)
+		return nil, fmt.Errorf("reading state %s: %w: %v", where, ErrStateCorrupt, err)
 	}
 	if doc.Version != stateVersion {
-		return nil, fmt.Errorf("reading state %s: %w: version %d, want %d", path, ErrStateCorrupt, doc.Version, stateVersion)
+		return nil, fmt.Errorf("reading state %s: %w: version %d, want %d", where, ErrStateCorrupt, doc.Version, stateVersion)
 	}
 	for stream, m := range doc.Streams {
 		for contract, e := range m {
 			if _, err := parseCursor(e.Cursor); err != nil {
-				return nil, fmt.Errorf("reading state %s: %w: cursor of %s/%s: %q is not a date or an RFC 3339 time", path, ErrStateCorrupt, stream, contract, e.Cursor)
+				return nil, fmt.Errorf("reading state %s: %w: cursor of %s/%s: %q is not a date or an RFC 3339 time", where, ErrStateCorrupt, stream, contract, e.Cursor)
 			}
 		}
 	}
@@ -141,14 +177,20 @@ func OpenFileState(path string) (*FileState, error) {
 	return s, nil
 }
 
+// familyPattern matches the names of base's family: the file itself and
+// its shards' <stem>.shard-<i><ext>.
+func familyPattern(file string) *regexp.Regexp {
+	ext := filepath.Ext(file)
+	stem := strings.TrimSuffix(file, ext)
+	return regexp.MustCompile(`^` + regexp.QuoteMeta(stem) + `(\.shard-[0-9]+)?` + regexp.QuoteMeta(ext) + `$`)
+}
+
 // StateFamily lists the state files that sit beside base (the unsharded
 // state path, such as out/_state.json): base itself and the shard files
 // <base>.shard-<i><ext>, those that exist.
 func StateFamily(base string) ([]string, error) {
 	dir, file := filepath.Split(base)
-	ext := filepath.Ext(file)
-	stem := strings.TrimSuffix(file, ext)
-	re := regexp.MustCompile(`^` + regexp.QuoteMeta(stem) + `(\.shard-[0-9]+)?` + regexp.QuoteMeta(ext) + `$`)
+	re := familyPattern(file)
 	entries, err := os.ReadDir(filepath.Clean(dir + "."))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -179,7 +221,11 @@ func ShardStatePath(base string, i int) string {
 // unsharded run) goes on from the furthest cursor any of them saved.
 // Reset clears the peers' copies too, or they would bring the cursor back.
 func OpenShardFileState(path string, peers []string) (*FileState, error) {
-	s, err := OpenFileState(path)
+	return openShardState(context.Background(), osFiles{}, path, peers)
+}
+
+func openShardState(ctx context.Context, files stateFiles, path string, peers []string) (*FileState, error) {
+	s, err := openState(ctx, files, path)
 	if err != nil {
 		return nil, err
 	}
@@ -188,10 +234,11 @@ func OpenShardFileState(path string, peers []string) (*FileState, error) {
 		if filepath.Clean(p) == filepath.Clean(path) {
 			continue
 		}
-		peer, err := OpenFileState(p)
+		peer, err := openState(ctx, files, p)
 		if err != nil {
 			return nil, err
 		}
+		s.found = s.found || peer.found
 		s.peerPaths = append(s.peerPaths, p)
 		for stream, m := range peer.doc.Streams {
 			if s.peers[stream] == nil {
@@ -208,8 +255,19 @@ func OpenShardFileState(path string, peers []string) (*FileState, error) {
 	return s, nil
 }
 
-// Path is the state file's path.
-func (s *FileState) Path() string { return s.path }
+// Path is the state file's path (or URL).
+func (s *FileState) Path() string { return s.files.Location(s.path) }
+
+// Close releases the state's bucket, if any. The state is saved already.
+func (s *FileState) Close() error {
+	if s.closer == nil {
+		return nil
+	}
+	return s.closer.Close()
+}
+
+// Found reports whether the state file, or a peer's, existed at open.
+func (s *FileState) Found() bool { return s.found }
 
 // Cursor returns the saved cursor of (stream, contract): this file's, or a
 // peer's when it is further (OpenShardFileState).
@@ -344,10 +402,10 @@ func (s *FileState) List(context.Context) ([]Entry, error) {
 // many (stream, contract) it forgot. The peers are all read before any
 // file is changed, and cleared before this file. Run it while no run is
 // going.
-func (s *FileState) Reset(_ context.Context, stream, contract string) (int, error) {
+func (s *FileState) Reset(ctx context.Context, stream, contract string) (int, error) {
 	files := make([]*FileState, 0, len(s.peerPaths)+1)
 	for _, p := range s.peerPaths {
-		peer, err := OpenFileState(p)
+		peer, err := openState(ctx, s.files, p)
 		if err != nil {
 			return 0, err
 		}
@@ -414,7 +472,7 @@ func (s *FileState) change(fn func()) error {
 	fn()
 	raw, err := json.MarshalIndent(s.doc, "", "  ")
 	if err == nil {
-		err = WriteFileAtomic(s.path, append(raw, '\n'), 0o600)
+		err = s.files.WriteAll(context.Background(), s.path, append(raw, '\n'))
 	}
 	if err != nil {
 		var back stateDoc
@@ -427,7 +485,7 @@ func (s *FileState) change(fn func()) error {
 			}
 			s.doc = back
 		}
-		return fmt.Errorf("saving state %s: %w", s.path, err)
+		return fmt.Errorf("saving state %s: %w", s.files.Location(s.path), err)
 	}
 	return nil
 }

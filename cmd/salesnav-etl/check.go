@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/salesnav-etl/salesnav-etl/extract"
+	"github.com/salesnav-etl/salesnav-etl/load"
 	"github.com/salesnav-etl/salesnav-etl/load/chsink"
 )
 
@@ -156,10 +157,22 @@ func checkConnections(ctx context.Context, cfg *Config, stdout io.Writer) []erro
 		if err != nil {
 			problems = append(problems, err)
 		} else {
+			where := chsink.RedactDSN(cfg.ClickHouse.DSN)
+			if c := cfg.ClickHouse.Layout.Cluster; c != "" {
+				where += fmt.Sprintf(", cluster %s: %s", c, strings.Join(ch.Shards(), "; "))
+			}
 			ch.Close()
-			fmt.Fprintf(stdout, "sink: ok (ClickHouse %s)\n", chsink.RedactDSN(cfg.ClickHouse.DSN))
+			fmt.Fprintf(stdout, "sink: ok (ClickHouse %s)\n", where)
 		}
 	default:
+		if load.IsURL(cfg.Parquet.Dir) {
+			if err := checkWritableBucket(ctx, cfg.Parquet.Dir, cfg.Blob); err != nil {
+				problems = append(problems, fmt.Errorf("parquet storage: %w", err))
+			} else {
+				fmt.Fprintf(stdout, "sink: ok (Parquet %s)\n", cfg.Parquet.Dir)
+			}
+			break
+		}
 		if err := checkWritableDir(cfg.Parquet.Dir); err != nil {
 			problems = append(problems, fmt.Errorf("parquet directory: %w", err))
 		} else {
@@ -181,4 +194,19 @@ func checkWritableDir(dir string) error {
 	name := f.Name()
 	f.Close()
 	return os.Remove(filepath.Clean(name))
+}
+
+// checkWritableBucket opens the bucket of loc, writes an object in it and
+// deletes it.
+func checkWritableBucket(ctx context.Context, loc string, opts load.BlobOptions) error {
+	st, err := load.OpenBlobStorage(ctx, loc, opts)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	name := fmt.Sprintf(".salesnav-check-%d", time.Now().UnixNano())
+	if err := st.WriteAll(ctx, name, []byte("salesnav-etl config check\n")); err != nil {
+		return err
+	}
+	return st.Remove(ctx, name)
 }

@@ -41,7 +41,11 @@ type Env struct {
 	TokenHosts      string `env:"TOKEN_HOSTS"`
 	Sink            string `env:"SINK, default=parquet"`
 	ParquetDir      string `env:"PARQUET_DIR, default=./out"`
+	S3Endpoint      string `env:"S3_ENDPOINT"`
 	ClickHouseDSN   string `env:"CLICKHOUSE_DSN"`
+	CHCluster       string `env:"CLICKHOUSE_CLUSTER"`
+	CHZKPath        string `env:"CLICKHOUSE_ZK_PATH, default=/clickhouse/tables/{shard}/{database}/{table}"`
+	CHReplica       string `env:"CLICKHOUSE_REPLICA, default={replica}"`
 	Streams         string `env:"STREAMS, default=contracts,seat,activity,activity_outcome"`
 	Start           string `env:"START"`
 	End             string `env:"END"`
@@ -109,7 +113,7 @@ func (e *Env) fields() []envField {
 		{"CLIENT_ID", &e.ClientID}, {"CLIENT_SECRET", &e.ClientSecret}, {"REFRESH_TOKEN", &e.RefreshToken}, {"TOKEN_URL", &e.TokenURL},
 		{"JOB_RETRIES", &e.JobRetries}, {"RETRY_DELAY", &e.RetryDelay}, {"DOWNLOAD_ATTEMPTS", &e.DownloadTries},
 		{"QUOTA_BUDGET", &e.QuotaBudget}, {"LOOKBACK", &e.Lookback}, {"GRACE_PERIOD", &e.GracePeriod},
-		{"SINK", &e.Sink}, {"PARQUET_DIR", &e.ParquetDir}, {"CLICKHOUSE_DSN", &e.ClickHouseDSN}, {"STREAMS", &e.Streams},
+		{"SINK", &e.Sink}, {"PARQUET_DIR", &e.ParquetDir}, {"S3_ENDPOINT", &e.S3Endpoint}, {"CLICKHOUSE_DSN", &e.ClickHouseDSN}, {"CLICKHOUSE_CLUSTER", &e.CHCluster}, {"CLICKHOUSE_ZK_PATH", &e.CHZKPath}, {"CLICKHOUSE_REPLICA", &e.CHReplica}, {"STREAMS", &e.Streams},
 		{"START", &e.Start}, {"END", &e.End}, {"STATE_PATH", &e.StatePath}, {"REJECTS_DIR", &e.RejectsDir},
 		{"MAX_REJECT_RATIO", &e.MaxRejectRatio}, {"CONCURRENCY", &e.Concurrency},
 		{"POLL_INTERVAL", &e.PollInterval}, {"POLL_MAX_INTERVAL", &e.PollMaxInterval},
@@ -132,9 +136,12 @@ func (e *Env) Override(ptr *string, flagName string, fs *pflag.FlagSet) {
 
 // Config is the resolved configuration of a run.
 type Config struct {
-	API        extract.Config
-	Sink       string
-	Parquet    load.ParquetConfig
+	API     extract.Config
+	Sink    string
+	Parquet load.ParquetConfig
+	// Blob configures object storage (a Parquet directory or state path
+	// that is a URL).
+	Blob       load.BlobOptions
 	ClickHouse chsink.Config
 	StatePath  string
 	Pipeline   pipeline.Config
@@ -201,6 +208,7 @@ func (e *Env) Resolve(now time.Time, requireToken bool) (*Config, error) {
 	case "parquet":
 	case "clickhouse":
 		c.ClickHouse.DSN = e.ClickHouseDSN
+		c.ClickHouse.Layout = e.layout(bad)
 		if e.ClickHouseDSN == "" {
 			bad(&e.ClickHouseDSN, "not set: SALESNAV_SINK=clickhouse needs clickhouse://user:password@host:9000/database")
 		} else if err := c.ClickHouse.Validate(); err != nil {
@@ -212,8 +220,20 @@ func (e *Env) Resolve(now time.Time, requireToken bool) (*Config, error) {
 	c.Sink = e.Sink
 	if strings.TrimSpace(e.ParquetDir) == "" {
 		bad(&e.ParquetDir, "is empty")
+	} else if load.IsURL(e.ParquetDir) {
+		if u, err := url.Parse(e.ParquetDir); err != nil {
+			bad(&e.ParquetDir, "%q is not a URL: %v", e.ParquetDir, err)
+		} else if !slices.Contains([]string{"s3", "gs", "azblob"}, u.Scheme) || u.Host == "" {
+			bad(&e.ParquetDir, "%q: object storage is s3://bucket/prefix, gs://bucket/prefix or azblob://container/prefix", e.ParquetDir)
+		}
 	}
 	c.Parquet.Dir = e.ParquetDir
+	if e.S3Endpoint != "" {
+		if u, err := url.Parse(e.S3Endpoint); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			bad(&e.S3Endpoint, "%q is not an http(s) URL", e.S3Endpoint)
+		}
+	}
+	c.Blob = load.BlobOptions{S3Endpoint: e.S3Endpoint}
 
 	seen := map[string]bool{}
 	for _, name := range splitList(e.Streams) {
@@ -288,7 +308,12 @@ func (e *Env) Resolve(now time.Time, requireToken bool) (*Config, error) {
 
 	c.StatePath = e.StatePath
 	if c.StatePath == "" {
-		c.StatePath = filepath.Join(e.ParquetDir, "_state.json")
+		// In the bucket too when the dataset is.
+		c.StatePath = load.JoinLocation(e.ParquetDir, "_state.json")
+	} else if load.IsURL(c.StatePath) && c.Sink != "clickhouse" {
+		if u, err := url.Parse(c.StatePath); err != nil || u.Host == "" || !strings.HasSuffix(u.Path, ".json") {
+			bad(&e.StatePath, "%q is not a storage URL of a .json object", c.StatePath)
+		}
 	}
 	c.Pipeline.Shard = e.shard(bad)
 	// Each shard writes a state file of its own, and every run reads the
@@ -305,6 +330,10 @@ func (e *Env) Resolve(now time.Time, requireToken bool) (*Config, error) {
 	c.Pipeline.RejectsDir = e.RejectsDir
 	if c.Pipeline.RejectsDir == "" {
 		c.Pipeline.RejectsDir = filepath.Join(e.ParquetDir, "_rejects")
+		if load.IsURL(e.ParquetDir) {
+			// Rejects are local files: beside the working directory.
+			c.Pipeline.RejectsDir = "_rejects"
+		}
 	}
 
 	if r, err := strconv.ParseFloat(e.MaxRejectRatio, 64); err != nil || r < 0 || r > 1 {
@@ -475,3 +504,23 @@ func (e *Env) shard(bad func(ptr *string, format string, args ...any)) pipeline.
 // shardFile matches a shard's state file (out/_state.shard-2.json, or
 // out/state.shard-2 without an extension): the stem, index and extension.
 var shardFile = regexp.MustCompile(`^(.*)\.shard-([0-9]+)((?:\.[^./\\]*)?)$`)
+
+// layout is the ClickHouse table layout of the CLICKHOUSE_CLUSTER,
+// CLICKHOUSE_ZK_PATH and CLICKHOUSE_REPLICA variables, each problem
+// reported against its variable.
+func (e *Env) layout(bad func(*string, string, ...any)) chsink.Layout {
+	l := chsink.Layout{Cluster: strings.TrimSpace(e.CHCluster), ZKPath: e.CHZKPath, Replica: e.CHReplica}
+	if l.Cluster == "" {
+		return l
+	}
+	if err := (chsink.Layout{Cluster: l.Cluster}).Validate(); err != nil {
+		bad(&e.CHCluster, "%v", err)
+	}
+	if err := (chsink.Layout{Cluster: l.Cluster, ZKPath: l.ZKPath}).Validate(); err != nil {
+		bad(&e.CHZKPath, "%v", err)
+	}
+	if err := (chsink.Layout{Cluster: l.Cluster, Replica: l.Replica}).Validate(); err != nil {
+		bad(&e.CHReplica, "%v", err)
+	}
+	return l
+}

@@ -331,11 +331,11 @@ func runPipeline(ctx context.Context, cfg *Config, log *slog.Logger) (*pipeline.
 	if err != nil {
 		return nil, err
 	}
-	sink, state, err := openSink(ctx, cfg, log)
+	sink, state, closeSink, err := openSink(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}
-	defer sink.Close()
+	defer closeSink()
 	cfg.Pipeline.Logger = log
 	runner, err := pipeline.New(cfg.Pipeline, api, sink, state)
 	if err != nil {
@@ -344,39 +344,38 @@ func runPipeline(ctx context.Context, cfg *Config, log *slog.Logger) (*pipeline.
 	return runner.Run(ctx)
 }
 
-// openSink opens the configured sink and its state store. With ClickHouse
-// the cursors live in the same database, so a CronJob pod needs no volume.
-func openSink(ctx context.Context, cfg *Config, log *slog.Logger) (load.Sink, load.StateStore, error) {
+// openSink opens the configured sink and its state store, and returns
+// what closes both. With ClickHouse the cursors live in the same database,
+// so a CronJob pod needs no volume; with Parquet in object storage, in the
+// bucket.
+func openSink(ctx context.Context, cfg *Config, log *slog.Logger) (load.Sink, load.StateStore, func(), error) {
 	if cfg.Sink == "clickhouse" {
 		cfg.ClickHouse.Logger = log
 		cfg.ClickHouse.MaxConns = max(10, cfg.Pipeline.Concurrency+4)
 		ch, err := chsink.Open(ctx, cfg.ClickHouse)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		state, err := ch.State(ctx)
 		if err != nil {
 			ch.Close()
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
-		return ch, state, nil
+		return ch, state, func() { ch.Close() }, nil
 	}
 	cfg.Parquet.Logger = log
-	pq, err := load.NewParquetSink(cfg.Parquet)
+	pq, err := load.OpenParquetSink(ctx, cfg.Parquet, cfg.Blob)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	// The state files of the family: the unsharded one and the shards'.
 	// A run reads its own and, when there are others, their cursors too.
-	peers, err := load.StateFamily(cfg.StatePeers)
+	state, err := load.OpenState(ctx, cfg.StatePath, cfg.StatePeers, cfg.Blob)
 	if err != nil {
-		return nil, nil, err
+		pq.Close()
+		return nil, nil, nil, err
 	}
-	state, err := load.OpenShardFileState(cfg.StatePath, peers)
-	if err != nil {
-		return nil, nil, err
-	}
-	return pq, state, nil
+	return pq, state, func() { pq.Close(); state.Close() }, nil
 }
 
 // startFake serves the embedded fake API on a free loopback port.
@@ -506,19 +505,16 @@ func newStateCmd(lookup envconfig.Lookuper, stdout, stderr io.Writer) *cobra.Com
 			return nil, nil, &exitError{ExitConfig, err}
 		}
 		log := newLogger(stderr, cfg.LogLevel, cfg.LogFormat, isTerminal(stderr))
-		if cfg.Sink != "clickhouse" {
-			// The run's own file, or any of its family (the shards').
-			if family, _ := load.StateFamily(cfg.StatePeers); len(family) == 0 {
-				if _, err := os.Stat(cfg.StatePath); err != nil {
-					return nil, nil, &exitError{ExitFailure, fmt.Errorf("no state at %s: %w", cfg.StatePath, err)}
-				}
-			}
-		}
-		sink, state, err := openSink(cmd.Context(), cfg, log)
+		_, state, closeSink, err := openSink(cmd.Context(), cfg, log)
 		if err != nil {
 			return nil, nil, &exitError{ExitFailure, err}
 		}
-		return state, func() { sink.Close() }, nil
+		// The run's own file, or any of its family (the shards').
+		if fs, ok := state.(*load.FileState); ok && !fs.Found() {
+			closeSink()
+			return nil, nil, &exitError{ExitFailure, fmt.Errorf("no state at %s: %w", fs.Path(), os.ErrNotExist)}
+		}
+		return state, closeSink, nil
 	}
 	var asJSON bool
 	show := &cobra.Command{
@@ -614,21 +610,32 @@ on ClickHouse 18.16 and on current versions alike.`,
 					}
 				}
 			}
+			env, err := LoadEnv(cmd.Context(), lookup)
+			if err != nil {
+				return &exitError{ExitConfig, err}
+			}
+			var problems []error
+			layout := env.layout(func(ptr *string, format string, args ...any) {
+				problems = append(problems, fmt.Errorf("%s: %s", env.names[ptr], fmt.Sprintf(format, args...)))
+			})
+			if len(problems) > 0 {
+				return &exitError{ExitConfig, errors.Join(problems...)}
+			}
 			stmts := []string{}
-			db, err := chsink.CreateDatabase(database)
+			db, err := layout.CreateDatabase(database)
 			if err != nil {
 				return &exitError{ExitConfig, fmt.Errorf("--database: %w", err)}
 			}
 			stmts = append(stmts, db)
 			for _, st := range schema.All() {
-				s, err := chsink.StreamDDL(database, st)
+				s, err := layout.StreamDDL(database, st)
 				if err != nil {
 					return &exitError{ExitFailure, err}
 				}
 				stmts = append(stmts, s...)
 			}
-			state, _ := chsink.CreateStateTable(database)
-			jobs, _ := chsink.CreateJobsTable(database)
+			state, _ := layout.CreateStateTable(database)
+			jobs, _ := layout.CreateJobsTable(database)
 			stmts = append(stmts, state, jobs)
 			for _, s := range stmts {
 				fmt.Fprintf(stdout, "%s;\n\n", s)
@@ -771,11 +778,11 @@ validation data when SALESNAV_STREAMS includes profile_associations.`,
 
 // loadAssociations merges lookup results into the sink.
 func loadAssociations(ctx context.Context, cfg *Config, log *slog.Logger, results []extract.AssociationResult) error {
-	sink, _, err := openSink(ctx, cfg, log)
+	sink, _, closeSink, err := openSink(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer sink.Close()
+	defer closeSink()
 	ms, ok := sink.(load.MergeSink)
 	if !ok {
 		return fmt.Errorf("sink %s keeps no merged tables", cfg.Sink)

@@ -27,10 +27,13 @@ const (
 // Server is a running clickhouse-server.
 type Server struct {
 	Port int
-	dir  string
-	bin  string
-	cmd  *exec.Cmd
-	exit chan struct{}
+	// InterserverPort serves replicas fetching parts (cluster nodes).
+	InterserverPort int
+	httpPort        int
+	dir             string
+	bin             string
+	cmd             *exec.Cmd
+	exit            chan struct{}
 }
 
 // Binary finds clickhouse-server. Without it the test is skipped on a
@@ -76,12 +79,13 @@ const configXML = `<?xml version="1.0"?>
   <max_concurrent_queries>50</max_concurrent_queries>
   <mlock_executable>false</mlock_executable>
   <shutdown_wait_unfinished>1</shutdown_wait_unfinished>
+%[4]s
 </yandex>
 `
 
 const usersXML = `<?xml version="1.0"?>
 <yandex>
-  <profiles><default><max_memory_usage>4000000000</max_memory_usage></default></profiles>
+  <profiles><default><max_memory_usage>4000000000</max_memory_usage>%[3]s</default></profiles>
   <users>
     <default><password></password><networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></default>
     <%[1]s><password>%[2]s</password><networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></%[1]s>
@@ -90,9 +94,23 @@ const usersXML = `<?xml version="1.0"?>
 </yandex>
 `
 
-// Start starts a server in a temporary directory and stops it when the
-// test (or the TestMain's cleanup) ends.
+// Start starts a server in a temporary directory. The caller stops it
+// (Close), in a cleanup of the test or of TestMain.
 func Start(t testing.TB) *Server {
+	t.Helper()
+	s := prepare(t)
+	if err := s.write(""); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.start(); err != nil {
+		s.Close()
+		t.Fatal(err)
+	}
+	return s
+}
+
+// prepare makes a server's directory and picks its ports.
+func prepare(t testing.TB) *Server {
 	t.Helper()
 	bin := Binary(t)
 	dir, err := os.MkdirTemp("", "chtest-")
@@ -102,21 +120,28 @@ func Start(t testing.TB) *Server {
 	s := &Server{dir: dir, bin: bin}
 	tcp, err1 := freePort()
 	http, err2 := freePort()
-	if err1 != nil || err2 != nil {
-		t.Fatal(err1, err2)
+	inter, err3 := freePort()
+	if err1 != nil || err2 != nil || err3 != nil {
+		t.Fatal(err1, err2, err3)
 	}
-	s.Port = tcp
-	if err := os.WriteFile(filepath.Join(dir, "config.xml"), []byte(fmt.Sprintf(configXML, dir, tcp, http)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "users.xml"), []byte(fmt.Sprintf(usersXML, User, Password)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.start(); err != nil {
-		s.Close()
-		t.Fatal(err)
-	}
+	s.Port, s.httpPort, s.InterserverPort = tcp, http, inter
 	return s
+}
+
+// write writes the server's configuration, with extra elements (cluster,
+// ZooKeeper, macros) inside <yandex>.
+func (s *Server) write(extra string) error {
+	dir := s.dir
+	if err := os.WriteFile(filepath.Join(dir, "config.xml"), []byte(fmt.Sprintf(configXML, dir, s.Port, s.httpPort, extra)), 0o600); err != nil {
+		return err
+	}
+	profile := ""
+	if extra != "" {
+		// Distributed DDL runs with the server's default profile, not the
+		// session's settings: 18.16 needs LowCardinality allowed there.
+		profile = "<allow_experimental_low_cardinality_type>1</allow_experimental_low_cardinality_type>"
+	}
+	return os.WriteFile(filepath.Join(dir, "users.xml"), []byte(fmt.Sprintf(usersXML, User, Password, profile)), 0o600)
 }
 
 func (s *Server) start() error {
@@ -155,7 +180,8 @@ func (s *Server) wait(limit time.Duration) error {
 		select {
 		case <-s.exit:
 			log, _ := os.ReadFile(filepath.Join(s.dir, "server.err.log"))
-			return fmt.Errorf("clickhouse-server exited: %s", log)
+			out, _ := os.ReadFile(filepath.Join(s.dir, "stdout.log"))
+			return fmt.Errorf("clickhouse-server exited: %s%s", log, out)
 		default:
 		}
 		if time.Now().After(deadline) {

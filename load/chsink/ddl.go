@@ -197,33 +197,72 @@ func QuoteString(s string) string {
 	return b.String()
 }
 
-// CreateTable returns the CREATE TABLE statement of a stream.
+// CreateTable returns the CREATE TABLE statement of a stream on a single
+// server.
 func CreateTable(db string, st *schema.Stream, cols []Column) (string, error) {
+	return Layout{}.CreateTable(db, st, cols)
+}
+
+// CreateTable returns the CREATE TABLE statement of a stream: on a
+// cluster, ON CLUSTER and replicated (a dimension to every node; a stream
+// within its shard, read through its Distributed table).
+func (l Layout) CreateTable(db string, st *schema.Stream, cols []Column) (string, error) {
 	table, err := qualified(db, st.Name)
 	if err != nil {
 		return "", err
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "CREATE TABLE IF NOT EXISTS %s\n", table)
+	fmt.Fprintf(&b, "CREATE TABLE IF NOT EXISTS %s%s\n", table, l.onCluster())
 	if err := writeColumns(&b, cols); err != nil {
 		return "", err
 	}
+	if err := l.writeEngine(&b, db, st, st.Dimension); err != nil {
+		return "", err
+	}
+	return b.String(), nil
+}
+
+// writeEngine writes the ENGINE, PARTITION BY and ORDER BY of a stream's
+// table; global places a replicated table on every node of the cluster.
+func (l Layout) writeEngine(b *strings.Builder, db string, st *schema.Stream, global bool) error {
 	key := make([]string, len(st.Key))
+	var err error
 	for i, k := range st.Key {
 		if key[i], err = QuoteIdent(k); err != nil {
-			return "", err
+			return err
 		}
 	}
 	// ReplacingMergeTree keeps the newest version of each key.
 	qv, err := QuoteIdent(st.VersionColumn())
 	if err != nil {
+		return err
+	}
+	fmt.Fprintf(b, "\nENGINE = %s\n", l.engine(db, st.Name, qv, global))
+	if !st.Dimension {
+		fmt.Fprintf(b, "PARTITION BY %s\n", partitionExpr(st))
+	}
+	fmt.Fprintf(b, "ORDER BY (%s)", strings.Join(key, ", "))
+	return nil
+}
+
+// CreateStage returns the statement of a staging table with the stream's
+// very engine key, partitioning and order, but never replicated: the
+// source of REPLACE PARTITION on a cluster node (a stage made AS the
+// table would share its ZooKeeper path). cols are the table's, in its
+// order.
+func CreateStage(db, stage string, st *schema.Stream, cols []Column) (string, error) {
+	t, err := qualified(db, stage)
+	if err != nil {
 		return "", err
 	}
-	fmt.Fprintf(&b, "\nENGINE = ReplacingMergeTree(%s)\n", qv)
-	if !st.Dimension {
-		fmt.Fprintf(&b, "PARTITION BY %s\n", partitionExpr(st))
+	var b strings.Builder
+	fmt.Fprintf(&b, "CREATE TABLE %s\n", t)
+	if err := writeColumns(&b, cols); err != nil {
+		return "", err
 	}
-	fmt.Fprintf(&b, "ORDER BY (%s)", strings.Join(key, ", "))
+	if err := (Layout{}).writeEngine(&b, db, st, false); err != nil {
+		return "", err
+	}
 	return b.String(), nil
 }
 
@@ -265,12 +304,22 @@ func CreateLogTable(db, name string, cols []Column) (string, error) {
 // ViewName is the name of a stream's deduplicated view.
 func ViewName(stream string) string { return stream + "_final" }
 
+// CreateView returns the statement of a stream's view on a single server.
+func CreateView(db string, st *schema.Stream) (string, error) { return Layout{}.CreateView(db, st) }
+
 // CreateView returns the statement of a stream's view: the table read with
 // FINAL, so analysts see one row per key without knowing about FINAL. A
 // dimension's view shows only the rows of its latest load (seen last), as
-// the Parquet file does, unless the dimension is merged by key.
-func CreateView(db string, st *schema.Stream) (string, error) {
-	table, err := qualified(db, st.Name)
+// the Parquet file does, unless the dimension is merged by key. On a
+// cluster a stream's view reads its Distributed table (each shard applies
+// FINAL to its rows: a key's rows all live on one shard); a dimension's
+// reads its local table, which every node holds whole.
+func (l Layout) CreateView(db string, st *schema.Stream) (string, error) {
+	src := st.Name
+	if l.Sharded(st) {
+		src = DistName(st.Name)
+	}
+	table, err := qualified(db, src)
 	if err != nil {
 		return "", err
 	}
@@ -278,7 +327,7 @@ func CreateView(db string, st *schema.Stream) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	stmt := fmt.Sprintf("CREATE VIEW IF NOT EXISTS %s AS SELECT * FROM %s FINAL", view, table)
+	stmt := fmt.Sprintf("CREATE VIEW IF NOT EXISTS %s%s AS SELECT * FROM %s FINAL", view, l.onCluster(), table)
 	if st.Dimension && !st.Merge {
 		v, err := QuoteIdent(st.VersionColumn())
 		if err != nil {
@@ -292,17 +341,28 @@ func CreateView(db string, st *schema.Stream) (string, error) {
 // DropView returns the statement that drops a stream's view (before it is
 // created again with new columns: a ClickHouse view keeps the columns it
 // was created with).
-func DropView(db, stream string) (string, error) {
+func DropView(db, stream string) (string, error) { return Layout{}.DropView(db, stream) }
+
+// DropView drops a stream's view, on every node of a cluster.
+func (l Layout) DropView(db, stream string) (string, error) {
 	view, err := qualified(db, ViewName(stream))
 	if err != nil {
 		return "", err
 	}
-	return "DROP TABLE IF EXISTS " + view, nil
+	return "DROP TABLE IF EXISTS " + view + l.onCluster(), nil
 }
 
 // AddColumn returns the statement adding a drift column (18.16 has no
 // ADD COLUMN IF NOT EXISTS; the caller checks system.columns first).
 func AddColumn(db, table string, c Column) (string, error) {
+	return Layout{}.AddColumn(db, table, c, false)
+}
+
+// AddColumn returns the statement adding a column to table. On a cluster
+// a table replicated within each shard (sharded) is altered ON CLUSTER,
+// once per shard; a table replicated to every node is altered here, and
+// replication carries the change.
+func (l Layout) AddColumn(db, table string, c Column, sharded bool) (string, error) {
 	t, err := qualified(db, table)
 	if err != nil {
 		return "", err
@@ -311,43 +371,60 @@ func AddColumn(db, table string, c Column) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", t, qc, c.Type), nil
+	on := ""
+	if sharded {
+		on = l.onCluster()
+	}
+	return fmt.Sprintf("ALTER TABLE %s%s ADD COLUMN %s %s", t, on, qc, c.Type), nil
 }
+
+// CreateStateTable returns the state table's statement on a single server.
+func CreateStateTable(db string) (string, error) { return Layout{}.CreateStateTable(db) }
 
 // CreateStateTable returns the state table's statement: one row per
 // (stream, contract), the newest version wins; deleted marks a reset.
 // cursor_ms holds the cursor to the millisecond (CRM validation's
 // nextExportStartAt); cursor, its day, stays for people and older rows.
-func CreateStateTable(db string) (string, error) {
+// On a cluster it is replicated to every node.
+func (l Layout) CreateStateTable(db string) (string, error) {
 	t, err := qualified(db, StateTable)
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s\n(\n    `stream` String,\n    `contract` String,\n    `cursor` Date,\n    `cursor_ms` Int64,\n    `updated_at` DateTime('UTC'),\n    `deleted` UInt8,\n    `version` UInt64\n)\nENGINE = ReplacingMergeTree(`version`)\nORDER BY (`stream`, `contract`)", t), nil
+	return fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s%s\n(\n    `stream` String,\n    `contract` String,\n    `cursor` Date,\n    `cursor_ms` Int64,\n    `updated_at` DateTime('UTC'),\n    `deleted` UInt8,\n    `version` UInt64\n)\nENGINE = %s\nORDER BY (`stream`, `contract`)",
+		t, l.onCluster(), l.engine(db, StateTable, "`version`", true)), nil
 }
 
 // cursorMs is the state table's column added after its first version:
 // tables created before it gain it on open.
 var cursorMs = Column{Name: "cursor_ms", Type: "Int64"}
 
+// CreateJobsTable returns the jobs table's statement on a single server.
+func CreateJobsTable(db string) (string, error) { return Layout{}.CreateJobsTable(db) }
+
 // CreateJobsTable returns the statement of the table of jobs in flight:
 // one row per (stream, contract), the newest version wins; active 0 means
-// none in flight.
-func CreateJobsTable(db string) (string, error) {
+// none in flight. On a cluster it is replicated to every node.
+func (l Layout) CreateJobsTable(db string) (string, error) {
 	t, err := qualified(db, JobsTable)
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s\n(\n    `stream` String,\n    `contract` String,\n    `job_id` Int64,\n    `window_start` Date,\n    `window_end` Date,\n    `created_at` DateTime('UTC'),\n    `active` UInt8,\n    `version` UInt64\n)\nENGINE = ReplacingMergeTree(`version`)\nORDER BY (`stream`, `contract`)", t), nil
+	return fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s%s\n(\n    `stream` String,\n    `contract` String,\n    `job_id` Int64,\n    `window_start` Date,\n    `window_end` Date,\n    `created_at` DateTime('UTC'),\n    `active` UInt8,\n    `version` UInt64\n)\nENGINE = %s\nORDER BY (`stream`, `contract`)",
+		t, l.onCluster(), l.engine(db, JobsTable, "`version`", true)), nil
 }
 
 // CreateDatabase returns CREATE DATABASE IF NOT EXISTS.
-func CreateDatabase(db string) (string, error) {
+func CreateDatabase(db string) (string, error) { return Layout{}.CreateDatabase(db) }
+
+// CreateDatabase returns CREATE DATABASE IF NOT EXISTS, on every node of a
+// cluster.
+func (l Layout) CreateDatabase(db string) (string, error) {
 	qdb, err := QuoteIdent(db)
 	if err != nil {
 		return "", err
 	}
-	return "CREATE DATABASE IF NOT EXISTS " + qdb, nil
+	return "CREATE DATABASE IF NOT EXISTS " + qdb + l.onCluster(), nil
 }
 
 // InsertColumns renders an explicit column list for INSERT, which 18.16
@@ -372,8 +449,14 @@ func InsertColumns(db, table string, cols []string) (string, error) {
 }
 
 // StreamDDL returns every statement that creates a stream's table and view
-// for the stream's full known schema (all known columns and lineage).
-func StreamDDL(db string, st *schema.Stream) ([]string, error) {
+// for the stream's full known schema (all known columns and lineage) on a
+// single server.
+func StreamDDL(db string, st *schema.Stream) ([]string, error) { return Layout{}.StreamDDL(db, st) }
+
+// StreamDDL returns every statement that creates a stream's table (and on
+// a cluster its Distributed table) and view for the stream's full known
+// schema (all known columns and lineage).
+func (l Layout) StreamDDL(db string, st *schema.Stream) ([]string, error) {
 	fields := make([]arrow.Field, 0, len(st.Columns)+6)
 	for _, c := range st.Columns {
 		fields = append(fields, c.Field())
@@ -385,13 +468,168 @@ func StreamDDL(db string, st *schema.Stream) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	t, err := CreateTable(db, st, cols)
+	t, err := l.CreateTable(db, st, cols)
 	if err != nil {
 		return nil, err
 	}
-	v, err := CreateView(db, st)
+	out := []string{t}
+	if l.Sharded(st) {
+		d, err := l.CreateDistributed(db, st, cols)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	v, err := l.CreateView(db, st)
 	if err != nil {
 		return nil, err
 	}
-	return []string{t, v}, nil
+	return append(out, v), nil
+}
+
+// Layout places the sink's tables: on a single server (the zero value), or
+// on a cluster of remote_servers, every statement ON CLUSTER:
+//   - a stream's table is ReplicatedReplacingMergeTree within each shard,
+//     with a Distributed table <stream>_dist that routes each row to the
+//     shard of its key (ShardingKey) and that the stream's view reads;
+//   - dimensions and the state tables are replicated to every node (the
+//     path's {shard} becomes "all"): small, and read where they are.
+type Layout struct {
+	// Cluster is the remote_servers cluster; "" for a single server.
+	Cluster string
+	// ZKPath is the ZooKeeper path of a replicated table: {database} and
+	// {table} are filled in here, other macros ({shard}) by each server.
+	ZKPath string
+	// Replica is the replica name, a macro of each server by default; it
+	// must differ between every two nodes of the cluster.
+	Replica string
+}
+
+// Layout defaults.
+const (
+	DefaultZKPath  = "/clickhouse/tables/{shard}/{database}/{table}"
+	DefaultReplica = "{replica}"
+)
+
+// Validate reports every problem of l.
+func (l Layout) Validate() error {
+	if l.Cluster == "" {
+		return nil
+	}
+	var errs []error
+	if _, err := QuoteIdent(l.Cluster); err != nil {
+		errs = append(errs, fmt.Errorf("cluster: %w", err))
+	}
+	path := l.zkPath()
+	if !strings.HasPrefix(path, "/") || !strings.Contains(path, "{table}") {
+		errs = append(errs, fmt.Errorf("ZooKeeper path %q: want an absolute path with {table} (and {database} unless one database uses the cluster)", path))
+	}
+	if strings.ContainsAny(path+l.replica(), "'\\\x00") {
+		errs = append(errs, fmt.Errorf("ZooKeeper path %q or replica %q holds a quote, a backslash or NUL", path, l.replica()))
+	}
+	return errors.Join(errs...)
+}
+
+func (l Layout) zkPath() string {
+	if l.ZKPath == "" {
+		return DefaultZKPath
+	}
+	return l.ZKPath
+}
+
+func (l Layout) replica() string {
+	if l.Replica == "" {
+		return DefaultReplica
+	}
+	return l.Replica
+}
+
+// onCluster is " ON CLUSTER `name`", or "" on a single server.
+func (l Layout) onCluster() string {
+	if l.Cluster == "" {
+		return ""
+	}
+	q, _ := QuoteIdent(l.Cluster) // checked by Validate
+	return " ON CLUSTER " + q
+}
+
+// Sharded reports whether st's table is split over the cluster's shards
+// (and read through a Distributed table): every stream but dimensions.
+func (l Layout) Sharded(st *schema.Stream) bool { return l.Cluster != "" && !st.Dimension }
+
+// engine is the ReplacingMergeTree of table with version column qv: on a
+// cluster, replicated at the layout's path (global: every node, one
+// replica set).
+func (l Layout) engine(db, table, qv string, global bool) string {
+	if l.Cluster == "" {
+		return "ReplacingMergeTree(" + qv + ")"
+	}
+	path := strings.NewReplacer("{database}", db, "{table}", table).Replace(l.zkPath())
+	if global {
+		path = strings.ReplaceAll(path, "{shard}", "all")
+	}
+	return fmt.Sprintf("ReplicatedReplacingMergeTree(%s, %s, %s)", QuoteString(path), QuoteString(l.replica()), qv)
+}
+
+// DistName is the name of a stream's Distributed table on a cluster.
+func DistName(stream string) string { return stream + "_dist" }
+
+// ShardColumns are the columns whose hash picks a row's shard: a snapshot
+// or per-export stream's partition columns (its REPLACE PARTITION then
+// runs on one shard), an event stream's whole key. Either way they are
+// part of the key, so every copy of a row lands on one shard, where FINAL
+// collapses them.
+func ShardColumns(st *schema.Stream) []string {
+	switch {
+	case st.PerExport:
+		return []string{schema.LineageCRMInstance, schema.LineageExportStartAt}
+	case st.Snapshot():
+		return []string{schema.LineageContract, schema.LineageSnapshotDate}
+	}
+	return st.Key
+}
+
+// ShardingKey is the Distributed table's sharding expression of st.
+func ShardingKey(st *schema.Stream) (string, error) {
+	cols := ShardColumns(st)
+	q := make([]string, len(cols))
+	for i, c := range cols {
+		var err error
+		if q[i], err = QuoteIdent(c); err != nil {
+			return "", err
+		}
+	}
+	return "cityHash64(" + strings.Join(q, ", ") + ")", nil
+}
+
+// CreateDistributed returns the statement of a stream's Distributed table
+// over its shards' tables, with cols (the table's, in any order).
+func (l Layout) CreateDistributed(db string, st *schema.Stream, cols []Column) (string, error) {
+	dist, err := qualified(db, DistName(st.Name))
+	if err != nil {
+		return "", err
+	}
+	key, err := ShardingKey(st)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "CREATE TABLE IF NOT EXISTS %s%s\n", dist, l.onCluster())
+	if err := writeColumns(&b, cols); err != nil {
+		return "", err
+	}
+	fmt.Fprintf(&b, "\nENGINE = Distributed(%s, %s, %s, %s)", QuoteString(l.Cluster), QuoteString(db), QuoteString(st.Name), key)
+	return b.String(), nil
+}
+
+// DropDistributed drops a stream's Distributed table on every node (to make
+// it again with new columns: 18.16 refuses ALTER ON CLUSTER of a
+// Distributed table over replicated shards). It holds no rows: inserts
+// through it are synchronous.
+func (l Layout) DropDistributed(db, stream string) (string, error) {
+	dist, err := qualified(db, DistName(stream))
+	if err != nil {
+		return "", err
+	}
+	return "DROP TABLE IF EXISTS " + dist + l.onCluster(), nil
 }

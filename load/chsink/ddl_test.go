@@ -154,3 +154,79 @@ func TestRedactDSN(t *testing.T) {
 		t.Errorf("Validate(http DSN) = %v", err)
 	}
 }
+
+// TestClusterDDLGolden pins the statements of a cluster layout: ON CLUSTER
+// everywhere, replicated engines at the layout's path ({shard} kept for
+// the server's macros; "all" for the tables on every node), a Distributed
+// table per stream sharded by ShardColumns, views over it.
+func TestClusterDDLGolden(t *testing.T) {
+	l := Layout{Cluster: "analytics"}
+	db, err := l.CreateDatabase("salesnav")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := []string{db}
+	for _, st := range schema.All() {
+		stmts, err := l.StreamDDL("salesnav", st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, stmts...)
+	}
+	state, _ := l.CreateStateTable("salesnav")
+	jobs, _ := l.CreateJobsTable("salesnav")
+	drop, _ := l.DropDistributed("salesnav", "activity")
+	sharded, _ := l.AddColumn("salesnav", "activity", Column{Name: "region", Type: "Nullable(String)"}, true)
+	global, _ := l.AddColumn("salesnav", StateTable, cursorMs, false)
+	cols, _ := TableColumns(schema.Seat, arrow.NewSchema(append(fieldsOf(schema.Seat), schema.Seat.LineageFields()...), nil))
+	stage, err := CreateStage("salesnav", "_stage_seat_1", schema.Seat, cols)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out = append(out, state, jobs, drop, sharded, global, stage)
+	golden(t, "cluster.sql", strings.Join(out, ";\n\n")+";\n")
+}
+
+func fieldsOf(st *schema.Stream) []arrow.Field {
+	var f []arrow.Field
+	for _, c := range st.Columns {
+		f = append(f, c.Field())
+	}
+	return f
+}
+
+func TestLayoutValidate(t *testing.T) {
+	for _, c := range []struct {
+		l    Layout
+		want string
+	}{
+		{Layout{}, ""},
+		{Layout{ZKPath: "nonsense"}, ""}, // no cluster: unused
+		{Layout{Cluster: "c"}, ""},
+		{Layout{Cluster: "c", ZKPath: "/ch/{shard}/{table}", Replica: "r-{replica}"}, ""},
+		{Layout{Cluster: "c", ZKPath: "/ch/{shard}/{database}"}, "{table}"},
+		{Layout{Cluster: "c", ZKPath: "ch/{table}"}, "absolute"},
+		{Layout{Cluster: "c", Replica: "it's"}, "quote"},
+		{Layout{Cluster: "c\x00"}, "cluster"},
+	} {
+		err := c.l.Validate()
+		if (c.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), c.want)) {
+			t.Errorf("%+v: %v, want %q", c.l, err, c.want)
+		}
+	}
+}
+
+func TestPickShardAsDistributed(t *testing.T) {
+	// Weights 1 and 2: slots 0 → shard 1; 1, 2 → shard 2 (the Distributed
+	// engine's slot_to_shard).
+	shards := []shard{{num: 1, weight: 1}, {num: 2, weight: 2}}
+	for h, want := range map[uint64]int{0: 1, 1: 2, 2: 2, 3: 1, 10: 2, 12: 1} {
+		if got := pickShard(shards, h).num; got != want {
+			t.Errorf("hash %d: shard %d, want %d", h, got, want)
+		}
+	}
+	if ShardColumns(schema.Seat)[0] != schema.LineageContract || ShardColumns(schema.CRMValidation)[0] != schema.LineageCRMInstance ||
+		strings.Join(ShardColumns(schema.Activity), ",") != strings.Join(schema.Activity.Key, ",") {
+		t.Error("ShardColumns: snapshot and per-export streams by partition, event streams by key")
+	}
+}

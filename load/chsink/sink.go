@@ -45,7 +45,10 @@ type Config struct {
 	// loaded holds one until its rows are sent: give it at least the run's
 	// concurrency plus two.
 	MaxConns int
-	Logger   *slog.Logger
+	// Layout places the tables on a cluster (Layout.Cluster set) or on the
+	// single server of the DSN (the zero value).
+	Layout Layout
+	Logger *slog.Logger
 }
 
 // Validate reports every problem of c.
@@ -60,6 +63,9 @@ func (c Config) Validate() error {
 	}
 	if c.BatchRows < 0 {
 		errs = append(errs, fmt.Errorf("batch rows %d is negative", c.BatchRows))
+	}
+	if err := c.Layout.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }
@@ -118,13 +124,17 @@ func redactErr(err error, dsn string) error {
 // collapse), with a view <stream>_final that reads it with FINAL.
 type Sink struct {
 	cfg      Config
+	layout   Layout
 	conn     driver.Conn
+	opts     *clickhouse.Options
 	db       string
 	redacted string
 	log      *slog.Logger
+	shards   []shard // the cluster's, by shard number
 
 	mu     sync.Mutex
 	tables map[string]map[string]string // table → column → type, as created
+	nodes  map[string]driver.Conn       // connections to other cluster nodes, by address
 }
 
 var (
@@ -216,12 +226,20 @@ func Open(ctx context.Context, cfg Config) (*Sink, error) {
 	if err := bconn.Ping(ctx); err != nil {
 		return nil, fmt.Errorf("connecting to ClickHouse %s: %w", red, redactErr(err, cfg.DSN))
 	}
-	stmt, err := CreateDatabase(db)
+	stmt, err := cfg.Layout.CreateDatabase(db)
 	if err != nil {
 		return nil, fmt.Errorf("ClickHouse %s: %w", red, err)
 	}
-	if err := bconn.Exec(ctx, stmt); err != nil {
-		return nil, fmt.Errorf("creating database %s on ClickHouse %s: %w", db, red, err)
+	// Only when missing: on a cluster the statement waits for every node,
+	// and a node down would hold a run that needs nothing made.
+	var dbs uint64
+	if err := bconn.QueryRow(ctx, "SELECT count() FROM system.databases WHERE name = ?", db).Scan(&dbs); err != nil {
+		return nil, fmt.Errorf("listing databases on ClickHouse %s: %w", red, err)
+	}
+	if dbs == 0 {
+		if err := bconn.Exec(ctx, stmt); err != nil {
+			return nil, fmt.Errorf("creating database %s on ClickHouse %s: %w", db, red, err)
+		}
 	}
 	conn, err := clickhouse.Open(opts)
 	if err != nil {
@@ -231,8 +249,15 @@ func Open(ctx context.Context, cfg Config) (*Sink, error) {
 		conn.Close()
 		return nil, fmt.Errorf("connecting to ClickHouse %s: %w", red, redactErr(err, cfg.DSN))
 	}
-	sink := &Sink{cfg: cfg, conn: conn, db: db, redacted: red, log: log, tables: map[string]map[string]string{}}
-	if err := sink.dropStale(ctx); err != nil {
+	sink := &Sink{cfg: cfg, layout: cfg.Layout, conn: conn, opts: opts, db: db, redacted: red, log: log,
+		tables: map[string]map[string]string{}, nodes: map[string]driver.Conn{}}
+	if cfg.Layout.Cluster != "" {
+		if sink.shards, err = readShards(ctx, conn, cfg.Layout.Cluster); err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("ClickHouse %s: %w", red, err)
+		}
+	}
+	if err := sink.dropStale(ctx, conn); err != nil {
 		log.Warn("dropping stale staging tables", "error", err)
 	}
 	if err := sink.repairViews(ctx); err != nil {
@@ -243,30 +268,27 @@ func Open(ctx context.Context, cfg Config) (*Sink, error) {
 	return sink, nil
 }
 
-// repairViews makes the view of every stream table that has none: a run
-// killed between creating a table and its view, or between dropping a
-// view and making it again with a new column, leaves one missing, and
-// the view is what analysts, and the reading of loaded keys, go through.
+// repairViews makes the view (and on a cluster the Distributed table) of
+// every stream table that has none: a run killed between creating a table
+// and its view, or between dropping a view and making it again with a new
+// column, leaves one missing, and the view is what analysts, and the
+// reading of loaded keys, go through.
 func (s *Sink) repairViews(ctx context.Context) error {
-	rows, err := s.conn.Query(ctx, "SELECT name FROM system.tables WHERE database = ?", s.db)
+	have, err := s.tableNames(ctx)
 	if err != nil {
 		return err
 	}
-	have := map[string]bool{}
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			rows.Close()
-			return err
-		}
-		have[n] = true
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
 	for _, st := range schema.All() {
-		if have[st.Name] && !have[ViewName(st.Name)] {
+		if !have[st.Name] {
+			continue
+		}
+		if s.layout.Sharded(st) && !have[DistName(st.Name)] {
+			s.log.Warn("a Distributed table was missing (a run was killed while making it): made again", "stream", st.Name, "table", DistName(st.Name))
+			if err := s.createDistributed(ctx, st, false); err != nil {
+				return err
+			}
+		}
+		if !have[ViewName(st.Name)] {
 			s.log.Warn("a view was missing (a run was killed while making it): made again", "stream", st.Name, "view", ViewName(st.Name))
 			if err := s.createView(ctx, st, false); err != nil {
 				return err
@@ -276,29 +298,74 @@ func (s *Sink) repairViews(ctx context.Context) error {
 	return nil
 }
 
+// tableNames lists the tables of the database on the connected server.
+func (s *Sink) tableNames(ctx context.Context) (map[string]bool, error) {
+	rows, err := s.conn.Query(ctx, "SELECT name FROM system.tables WHERE database = ?", s.db)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	have := map[string]bool{}
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		have[n] = true
+	}
+	return have, rows.Err()
+}
+
 // Database is the sink's database.
 func (s *Sink) Database() string { return s.db }
 
 // Conn is the sink's connection (for tests and the state store).
 func (s *Sink) Conn() driver.Conn { return s.conn }
 
-// Close closes the connection.
-func (s *Sink) Close() error { return s.conn.Close() }
+// Close closes the connections.
+func (s *Sink) Close() error {
+	s.mu.Lock()
+	for _, c := range s.nodes {
+		c.Close()
+	}
+	s.nodes = map[string]driver.Conn{}
+	s.mu.Unlock()
+	return s.conn.Close()
+}
 
 // existingColumns reads a table's columns from system.columns.
 func (s *Sink) existingColumns(ctx context.Context, table string) (map[string]string, error) {
-	rows, err := s.conn.Query(ctx, "SELECT name, type FROM system.columns WHERE database = ? AND table = ?", s.db, table)
+	return s.columnsOn(ctx, s.conn, table)
+}
+
+// columnsOn reads a table's columns on the server of conn.
+func (s *Sink) columnsOn(ctx context.Context, conn driver.Conn, table string) (map[string]string, error) {
+	cols, err := s.orderedColumns(ctx, conn, table)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(cols))
+	for _, c := range cols {
+		out[c.Name] = c.Type
+	}
+	return out, nil
+}
+
+// orderedColumns reads a table's columns in the table's order (as
+// system.columns lists them; 18.16 has no position column).
+func (s *Sink) orderedColumns(ctx context.Context, conn driver.Conn, table string) ([]Column, error) {
+	rows, err := conn.Query(ctx, "SELECT name, type FROM system.columns WHERE database = ? AND table = ?", s.db, table)
 	if err != nil {
 		return nil, fmt.Errorf("reading columns of %s.%s: %w", s.db, table, err)
 	}
 	defer rows.Close()
-	cols := map[string]string{}
+	var cols []Column
 	for rows.Next() {
-		var n, t string
-		if err := rows.Scan(&n, &t); err != nil {
+		var c Column
+		if err := rows.Scan(&c.Name, &c.Type); err != nil {
 			return nil, err
 		}
-		cols[n] = t
+		cols = append(cols, c)
 	}
 	return cols, rows.Err()
 }
@@ -323,15 +390,30 @@ func (s *Sink) ensureTable(ctx context.Context, st *schema.Stream, sc *arrow.Sch
 				known = append(known, c)
 			}
 		}
-		stmt, err := CreateTable(s.db, st, known)
+		// Only what is missing: on a cluster each statement waits for
+		// every node, and a node down would hold a run that needs none.
+		names, err := s.tableNames(ctx)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, fmt.Errorf("listing tables of %s: %w", s.db, err)
 		}
-		if err := s.conn.Exec(ctx, stmt); err != nil {
-			return nil, nil, fmt.Errorf("creating table %s.%s: %w", s.db, st.Name, err)
+		if !names[st.Name] {
+			stmt, err := s.layout.CreateTable(s.db, st, known)
+			if err != nil {
+				return nil, nil, err
+			}
+			if err := s.conn.Exec(ctx, stmt); err != nil {
+				return nil, nil, fmt.Errorf("creating table %s.%s: %w", s.db, st.Name, err)
+			}
 		}
-		if err := s.createView(ctx, st, false); err != nil {
-			return nil, nil, err
+		if s.layout.Sharded(st) && !names[DistName(st.Name)] {
+			if err := s.createDistributed(ctx, st, false); err != nil {
+				return nil, nil, err
+			}
+		}
+		if !names[ViewName(st.Name)] {
+			if err := s.createView(ctx, st, false); err != nil {
+				return nil, nil, err
+			}
 		}
 		if have, err = s.existingColumns(ctx, st.Name); err != nil {
 			return nil, nil, err
@@ -363,7 +445,7 @@ func (s *Sink) addColumns(ctx context.Context, st *schema.Stream, cols []Column)
 			}
 			continue
 		}
-		if err := s.addColumn(ctx, st.Name, c); err != nil {
+		if err := s.addColumn(ctx, s.conn, st.Name, c, s.layout.Sharded(st)); err != nil {
 			// The next ensureTable reads the columns (and makes the view)
 			// again.
 			delete(s.tables, st.Name)
@@ -376,6 +458,12 @@ func (s *Sink) addColumns(ctx context.Context, st *schema.Stream, cols []Column)
 		return nil
 	}
 	s.log.Warn("schema drift: columns added to the table", "stream", st.Name, "table", s.db+"."+st.Name, "columns", added)
+	if s.layout.Sharded(st) {
+		if err := s.createDistributed(ctx, st, true); err != nil {
+			delete(s.tables, st.Name)
+			return err
+		}
+	}
 	if err := s.createView(ctx, st, true); err != nil {
 		delete(s.tables, st.Name)
 		return err
@@ -383,17 +471,18 @@ func (s *Sink) addColumns(ctx context.Context, st *schema.Stream, cols []Column)
 	return nil
 }
 
-// addColumn adds column c to table (18.16 has no ADD COLUMN IF NOT
-// EXISTS). When the ALTER fails but the column is there all the same, with
-// c's type, another process (a shard) added it first, or the server did
-// and its answer was lost: that is success.
-func (s *Sink) addColumn(ctx context.Context, table string, c Column) error {
-	stmt, err := AddColumn(s.db, table, c)
+// addColumn adds column c to table on conn's server (18.16 has no ADD
+// COLUMN IF NOT EXISTS); sharded alters a stream's table ON CLUSTER. When
+// the ALTER fails but the column is there all the same, with c's type,
+// another process (a shard) added it first, or the server did and its
+// answer was lost: that is success.
+func (s *Sink) addColumn(ctx context.Context, conn driver.Conn, table string, c Column, sharded bool) error {
+	stmt, err := s.layout.AddColumn(s.db, table, c, sharded)
 	if err != nil {
 		return err
 	}
-	if err := s.conn.Exec(ctx, stmt); err != nil {
-		if now, lerr := s.existingColumns(ctx, table); lerr == nil && now[c.Name] == c.Type {
+	if err := conn.Exec(ctx, stmt); err != nil {
+		if now, lerr := s.columnsOn(ctx, conn, table); lerr == nil && now[c.Name] == c.Type {
 			return nil
 		}
 		return fmt.Errorf("adding column %s to %s.%s: %w", c.Name, s.db, table, err)
@@ -405,7 +494,7 @@ func (s *Sink) addColumn(ctx context.Context, table string, c Column) error {
 // first so that it picks up new columns.
 func (s *Sink) createView(ctx context.Context, st *schema.Stream, replace bool) error {
 	if replace {
-		stmt, err := DropView(s.db, st.Name)
+		stmt, err := s.layout.DropView(s.db, st.Name)
 		if err != nil {
 			return err
 		}
@@ -413,12 +502,39 @@ func (s *Sink) createView(ctx context.Context, st *schema.Stream, replace bool) 
 			return fmt.Errorf("dropping view %s: %w", ViewName(st.Name), err)
 		}
 	}
-	stmt, err := CreateView(s.db, st)
+	stmt, err := s.layout.CreateView(s.db, st)
 	if err != nil {
 		return err
 	}
 	if err := s.conn.Exec(ctx, stmt); err != nil {
 		return fmt.Errorf("creating view %s: %w", ViewName(st.Name), err)
+	}
+	return nil
+}
+
+// createDistributed creates the stream's Distributed table over the
+// columns of its table here; with replace, it drops it first so that it
+// picks up new columns.
+func (s *Sink) createDistributed(ctx context.Context, st *schema.Stream, replace bool) error {
+	if replace {
+		stmt, err := s.layout.DropDistributed(s.db, st.Name)
+		if err != nil {
+			return err
+		}
+		if err := s.conn.Exec(ctx, stmt); err != nil {
+			return fmt.Errorf("dropping %s: %w", DistName(st.Name), err)
+		}
+	}
+	cols, err := s.orderedColumns(ctx, s.conn, st.Name)
+	if err != nil {
+		return err
+	}
+	stmt, err := s.layout.CreateDistributed(s.db, st, cols)
+	if err != nil {
+		return err
+	}
+	if err := s.conn.Exec(ctx, stmt); err != nil {
+		return fmt.Errorf("creating %s: %w", DistName(st.Name), err)
 	}
 	return nil
 }
@@ -458,7 +574,13 @@ func (s *Sink) OpenWindow(ctx context.Context, w load.Window, sc *arrow.Schema) 
 	if err != nil {
 		return nil, err
 	}
-	move, err := InsertColumns(s.db, w.Stream.Name, names)
+	// On a cluster rows go through the Distributed table, each to the
+	// shard of its key.
+	target := w.Stream.Name
+	if s.layout.Sharded(w.Stream) {
+		target = DistName(w.Stream.Name)
+	}
+	move, err := InsertColumns(s.db, target, names)
 	if err != nil {
 		return nil, err
 	}
@@ -485,22 +607,40 @@ func (s *Sink) OpenWindow(ctx context.Context, w load.Window, sc *arrow.Schema) 
 	// so no window, however long, meets "too many parts", and the server
 	// spends no time sorting rows twice.
 	replace := w.Stream.Snapshot() || w.Stream.PerExport
+	conn := s.conn
 	var makeStage []string
-	if replace {
+	switch {
+	case replace && s.layout.Sharded(w.Stream):
+		// The partition lives on one shard (ShardColumns): stage and
+		// replace it on a node of that shard, which replicates the new
+		// partition to the shard's other replicas.
+		if conn, err = s.ownerConn(ctx, w); err != nil {
+			return nil, err
+		}
+		tcols, err := s.orderedColumns(ctx, conn, w.Stream.Name)
+		if err != nil {
+			return nil, err
+		}
+		stmt, err := CreateStage(s.db, stage, w.Stream, tcols)
+		if err != nil {
+			return nil, err
+		}
+		makeStage = append(makeStage, stmt)
+	case replace:
 		// The table's structure; the window's drift columns are added
 		// by makeStage (the table gets them at Commit).
 		makeStage = append(makeStage, "CREATE TABLE "+qstage+" AS "+qtable)
-	} else {
+	default:
 		stmt, err := CreateLogTable(s.db, stage, cols)
 		if err != nil {
 			return nil, err
 		}
 		makeStage = append(makeStage, stmt)
 	}
-	if err := s.makeStage(ctx, qstage, stage, makeStage, missing); err != nil {
+	if err := s.makeStage(ctx, conn, qstage, stage, makeStage, missing); err != nil {
 		return nil, fmt.Errorf("creating staging table for %s: %w", w.Stream.Name, err)
 	}
-	cw := &window{sink: s, ctx: ctx, stream: w.Stream, insert: ins, move: move, stage: qstage, stageName: stage, cols: cols, missing: missing,
+	cw := &window{sink: s, conn: conn, ctx: ctx, stream: w.Stream, insert: ins, move: move, stage: qstage, stageName: stage, cols: cols, missing: missing,
 		hash: needsRowHash(w.Stream), replace: replace}
 	identity := map[string]int{}
 	for i, f := range sc.Fields() {
@@ -523,17 +663,17 @@ func (s *Sink) OpenWindow(ctx context.Context, w load.Window, sc *arrow.Schema) 
 // stage), then adds the window's drift columns it lacks: a stage made AS
 // the table has those another window added since Open. On an error the
 // stage is dropped.
-func (s *Sink) makeStage(ctx context.Context, qstage, stage string, stmts []string, missing []Column) error {
+func (s *Sink) makeStage(ctx context.Context, conn driver.Conn, qstage, stage string, stmts []string, missing []Column) error {
 	err := func() error {
 		for _, stmt := range stmts {
-			if err := s.conn.Exec(ctx, stmt); err != nil {
+			if err := conn.Exec(ctx, stmt); err != nil {
 				return err
 			}
 		}
 		if len(missing) == 0 {
 			return nil
 		}
-		have, err := s.existingColumns(ctx, stage)
+		have, err := s.columnsOn(ctx, conn, stage)
 		if err != nil {
 			return err
 		}
@@ -541,7 +681,7 @@ func (s *Sink) makeStage(ctx context.Context, qstage, stage string, stmts []stri
 			if _, ok := have[c.Name]; ok {
 				continue
 			}
-			if err := s.addColumn(ctx, stage, c); err != nil {
+			if err := s.addColumn(ctx, conn, stage, c, false); err != nil {
 				return err
 			}
 		}
@@ -550,15 +690,15 @@ func (s *Sink) makeStage(ctx context.Context, qstage, stage string, stmts []stri
 	if err != nil {
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
-		_ = s.conn.Exec(dctx, "DROP TABLE IF EXISTS "+qstage)
+		_ = conn.Exec(dctx, "DROP TABLE IF EXISTS "+qstage)
 	}
 	return err
 }
 
 // dropStale drops staging tables left by runs that died more than six
 // hours ago (a window lives in its staging table for minutes).
-func (s *Sink) dropStale(ctx context.Context) error {
-	rows, err := s.conn.Query(ctx, "SELECT name FROM system.tables WHERE database = ? AND startsWith(name, ?) AND metadata_modification_time < now() - 21600", s.db, stagePrefix)
+func (s *Sink) dropStale(ctx context.Context, conn driver.Conn) error {
+	rows, err := conn.Query(ctx, "SELECT name FROM system.tables WHERE database = ? AND startsWith(name, ?) AND metadata_modification_time < now() - 21600", s.db, stagePrefix)
 	if err != nil {
 		return err
 	}
@@ -577,7 +717,7 @@ func (s *Sink) dropStale(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := s.conn.Exec(ctx, "DROP TABLE IF EXISTS "+q); err != nil {
+		if err := conn.Exec(ctx, "DROP TABLE IF EXISTS "+q); err != nil {
 			return err
 		}
 		s.log.Info("dropped a stale staging table", "table", n)
@@ -587,6 +727,7 @@ func (s *Sink) dropStale(ctx context.Context) error {
 
 type window struct {
 	sink         *Sink
+	conn         driver.Conn // the server of the staging table
 	ctx          context.Context
 	stream       *schema.Stream
 	insert       string // into the staging table
@@ -620,7 +761,7 @@ func (w *window) Write(ctx context.Context, rec arrow.RecordBatch) error {
 		return nil
 	}
 	if w.batch == nil {
-		b, err := w.sink.conn.PrepareBatch(w.ctx, w.insert)
+		b, err := w.conn.PrepareBatch(w.ctx, w.insert)
 		if err != nil {
 			return fmt.Errorf("preparing insert into %s: %w", w.stream.Name, err)
 		}
@@ -696,7 +837,7 @@ func (w *window) Commit(ctx context.Context) (load.Stats, error) {
 			// match again and move once more.
 			for try := 0; try < 2; try++ {
 				if err = w.matchStage(mctx); err == nil {
-					err = w.sink.conn.Exec(mctx, w.move)
+					err = w.conn.Exec(mctx, w.move)
 				}
 				var ex *clickhouse.Exception
 				if !errors.As(err, &ex) || ex.Code != codeIncompatibleColumns {
@@ -706,7 +847,9 @@ func (w *window) Commit(ctx context.Context) (load.Stats, error) {
 		}
 		w.sink.mu.Unlock()
 		if err == nil && !w.replace {
-			err = w.sink.conn.Exec(mctx, w.move)
+			// On a cluster, synchronously: the rows are on their shards
+			// when the cursor moves.
+			err = w.conn.Exec(clickhouse.Context(mctx, clickhouse.WithSettings(clickhouse.Settings{"insert_distributed_sync": 1})), w.move)
 		}
 		cancel()
 		if err != nil {
@@ -722,30 +865,24 @@ func (w *window) Commit(ctx context.Context) (load.Stats, error) {
 // matchStage adds to the staging table the columns the stream's table
 // gained since the stage was made. The caller holds the sink's lock.
 func (w *window) matchStage(ctx context.Context) error {
-	stage, err := w.sink.existingColumns(ctx, w.stageName)
+	stage, err := w.sink.columnsOn(ctx, w.conn, w.stageName)
 	if err != nil {
 		return err
 	}
-	// In the table's order (system.columns lists them so; 18.16 has no
-	// position column): REPLACE PARTITION compares structures.
-	rows, err := w.sink.conn.Query(ctx, "SELECT name, type FROM system.columns WHERE database = ? AND table = ?", w.sink.db, w.stream.Name)
+	// In the table's order: REPLACE PARTITION compares structures.
+	table, err := w.sink.orderedColumns(ctx, w.conn, w.stream.Name)
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var name, typ string
-		if err := rows.Scan(&name, &typ); err != nil {
-			return err
-		}
-		if _, ok := stage[name]; ok {
+	for _, c := range table {
+		if _, ok := stage[c.Name]; ok {
 			continue
 		}
-		if err := w.sink.addColumn(ctx, w.stageName, Column{Name: name, Type: typ}); err != nil {
+		if err := w.sink.addColumn(ctx, w.conn, w.stageName, c, false); err != nil {
 			return err
 		}
 	}
-	return rows.Err()
+	return nil
 }
 
 // Abort drops the window's rows: the unsent ones and the staging table.
@@ -772,7 +909,7 @@ func (w *window) dropStage() {
 	w.stageDropped = true
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(w.ctx), 30*time.Second)
 	defer cancel()
-	if err := w.sink.conn.Exec(ctx, "DROP TABLE IF EXISTS "+w.stage); err != nil {
+	if err := w.conn.Exec(ctx, "DROP TABLE IF EXISTS "+w.stage); err != nil {
 		w.sink.log.Warn("dropping a staging table", "table", w.stage, "error", err)
 	}
 }

@@ -20,7 +20,14 @@ var _ load.StateStore = (*State)(nil)
 
 // State creates the state tables when missing and returns the store.
 func (s *Sink) State(ctx context.Context) (*State, error) {
-	for _, mk := range []func(string) (string, error){CreateStateTable, CreateJobsTable} {
+	names, err := s.tableNames(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("listing tables on ClickHouse %s: %w", s.redacted, err)
+	}
+	for table, mk := range map[string]func(string) (string, error){StateTable: s.layout.CreateStateTable, JobsTable: s.layout.CreateJobsTable} {
+		if names[table] {
+			continue
+		}
 		stmt, err := mk(s.db)
 		if err != nil {
 			return nil, err
@@ -36,7 +43,9 @@ func (s *Sink) State(ctx context.Context) (*State, error) {
 		return nil, err
 	}
 	if _, ok := have["cursor_ms"]; !ok {
-		if err := s.addColumn(ctx, StateTable, cursorMs); err != nil {
+		// Replicated to every node on a cluster: altered here, carried by
+		// replication.
+		if err := s.addColumn(ctx, s.conn, StateTable, cursorMs, false); err != nil {
 			return nil, err
 		}
 	}

@@ -1,0 +1,148 @@
+package chsink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/salesnav-etl/salesnav-etl/load"
+)
+
+// ErrNoCluster: the configured cluster is not in the server's
+// remote_servers.
+var ErrNoCluster = errors.New("no such cluster")
+
+// shard is one shard of the cluster, as the connected server's
+// system.clusters describes it.
+type shard struct {
+	num, weight int
+	local       bool     // the connected server is one of its replicas
+	addrs       []string // host:port of its replicas, in order
+}
+
+// readShards reads the cluster's shards, ordered by number.
+func readShards(ctx context.Context, conn driver.Conn, cluster string) ([]shard, error) {
+	rows, err := conn.Query(ctx, "SELECT shard_num, shard_weight, host_address, port, is_local FROM system.clusters WHERE cluster = ? ORDER BY shard_num, replica_num", cluster)
+	if err != nil {
+		return nil, fmt.Errorf("reading cluster %s: %w", cluster, err)
+	}
+	defer rows.Close()
+	var out []shard
+	for rows.Next() {
+		var num, weight uint32
+		var host string
+		var port uint16
+		var local uint8
+		if err := rows.Scan(&num, &weight, &host, &port, &local); err != nil {
+			return nil, fmt.Errorf("reading cluster %s: %w", cluster, err)
+		}
+		if len(out) == 0 || out[len(out)-1].num != int(num) {
+			out = append(out, shard{num: int(num), weight: int(weight)})
+		}
+		sh := &out[len(out)-1]
+		sh.addrs = append(sh.addrs, net.JoinHostPort(host, strconv.Itoa(int(port))))
+		sh.local = sh.local || local == 1
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading cluster %s: %w", cluster, err)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%w: %q is not in the server's remote_servers (SELECT * FROM system.clusters)", ErrNoCluster, cluster)
+	}
+	return out, nil
+}
+
+// pickShard is the shard of a row whose sharding key hashes to h, as the
+// Distributed engine picks it: each shard holds weight slots, in order.
+func pickShard(shards []shard, h uint64) shard {
+	total := 0
+	for _, sh := range shards {
+		total += sh.weight
+	}
+	slot := int(h % uint64(max(total, 1)))
+	for _, sh := range shards {
+		if slot < sh.weight {
+			return sh
+		}
+		slot -= sh.weight
+	}
+	return shards[len(shards)-1]
+}
+
+// ownerConn returns a connection to a replica of the shard that holds the
+// window's partition (ShardColumns): the connected server when it is one,
+// else the first replica that answers. The server computes the hash, with
+// the columns' own types, as its Distributed table does.
+func (s *Sink) ownerConn(ctx context.Context, w load.Window) (driver.Conn, error) {
+	query, arg1, arg2 := "SELECT cityHash64(toString(?), toDate(?))", any(w.Contract), any(w.SnapshotDate().Format(time.DateOnly))
+	if w.Stream.PerExport {
+		query, arg2 = "SELECT cityHash64(toString(?), toInt64(?))", w.Start.UnixMilli()
+	}
+	var h uint64
+	if err := s.conn.QueryRow(ctx, query, arg1, arg2).Scan(&h); err != nil {
+		return nil, fmt.Errorf("hashing the partition of %s %s: %w", w.Stream.Name, w.Contract, err)
+	}
+	sh := pickShard(s.shards, h)
+	if sh.local {
+		return s.conn, nil
+	}
+	var errs []error
+	for _, addr := range sh.addrs {
+		conn, err := s.nodeConn(ctx, addr)
+		if err == nil {
+			return conn, nil
+		}
+		errs = append(errs, err)
+	}
+	return nil, fmt.Errorf("reaching shard %d of cluster %s for %s %s: %w", sh.num, s.layout.Cluster, w.Stream.Name, w.Contract, errors.Join(errs...))
+}
+
+// nodeConn returns an open connection to the cluster node at addr, with
+// the DSN's account and database, made on first use (when it drops stale
+// staging tables there too).
+func (s *Sink) nodeConn(ctx context.Context, addr string) (driver.Conn, error) {
+	// One connection (a pool) per node, shared by the windows; made under
+	// the lock so that two windows never race to make it.
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if conn, ok := s.nodes[addr]; ok {
+		if err := conn.Ping(ctx); err != nil {
+			return nil, fmt.Errorf("connecting to %s: %w", addr, redactErr(err, s.cfg.DSN))
+		}
+		return conn, nil
+	}
+	opts := *s.opts
+	opts.Addr = []string{addr}
+	conn, err := clickhouse.Open(&opts)
+	if err == nil {
+		if err = conn.Ping(ctx); err != nil {
+			conn.Close()
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("connecting to %s: %w", addr, redactErr(err, s.cfg.DSN))
+	}
+	if err := s.dropStale(ctx, conn); err != nil {
+		s.log.Warn("dropping stale staging tables", "node", addr, "error", err)
+	}
+	s.nodes[addr] = conn
+	return conn, nil
+}
+
+// Shards lists the cluster's shards as "shard <n>: host:port, …" (for
+// config check); nil on a single server.
+func (s *Sink) Shards() []string {
+	var out []string
+	for _, sh := range s.shards {
+		out = append(out, fmt.Sprintf("shard %d: %v", sh.num, sh.addrs))
+	}
+	sort.Strings(out)
+	return out
+}
