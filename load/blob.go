@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/url"
 	"os"
 	"path"
@@ -92,6 +93,9 @@ func OpenBlobStorage(ctx context.Context, rawURL string, opts BlobOptions) (*Blo
 	bs := &BlobStorage{bucket: b, loc: loc}
 	if _, _, err := b.ListPage(ctx, blob.FirstPageToken, 1, nil); err != nil {
 		b.Close()
+		if errors.Is(bs.describe("", err), fs.ErrNotExist) { // listing a missing bucket
+			return nil, fmt.Errorf("checking access to %s: %w: no such bucket: %v", loc, ErrStorageAccess, err)
+		}
 		return nil, bs.describe("checking access to "+loc, err)
 	}
 	return bs, nil
@@ -149,7 +153,8 @@ func openBucket(ctx context.Context, rawURL string, opts BlobOptions) (*blob.Buc
 	return b, loc, nil
 }
 
-// describe wraps an object-store error, saying what a denial means.
+// describe wraps an object-store error, saying what a denial means; a
+// missing object wraps fs.ErrNotExist.
 func (s *BlobStorage) describe(doing string, err error) error {
 	code := gcerrors.Code(err)
 	var status interface{ HTTPStatusCode() int } // S3's errors, by the SDK
@@ -165,7 +170,7 @@ func (s *BlobStorage) describe(doing string, err error) error {
 	case gcerrors.PermissionDenied:
 		return fmt.Errorf("%s: %w: access denied: check the credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or the pod's web identity) and the bucket policy: %v", doing, ErrStorageAccess, err)
 	case gcerrors.NotFound:
-		return fmt.Errorf("%s: %w: no such bucket: %v", doing, ErrStorageAccess, err)
+		return fmt.Errorf("%s: %w: %v", doing, fs.ErrNotExist, err)
 	}
 	return fmt.Errorf("%s: %w", doing, err)
 }
@@ -183,18 +188,18 @@ func checkName(name string) error {
 	return nil
 }
 
-// Create starts an upload to name; the object appears on Commit.
+// Create stages name in a local temporary file (in os.TempDir); Commit
+// uploads it whole. So a window with many partitions open holds their
+// bytes on disk, not in memory, and the uploads go one at a time.
 func (s *BlobStorage) Create(ctx context.Context, name string) (Staged, error) {
 	if err := checkName(name); err != nil {
 		return nil, err
 	}
-	wctx, cancel := context.WithCancel(ctx)
-	w, err := s.bucket.NewWriter(wctx, name, &blob.WriterOptions{ContentType: contentType(name)})
+	f, err := os.CreateTemp("", "salesnav-upload-*.tmp")
 	if err != nil {
-		cancel()
-		return nil, s.describe("uploading "+s.Location(name), err)
+		return nil, fmt.Errorf("staging %s: %w", s.Location(name), err)
 	}
-	return &stagedObject{s: s, name: name, w: w, cancel: cancel}, nil
+	return &stagedObject{s: s, ctx: ctx, name: name, f: f}, nil
 }
 
 func contentType(name string) string {
@@ -207,40 +212,65 @@ func contentType(name string) string {
 	return "application/octet-stream"
 }
 
+// Upload sizes: parts of 8 MiB (past 16 MiB an object goes up in parts),
+// four at a time.
+const (
+	uploadPartSize    = 8 << 20
+	uploadConcurrency = 4
+)
+
 type stagedObject struct {
-	s      *BlobStorage
-	name   string
-	w      *blob.Writer
-	cancel context.CancelFunc
-	done   bool
+	s    *BlobStorage
+	ctx  context.Context
+	name string
+	f    *os.File
+	done bool
 }
 
-func (o *stagedObject) Write(p []byte) (int, error) { return o.w.Write(p) }
+func (o *stagedObject) Write(p []byte) (int, error) { return o.f.Write(p) }
 
-// Commit completes the upload: the object appears whole, replacing any.
+// Commit uploads the file: the object appears whole, replacing any, only
+// when the upload completes; a failed upload leaves no object.
 func (o *stagedObject) Commit() error {
 	if o.done {
 		return ErrWindowClosed
 	}
 	o.done = true
-	defer o.cancel()
-	if err := o.w.Close(); err != nil {
+	defer o.discard()
+	if _, err := o.f.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("uploading %s: %w", o.s.Location(o.name), err)
+	}
+	ctx, cancel := context.WithCancel(o.ctx)
+	defer cancel()
+	w, err := o.s.bucket.NewWriter(ctx, o.name, &blob.WriterOptions{ContentType: contentType(o.name),
+		BufferSize: uploadPartSize, MaxConcurrency: uploadConcurrency})
+	if err != nil {
+		return o.s.describe("uploading "+o.s.Location(o.name), err)
+	}
+	if _, err := io.Copy(w, o.f); err != nil {
+		cancel() // aborts the upload
+		w.Close()
+		return o.s.describe("uploading "+o.s.Location(o.name), err)
+	}
+	if err := w.Close(); err != nil {
 		return o.s.describe("uploading "+o.s.Location(o.name), err)
 	}
 	return nil
 }
 
-// Abort cancels the upload; nothing appears. The parts already sent stay
-// on the server as an incomplete multipart upload, listed nowhere, until
-// the bucket's lifecycle rule (AbortIncompleteMultipartUpload) expires it.
+// Abort drops the staged file; nothing was uploaded.
 func (o *stagedObject) Abort() error {
 	if o.done {
 		return nil
 	}
 	o.done = true
-	o.cancel()
-	_ = o.w.Close() // fails with the cancellation: the upload is aborted
+	o.discard()
 	return nil
+}
+
+func (o *stagedObject) discard() {
+	o.f.Close()
+	os.Remove(o.f.Name())
 }
 
 // Remove deletes name; a missing object is not an error.
@@ -298,15 +328,13 @@ func (s *BlobStorage) Open(ctx context.Context, name string) (File, error) {
 	if err != nil {
 		return nil, s.describe("opening "+s.Location(name), err)
 	}
-	return &blobFile{ctx: context.WithoutCancel(ctx), s: s, name: name, size: attrs.Size}, nil
+	// Reads follow ctx: the file does not outlive the caller's operation.
+	return &blobFile{ctx: ctx, s: s, name: name, size: attrs.Size}, nil
 }
 
 // ReadAll returns the whole object; a missing one is fs.ErrNotExist.
 func (s *BlobStorage) ReadAll(ctx context.Context, name string) ([]byte, error) {
 	raw, err := s.bucket.ReadAll(ctx, name)
-	if gcerrors.Code(err) == gcerrors.NotFound {
-		return nil, fmt.Errorf("reading %s: %w", s.Location(name), os.ErrNotExist)
-	}
 	if err != nil {
 		return nil, s.describe("reading "+s.Location(name), err)
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -210,8 +211,21 @@ func StateFamily(base string) ([]string, error) {
 // ShardStatePath is shard i's state file beside base:
 // <base>.shard-<i><ext> (out/_state.shard-2.json).
 func ShardStatePath(base string, i int) string {
-	ext := filepath.Ext(base)
-	return strings.TrimSuffix(base, ext) + ".shard-" + strconv.Itoa(i) + ext
+	base, query := CutQuery(base)
+	ext := path.Ext(base)
+	return strings.TrimSuffix(base, ext) + ".shard-" + strconv.Itoa(i) + ext + query
+}
+
+// CutQuery splits a storage URL's query ("?…", options) from the rest; a
+// local path has none.
+func CutQuery(loc string) (rest, query string) {
+	if !IsURL(loc) {
+		return loc, ""
+	}
+	if i := strings.IndexByte(loc, '?'); i >= 0 {
+		return loc[:i], loc[i:]
+	}
+	return loc, ""
 }
 
 // OpenShardFileState opens the state file at path, which only this run

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"path/filepath"
+	"path"
 	"strconv"
 	"time"
 
@@ -220,7 +220,7 @@ func (r *Runner) loadCRMJob(ctx context.Context, sum *Summary, u crmUnit, job ex
 			next.Format(time.RFC3339Nano), u.from.Format(time.RFC3339Nano))
 	}
 	win := load.Window{Stream: st, Contract: u.instance, PartitionID: load.PartitionID(u.instance), Start: u.from, End: next, JobID: job.JobID}
-	rej := newRejectsFile(filepath.Join(r.cfg.RejectsDir, st.Name, schema.ExportPartitionKeys[0]+"="+win.PartitionID,
+	rej := r.newRejects(path.Join(st.Name, schema.ExportPartitionKeys[0]+"="+win.PartitionID,
 		strconv.FormatInt(u.from.UnixMilli(), 10)+".jsonl"))
 	defer rej.abort()
 	lineage := transform.Lineage{Contract: u.instance, WindowStart: u.from, WindowEnd: next, JobID: job.JobID, ExtractedAt: r.cfg.Now()}

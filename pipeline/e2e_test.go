@@ -384,3 +384,43 @@ func TestConfigValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestRejectsInStorage: with RejectsStorage (a bucket in production; here
+// the same Storage interface on a directory), each window's rejects are
+// uploaded whole when the window ends, under the same names as on disk, and
+// a clean re-run removes them; no local rejects directory is made.
+func TestRejectsInStorage(t *testing.T) {
+	e := newEnv(t, 50)
+	start, end := date("2026-03-01"), date("2026-03-03")
+	store, err := load.NewDirStorage(filepath.Join(t.TempDir(), "bucket"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Mangle = badRow
+	sum := e.run(start, end, func(c *pipeline.Config) { c.RejectsStorage = store; c.RejectsDir = "" })
+	names, err := store.List(context.Background(), "activity/", ".jsonl")
+	if err != nil || len(names) != 2 || sum.Streams["activity"].Rejected != 2 {
+		t.Fatalf("rejects in storage: %v %v (summary: %d rejected)", names, err, sum.Streams["activity"].Rejected)
+	}
+	if names[0] != "activity/contract=1001/2026-03-01_2026-03-03.jsonl" || !slices.Contains(sum.Streams["activity"].RejectFiles, store.Location(names[0])) {
+		t.Errorf("rejects named %v, summary lists %v", names, sum.Streams["activity"].RejectFiles)
+	}
+	f, err := store.Open(context.Background(), names[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := make([]byte, 4096)
+	n, _ := f.ReadAt(raw, 0)
+	f.Close()
+	if !strings.Contains(string(raw[:n]), `"column":"activityType","value":"PHONE_CALL"`) {
+		t.Errorf("rejects object: %s", raw[:n])
+	}
+	if _, err := os.Stat(filepath.Join(e.dir, "_rejects")); err == nil {
+		t.Error("a local rejects directory was made")
+	}
+	e.Mangle = nil
+	e.run(start, end, func(c *pipeline.Config) { c.RejectsStorage = store; c.RejectsDir = ""; c.Backfill = true })
+	if names, _ := store.List(context.Background(), "activity/", ".jsonl"); len(names) != 0 {
+		t.Errorf("a clean re-run left rejects: %v", names)
+	}
+}

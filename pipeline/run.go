@@ -70,6 +70,9 @@ type Config struct {
 	MaxRejectRatio float64
 	// RejectsDir receives rejected rows as JSON Lines.
 	RejectsDir string
+	// RejectsStorage, when set, receives them instead (a bucket): each
+	// file is uploaded whole when its window ends.
+	RejectsStorage load.Storage
 	// Concurrency is how many contracts run at once (default 2).
 	Concurrency int
 	// WindowDays caps a window (default and maximum 90).
@@ -122,7 +125,7 @@ func (c Config) Validate() error {
 	if c.MaxRejectRatio < 0 || c.MaxRejectRatio > 1 {
 		errs = append(errs, fmt.Errorf("max reject ratio %v is not in [0, 1]", c.MaxRejectRatio))
 	}
-	if c.RejectsDir == "" {
+	if c.RejectsDir == "" && c.RejectsStorage == nil {
 		errs = append(errs, errors.New("rejects directory is not set"))
 	}
 	if c.WindowDays < 0 || c.WindowDays > MaxWindowDays {
@@ -698,7 +701,7 @@ func (r *Runner) loadJob(ctx context.Context, sum *Summary, u unit, job extract.
 	}
 
 	win := load.Window{Stream: st, Contract: u.contract, PartitionID: load.PartitionID(u.contract), Start: sp.Start, End: sp.End, JobID: job.ID}
-	rej := newRejectsFile(rejectsPath(r.cfg.RejectsDir, st.Name, win.PartitionID, sp))
+	rej := r.newRejects(rejectsName(st.Name, win.PartitionID, sp))
 	defer rej.abort()
 	tr, err := transform.NewReader(body, st,
 		transform.WithAllocator(r.cfg.Allocator),

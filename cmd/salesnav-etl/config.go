@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/url"
 	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -230,7 +229,7 @@ func (e *Env) Resolve(now time.Time, requireToken bool) (*Config, error) {
 	c.Parquet.Dir = e.ParquetDir
 	if e.S3Endpoint != "" {
 		if u, err := url.Parse(e.S3Endpoint); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			bad(&e.S3Endpoint, "%q is not an http(s) URL", e.S3Endpoint)
+			bad(&e.S3Endpoint, "%q is not an http(s) URL", redactURL(e.S3Endpoint))
 		}
 	}
 	c.Blob = load.BlobOptions{S3Endpoint: e.S3Endpoint}
@@ -321,19 +320,17 @@ func (e *Env) Resolve(now time.Time, requireToken bool) (*Config, error) {
 	// A path that names a shard's file names the family; a sharded run
 	// always writes the file of its own index.
 	c.StatePeers = c.StatePath
-	if m := shardFile.FindStringSubmatch(c.StatePath); m != nil {
-		c.StatePeers = m[1] + m[3]
+	statePath, query := load.CutQuery(c.StatePath) // a URL's options stay at its end
+	if m := shardFile.FindStringSubmatch(statePath); m != nil {
+		c.StatePeers = m[1] + m[3] + query
 	}
 	if c.Pipeline.Shard.Sharded() {
 		c.StatePath = load.ShardStatePath(c.StatePeers, c.Pipeline.Shard.Index)
 	}
 	c.Pipeline.RejectsDir = e.RejectsDir
 	if c.Pipeline.RejectsDir == "" {
-		c.Pipeline.RejectsDir = filepath.Join(e.ParquetDir, "_rejects")
-		if load.IsURL(e.ParquetDir) {
-			// Rejects are local files: beside the working directory.
-			c.Pipeline.RejectsDir = "_rejects"
-		}
+		// In the bucket too when the dataset is.
+		c.Pipeline.RejectsDir = load.JoinLocation(e.ParquetDir, "_rejects")
 	}
 
 	if r, err := strconv.ParseFloat(e.MaxRejectRatio, 64); err != nil || r < 0 || r > 1 {
@@ -523,4 +520,19 @@ func (e *Env) layout(bad func(*string, string, ...any)) chsink.Layout {
 		bad(&e.CHReplica, "%v", err)
 	}
 	return l
+}
+
+// redactURL hides the password of a URL's user:password@ part.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		if i := strings.LastIndexByte(raw, '@'); i >= 0 {
+			return "xxxxx@" + raw[i+1:]
+		}
+		return raw
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
 }

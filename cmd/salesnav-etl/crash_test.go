@@ -138,6 +138,13 @@ func watch(r io.Reader) *logWatcher {
 	return w
 }
 
+// count is how many lines with message msg were logged so far.
+func (w *logWatcher) count(msg string) int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.seen[msg]
+}
+
 func (w *logWatcher) lastMsg() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()

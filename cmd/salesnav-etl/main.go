@@ -336,6 +336,14 @@ func runPipeline(ctx context.Context, cfg *Config, log *slog.Logger) (*pipeline.
 		return nil, err
 	}
 	defer closeSink()
+	if load.IsURL(cfg.Pipeline.RejectsDir) {
+		rejects, err := load.OpenBlobStorage(ctx, cfg.Pipeline.RejectsDir, cfg.Blob)
+		if err != nil {
+			return nil, fmt.Errorf("opening the rejects location: %w", err)
+		}
+		defer rejects.Close()
+		cfg.Pipeline.RejectsStorage = rejects
+	}
 	cfg.Pipeline.Logger = log
 	runner, err := pipeline.New(cfg.Pipeline, api, sink, state)
 	if err != nil {
@@ -396,6 +404,7 @@ func startFake(rowsPerDay int, log *slog.Logger) (stop func(), baseURL, token st
 }
 
 func printReadHints(w io.Writer, dir string) {
+	dir, _ = load.CutQuery(dir) // readers take the bucket's options their own way
 	fmt.Fprintf(w, `
 Read the dataset:
   duckdb -c "SELECT activityType, count(*) FROM read_parquet('%[1]s/activity/**/*.parquet', hive_partitioning=true) GROUP BY 1 ORDER BY 2 DESC"
@@ -505,6 +514,14 @@ func newStateCmd(lookup envconfig.Lookuper, stdout, stderr io.Writer) *cobra.Com
 			return nil, nil, &exitError{ExitConfig, err}
 		}
 		log := newLogger(stderr, cfg.LogLevel, cfg.LogFormat, isTerminal(stderr))
+		if cfg.Sink != "clickhouse" && !load.IsURL(cfg.StatePath) {
+			// Checked before the sink opens, which would make the directory.
+			if family, _ := load.StateFamily(cfg.StatePeers); len(family) == 0 {
+				if _, err := os.Stat(cfg.StatePath); err != nil {
+					return nil, nil, &exitError{ExitFailure, fmt.Errorf("no state at %s: %w", cfg.StatePath, err)}
+				}
+			}
+		}
 		_, state, closeSink, err := openSink(cmd.Context(), cfg, log)
 		if err != nil {
 			return nil, nil, &exitError{ExitFailure, err}

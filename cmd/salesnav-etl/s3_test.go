@@ -24,9 +24,11 @@ func TestParquetOnObjectStorage(t *testing.T) {
 	srv := testkit.StartS3(t, "lake")
 	srv.SetEnv(t) // the AWS SDK reads its chain from the process
 	local := filepath.Join(t.TempDir(), "out")
-	base := map[string]string{"SALESNAV_START": "2026-02-01", "SALESNAV_STREAMS": "contracts,seat,activity,activity_outcome,crm_validation"}
+	// profile_associations reads the loaded CRM records back (through
+	// ranged reads of the bucket's Parquet) and merges its own file.
+	base := map[string]string{"SALESNAV_START": "2026-02-01", "SALESNAV_STREAMS": "contracts,seat,activity,activity_outcome,crm_validation,profile_associations"}
 	envFor := func(dir, end string) map[string]string {
-		env := map[string]string{"SALESNAV_PARQUET_DIR": dir, "SALESNAV_END": end, "SALESNAV_REJECTS_DIR": filepath.Join(t.TempDir(), "rejects")}
+		env := map[string]string{"SALESNAV_PARQUET_DIR": dir, "SALESNAV_END": end}
 		for k, v := range base {
 			env[k] = v
 		}
@@ -35,7 +37,7 @@ func TestParquetOnObjectStorage(t *testing.T) {
 		}
 		return env
 	}
-	streams := []string{"contracts", "seat", "activity", "activity_outcome", "crm_validation"}
+	streams := []string{"contracts", "seat", "activity", "activity_outcome", "crm_validation", "profile_associations"}
 	for _, end := range []string{"2026-02-08", "2026-02-11"} {
 		for _, dir := range []string{local, "s3://lake/salesnav"} {
 			code, stdout, stderr := runCLI(t, envFor(dir, end), "run", "--fake-api")
@@ -62,15 +64,23 @@ func TestParquetOnObjectStorage(t *testing.T) {
 			}
 		}
 	}
-	// A third run has nothing to do: its cursors come from the bucket.
+	// A third run has nothing to do: its cursors come from the bucket. It
+	// rewrites only the contracts dimension, the merged associations and
+	// the state object.
 	before := srv.Keys(t)
 	calls := len(srv.Calls())
+	writes := len(srv.Writes())
 	code, stdout, stderr := runCLI(t, envFor("s3://lake/salesnav", "2026-02-11"), "run", "--fake-api")
 	if code != ExitOK || !strings.Contains(stdout, "activity        0") {
 		t.Errorf("re-run: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	if after := srv.Keys(t); !slices.Equal(before, after) {
 		t.Errorf("a run with nothing to do changed the objects: %v → %v", before, after)
+	}
+	for _, w := range srv.Writes()[writes:] {
+		if key := strings.SplitN(w, " ", 2)[1]; key != "salesnav/_state.json" && key != "salesnav/contracts/data.parquet" && key != "salesnav/profile_associations/data.parquet" {
+			t.Errorf("a run with nothing to do wrote %s", w)
+		}
 	}
 	env := envFor("s3://lake/salesnav", "2026-02-11")
 	delete(env, "SALESNAV_STREAMS") // crm_validation needs instances, given by --fake-api
@@ -93,19 +103,21 @@ func TestParquetOnObjectStorage(t *testing.T) {
 
 	// Wrong credentials: exit 1, an error naming the bucket and what to
 	// check, no secret in the output, nothing written.
+	const sentinel = "Sentinel-Secret-5f3c9a"
 	t.Setenv("AWS_ACCESS_KEY_ID", "WRONGKEYID")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", sentinel)
 	code, stdout, stderr = runCLI(t, envFor("s3://lake/fresh", "2026-02-08"), "run", "--fake-api")
 	if code != ExitFailure || !strings.Contains(stderr, "s3://lake/fresh") || !strings.Contains(stderr, "access denied") {
 		t.Errorf("wrong credentials: exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	if strings.Contains(stdout+stderr, srv.Secret+"\"") {
+	if strings.Contains(stdout+stderr, sentinel) {
 		t.Error("the secret appears in the output")
 	}
 	if after := srv.Keys(t); !slices.Equal(before, after) {
 		t.Errorf("a run with wrong credentials wrote: %v", after)
 	}
 	code, _, stderr = runCLI(t, env, "config", "check", "--connect")
-	if code != ExitFailure || !strings.Contains(stderr, "parquet storage") || !strings.Contains(stderr, "access denied") {
+	if code != ExitFailure || !strings.Contains(stderr, "parquet storage") || !strings.Contains(stderr, "access denied") || strings.Contains(stderr, sentinel) {
 		t.Errorf("config check with wrong credentials: exit %d\n%s", code, stderr)
 	}
 }

@@ -36,7 +36,7 @@ var varDocs = []varDoc{
 	{"START", "from", "first day of a first run, YYYY-MM-DD UTC (default: end - 30 days); --from with --to backfills"},
 	{"END", "to", "exclusive last day, YYYY-MM-DD UTC (default: yesterday)"},
 	{"STATE_PATH", "state-path", "state file of the Parquet sink, a path or an object URL (default: <parquet dir>/_state.json)"},
-	{"REJECTS_DIR", "", "rejected rows, as JSON Lines, a local directory (default: <parquet dir>/_rejects; ./_rejects when the dataset is in object storage)"},
+	{"REJECTS_DIR", "", "rejected rows, as JSON Lines: a directory or an object URL (default: <parquet dir>/_rejects)"},
 	{"MAX_REJECT_RATIO", "", "share of a window's rows that may be rejected and the window still load"},
 	{"CONCURRENCY", "", "contracts at once (one export job per contract at a time)"},
 	{"POLL_INTERVAL", "", "first poll delay, doubling"},

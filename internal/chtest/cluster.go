@@ -3,6 +3,7 @@ package chtest
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -48,7 +49,7 @@ func StartZooKeeper(t testing.TB) *ZooKeeper {
 	}
 	z := &ZooKeeper{Port: port, dir: dir}
 	// Short ticks: sessions of a killed server expire in seconds, not 30 s.
-	cfg := fmt.Sprintf("tickTime=250\ndataDir=%s/data\nclientPort=%d\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\nminSessionTimeout=500\nmaxSessionTimeout=10000\n4lw.commands.whitelist=ruok\n", dir, port)
+	cfg := fmt.Sprintf("tickTime=250\ndataDir=%s/data\nclientPort=%d\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\nminSessionTimeout=500\nmaxSessionTimeout=10000\n4lw.commands.whitelist=srvr\n", dir, port)
 	if err := os.WriteFile(filepath.Join(dir, "zoo.cfg"), []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -75,14 +76,16 @@ func StartZooKeeper(t testing.TB) *ZooKeeper {
 		}
 		if time.Now().After(deadline) {
 			z.Close()
-			t.Fatal("ZooKeeper did not answer ruok within 60 s")
+			t.Fatal("ZooKeeper did not serve within 60 s")
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 	return z
 }
 
-// ok asks the server "ruok".
+// ok asks the server "srvr": it says "Mode: standalone" once it serves
+// sessions ("ruok" answers "imok" before that, and a session opened then
+// is dropped, which makes 18.16's DDL worker crash the server).
 func (z *ZooKeeper) ok() bool {
 	c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(z.Port), time.Second)
 	if err != nil {
@@ -90,12 +93,11 @@ func (z *ZooKeeper) ok() bool {
 	}
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(2 * time.Second))
-	if _, err := c.Write([]byte("ruok")); err != nil {
+	if _, err := c.Write([]byte("srvr")); err != nil {
 		return false
 	}
-	buf := make([]byte, 4)
-	n, _ := c.Read(buf)
-	return string(buf[:n]) == "imok"
+	out, _ := io.ReadAll(c)
+	return strings.Contains(string(out), "Mode: standalone")
 }
 
 // Close stops ZooKeeper and removes its directory.
@@ -128,6 +130,36 @@ func StartCluster(t testing.TB) *Cluster {
 	Binary(t)
 	c := &Cluster{ZK: StartZooKeeper(t)}
 	t.Cleanup(c.Close)
+	// Ports are picked free, then bound by the servers: another process
+	// can take one in between. Then start again on new ports.
+	var err error
+	for try := 0; try < 3; try++ {
+		if err = c.start(t); err == nil {
+			// Cleanups run last first: this one before c.Close.
+			t.Cleanup(func() {
+				if t.Failed() {
+					for i, n := range c.Nodes {
+						log, _ := os.ReadFile(filepath.Join(n.dir, "server.err.log"))
+						t.Logf("node %d error log (last 3 KiB):\n%s", i, tailBytes(log, 3072))
+					}
+				}
+			})
+			return c
+		}
+		for _, n := range c.Nodes {
+			n.Close()
+		}
+		c.Nodes = nil
+		if !strings.Contains(err.Error(), "Address already in use") {
+			break
+		}
+	}
+	t.Fatal(err)
+	return nil
+}
+
+// start writes the nodes' configurations and starts them.
+func (c *Cluster) start(t testing.TB) error {
 	for range 2 {
 		c.Nodes = append(c.Nodes, prepare(t))
 	}
@@ -150,15 +182,15 @@ func StartCluster(t testing.TB) *Cluster {
 <interserver_http_port>%d</interserver_http_port>
 <interserver_http_host>127.0.0.1</interserver_http_host>`, c.ZK.Port, i+1, i, n.InterserverPort)
 		if err := n.write(extra); err != nil {
-			t.Fatal(err)
+			return err
 		}
 	}
 	for _, n := range c.Nodes {
 		if err := n.start(); err != nil {
-			t.Fatal(err)
+			return err
 		}
 	}
-	return c
+	return nil
 }
 
 // DSN is a DSN listing every node (clickhouse-go fails over between them),
@@ -215,4 +247,11 @@ func (s *Server) Client(query string) ([]string, error) {
 		return nil, nil
 	}
 	return strings.Split(text, "\n"), nil
+}
+
+func tailBytes(b []byte, n int) []byte {
+	if len(b) > n {
+		return b[len(b)-n:]
+	}
+	return b
 }

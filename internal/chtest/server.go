@@ -216,6 +216,17 @@ func (s *Server) Stop() {
 	s.cmd = nil
 }
 
+// Kill kills the server at once (SIGKILL), as a crash or a lost machine
+// would, and keeps its data.
+func (s *Server) Kill() {
+	if s.cmd == nil {
+		return
+	}
+	_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+	<-s.exit
+	s.cmd = nil
+}
+
 // Restart starts a stopped server again on the same port and data.
 func (s *Server) Restart() error {
 	s.Stop()

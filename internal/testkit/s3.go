@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -39,6 +40,16 @@ type S3 struct {
 	log               *bytes.Buffer
 	mu                sync.Mutex
 	calls             []string
+	writes            []string
+}
+
+// Writes returns the keys written or deleted so far through the test's
+// endpoint (PUT, DELETE, and multipart completions), in order, as
+// "METHOD key".
+func (s *S3) Writes() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.writes)
 }
 
 // Calls returns the requests made so far through the test's endpoint, as
@@ -65,6 +76,9 @@ func (s *S3) record(r *http.Request) {
 	}
 	s.mu.Lock()
 	s.calls = append(s.calls, r.Method+" "+op)
+	if key, ok := strings.CutPrefix(r.URL.Path, "/"+s.Bucket+"/"); ok && (r.Method == http.MethodPut && op == "object" || r.Method == http.MethodDelete && op == "object" || op == "complete") {
+		s.writes = append(s.writes, r.Method+" "+key)
+	}
 	s.mu.Unlock()
 }
 

@@ -7,6 +7,8 @@ import (
 	"net"
 	"sort"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
@@ -19,6 +21,83 @@ import (
 // remote_servers.
 var ErrNoCluster = errors.New("no such cluster")
 
+// errNodeDown: a node that did not answer in the last minute is not
+// tried again until then.
+var errNodeDown = errors.New("did not answer in the last minute")
+
+// streamLocks keeps a stream's moves into its Distributed table and the
+// table's rebuild (a drift column) apart.
+type streamLocks struct {
+	mu sync.Mutex
+	m  map[string]*sync.RWMutex
+}
+
+func (l *streamLocks) get(stream string) *sync.RWMutex {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.m == nil {
+		l.m = map[string]*sync.RWMutex{}
+	}
+	if l.m[stream] == nil {
+		l.m[stream] = &sync.RWMutex{}
+	}
+	return l.m[stream]
+}
+
+// ddlTimeout bounds how long an ON CLUSTER statement waits for every node.
+const ddlTimeout = 30 * time.Second
+
+// codeTimeoutExceeded is ClickHouse's TIMEOUT_EXCEEDED: an ON CLUSTER
+// statement some node did not run in time (it runs it when it is back).
+const codeTimeoutExceeded = 159
+
+// openHome connects to the DSN's servers (the first that answers). On a
+// cluster the connection is pinned to that one node: staging tables are
+// local to a node, so every statement of a window must reach the same one,
+// which a pool over several addresses does not promise.
+func openHome(ctx context.Context, opts *clickhouse.Options, cluster bool) (driver.Conn, error) {
+	addrs := []string{""}
+	if cluster && len(opts.Addr) > 1 {
+		addrs = opts.Addr
+	}
+	var errs []error
+	for _, addr := range addrs {
+		o := *opts
+		if addr != "" {
+			o.Addr = []string{addr}
+		}
+		conn, err := clickhouse.Open(&o)
+		if err == nil {
+			if err = conn.Ping(ctx); err == nil {
+				return conn, nil
+			}
+			conn.Close()
+		}
+		errs = append(errs, err)
+	}
+	return nil, errors.Join(errs...)
+}
+
+// execDDL runs an ON CLUSTER statement. When it times out because a node
+// did not answer (that node runs it when it is back) but done reports that
+// it took effect here, the run goes on, with a warning.
+func (s *Sink) execDDL(ctx context.Context, stmt string, done func() bool) error {
+	err := s.conn.Exec(ctx, stmt)
+	var ex *clickhouse.Exception
+	if err != nil && s.layout.Cluster != "" && errors.As(err, &ex) && ex.Code == codeTimeoutExceeded && done() {
+		s.log.Warn("a cluster node did not run a statement in time: it will when it is back", "statement", firstLine(stmt), "error", err)
+		return nil
+	}
+	return err
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
 // shard is one shard of the cluster, as the connected server's
 // system.clusters describes it.
 type shard struct {
@@ -29,7 +108,7 @@ type shard struct {
 
 // readShards reads the cluster's shards, ordered by number.
 func readShards(ctx context.Context, conn driver.Conn, cluster string) ([]shard, error) {
-	rows, err := conn.Query(ctx, "SELECT shard_num, shard_weight, host_address, port, is_local FROM system.clusters WHERE cluster = ? ORDER BY shard_num, replica_num", cluster)
+	rows, err := conn.Query(ctx, "SELECT shard_num, shard_weight, host_name, port, is_local FROM system.clusters WHERE cluster = ? ORDER BY shard_num, replica_num", cluster)
 	if err != nil {
 		return nil, fmt.Errorf("reading cluster %s: %w", cluster, err)
 	}
@@ -107,13 +186,21 @@ func (s *Sink) ownerConn(ctx context.Context, w load.Window) (driver.Conn, error
 // nodeConn returns an open connection to the cluster node at addr, with
 // the DSN's account and database, made on first use (when it drops stale
 // staging tables there too).
-func (s *Sink) nodeConn(ctx context.Context, addr string) (driver.Conn, error) {
+func (s *Sink) nodeConn(ctx context.Context, addr string) (_ driver.Conn, err error) {
 	// One connection (a pool) per node, shared by the windows; made under
 	// the lock so that two windows never race to make it.
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if until, ok := s.down[addr]; ok && time.Now().Before(until) {
+		return nil, fmt.Errorf("connecting to %s: %w", addr, errNodeDown)
+	}
+	defer func() {
+		if err != nil {
+			s.down[addr] = time.Now().Add(time.Minute)
+		}
+	}()
 	if conn, ok := s.nodes[addr]; ok {
-		if err := conn.Ping(ctx); err != nil {
+		if err = conn.Ping(ctx); err != nil {
 			return nil, fmt.Errorf("connecting to %s: %w", addr, redactErr(err, s.cfg.DSN))
 		}
 		return conn, nil
@@ -129,7 +216,7 @@ func (s *Sink) nodeConn(ctx context.Context, addr string) (driver.Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connecting to %s: %w", addr, redactErr(err, s.cfg.DSN))
 	}
-	if err := s.dropStale(ctx, conn); err != nil {
+	if err := s.dropStale(ctx, conn); err != nil { //nolint:govet // a warning only
 		s.log.Warn("dropping stale staging tables", "node", addr, "error", err)
 	}
 	s.nodes[addr] = conn

@@ -135,6 +135,8 @@ type Sink struct {
 	mu     sync.Mutex
 	tables map[string]map[string]string // table → column → type, as created
 	nodes  map[string]driver.Conn       // connections to other cluster nodes, by address
+	down   map[string]time.Time         // nodes that did not answer, until when not to try them
+	moves  streamLocks                  // a stream's moves (read) against its Distributed table's rebuild (write)
 }
 
 var (
@@ -209,6 +211,11 @@ func Open(ctx context.Context, cfg Config) (*Sink, error) {
 		opts.Settings = clickhouse.Settings{}
 	}
 	opts.Settings["allow_experimental_low_cardinality_type"] = 1
+	if cfg.Layout.Cluster != "" {
+		// An ON CLUSTER statement waits this long for every node; one that
+		// is down then times out (code 159) while the others have run it.
+		opts.Settings["distributed_ddl_task_timeout"] = int(ddlTimeout.Seconds())
+	}
 	opts.DialTimeout = cfg.DialTimeout
 	if cfg.MaxConns > 0 {
 		opts.MaxOpenConns = cfg.MaxConns
@@ -238,23 +245,29 @@ func Open(ctx context.Context, cfg Config) (*Sink, error) {
 	}
 	if dbs == 0 {
 		if err := bconn.Exec(ctx, stmt); err != nil {
-			return nil, fmt.Errorf("creating database %s on ClickHouse %s: %w", db, red, err)
+			// On a cluster a node that is down times the statement out
+			// (code 159) after the others ran it; it runs it when back.
+			var ex *clickhouse.Exception
+			if !errors.As(err, &ex) || ex.Code != codeTimeoutExceeded || bconn.QueryRow(ctx, "SELECT count() FROM system.databases WHERE name = ?", db).Scan(&dbs) != nil || dbs == 0 {
+				return nil, fmt.Errorf("creating database %s on ClickHouse %s: %w", db, red, err)
+			}
+			log.Warn("a cluster node did not create the database in time: it will when it is back", "database", db, "error", err)
 		}
 	}
-	conn, err := clickhouse.Open(opts)
+	conn, err := openHome(ctx, opts, cfg.Layout.Cluster != "")
 	if err != nil {
 		return nil, fmt.Errorf("connecting to ClickHouse %s: %w", red, redactErr(err, cfg.DSN))
 	}
-	if err := conn.Ping(ctx); err != nil {
-		conn.Close()
-		return nil, fmt.Errorf("connecting to ClickHouse %s: %w", red, redactErr(err, cfg.DSN))
-	}
 	sink := &Sink{cfg: cfg, layout: cfg.Layout, conn: conn, opts: opts, db: db, redacted: red, log: log,
-		tables: map[string]map[string]string{}, nodes: map[string]driver.Conn{}}
+		tables: map[string]map[string]string{}, nodes: map[string]driver.Conn{}, down: map[string]time.Time{}}
 	if cfg.Layout.Cluster != "" {
 		if sink.shards, err = readShards(ctx, conn, cfg.Layout.Cluster); err != nil {
 			conn.Close()
 			return nil, fmt.Errorf("ClickHouse %s: %w", red, err)
+		}
+		if len(sink.shards) > 1 && !strings.Contains(cfg.Layout.zkPath(), "{shard}") {
+			conn.Close()
+			return nil, fmt.Errorf("ClickHouse %s: cluster %s has %d shards but the ZooKeeper path %q has no {shard}: every shard's table would be a replica of one table", red, cfg.Layout.Cluster, len(sink.shards), cfg.Layout.zkPath())
 		}
 	}
 	if err := sink.dropStale(ctx, conn); err != nil {
@@ -401,22 +414,35 @@ func (s *Sink) ensureTable(ctx context.Context, st *schema.Stream, sc *arrow.Sch
 			if err != nil {
 				return nil, nil, err
 			}
-			if err := s.conn.Exec(ctx, stmt); err != nil {
+			if err := s.execDDL(ctx, stmt, s.exists(ctx, st.Name)); err != nil {
 				return nil, nil, fmt.Errorf("creating table %s.%s: %w", s.db, st.Name, err)
-			}
-		}
-		if s.layout.Sharded(st) && !names[DistName(st.Name)] {
-			if err := s.createDistributed(ctx, st, false); err != nil {
-				return nil, nil, err
-			}
-		}
-		if !names[ViewName(st.Name)] {
-			if err := s.createView(ctx, st, false); err != nil {
-				return nil, nil, err
 			}
 		}
 		if have, err = s.existingColumns(ctx, st.Name); err != nil {
 			return nil, nil, err
+		}
+		// The Distributed table and the view must show every column of
+		// the table: a run that died (or a node that was down) between a
+		// drift column's ALTER and their rebuild left them without it.
+		if s.layout.Sharded(st) {
+			dist, err := s.existingColumns(ctx, DistName(st.Name))
+			if err != nil {
+				return nil, nil, err
+			}
+			if len(dist) == 0 || !covers(dist, have) {
+				if err := s.createDistributed(ctx, st, len(dist) > 0); err != nil {
+					return nil, nil, err
+				}
+			}
+		}
+		view, err := s.existingColumns(ctx, ViewName(st.Name))
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(view) == 0 || !covers(view, have) {
+			if err := s.createView(ctx, st, len(view) > 0); err != nil {
+				return nil, nil, err
+			}
 		}
 		s.tables[st.Name] = have
 	}
@@ -482,6 +508,8 @@ func (s *Sink) addColumn(ctx context.Context, conn driver.Conn, table string, c 
 		return err
 	}
 	if err := conn.Exec(ctx, stmt); err != nil {
+		// Also when a node of the cluster did not confirm in time: it
+		// applies the change when it is back.
 		if now, lerr := s.columnsOn(ctx, conn, table); lerr == nil && now[c.Name] == c.Type {
 			return nil
 		}
@@ -493,36 +521,41 @@ func (s *Sink) addColumn(ctx context.Context, conn driver.Conn, table string, c 
 // createView creates the stream's FINAL view; with replace, it drops it
 // first so that it picks up new columns.
 func (s *Sink) createView(ctx context.Context, st *schema.Stream, replace bool) error {
+	name := ViewName(st.Name)
 	if replace {
 		stmt, err := s.layout.DropView(s.db, st.Name)
 		if err != nil {
 			return err
 		}
-		if err := s.conn.Exec(ctx, stmt); err != nil {
-			return fmt.Errorf("dropping view %s: %w", ViewName(st.Name), err)
+		if err := s.execDDL(ctx, stmt, s.gone(ctx, name)); err != nil {
+			return fmt.Errorf("dropping view %s: %w", name, err)
 		}
 	}
 	stmt, err := s.layout.CreateView(s.db, st)
 	if err != nil {
 		return err
 	}
-	if err := s.conn.Exec(ctx, stmt); err != nil {
-		return fmt.Errorf("creating view %s: %w", ViewName(st.Name), err)
+	if err := s.execDDL(ctx, stmt, s.exists(ctx, name)); err != nil {
+		return fmt.Errorf("creating view %s: %w", name, err)
 	}
 	return nil
 }
 
 // createDistributed creates the stream's Distributed table over the
 // columns of its table here; with replace, it drops it first so that it
-// picks up new columns.
+// picks up new columns, while no move of this process goes through it.
 func (s *Sink) createDistributed(ctx context.Context, st *schema.Stream, replace bool) error {
+	name := DistName(st.Name)
+	lock := s.moves.get(st.Name)
+	lock.Lock()
+	defer lock.Unlock()
 	if replace {
 		stmt, err := s.layout.DropDistributed(s.db, st.Name)
 		if err != nil {
 			return err
 		}
-		if err := s.conn.Exec(ctx, stmt); err != nil {
-			return fmt.Errorf("dropping %s: %w", DistName(st.Name), err)
+		if err := s.execDDL(ctx, stmt, s.gone(ctx, name)); err != nil {
+			return fmt.Errorf("dropping %s: %w", name, err)
 		}
 	}
 	cols, err := s.orderedColumns(ctx, s.conn, st.Name)
@@ -533,10 +566,36 @@ func (s *Sink) createDistributed(ctx context.Context, st *schema.Stream, replace
 	if err != nil {
 		return err
 	}
-	if err := s.conn.Exec(ctx, stmt); err != nil {
-		return fmt.Errorf("creating %s: %w", DistName(st.Name), err)
+	if err := s.execDDL(ctx, stmt, s.exists(ctx, name)); err != nil {
+		return fmt.Errorf("creating %s: %w", name, err)
 	}
 	return nil
+}
+
+// exists and gone report, for execDDL, whether table is (or is no longer)
+// on the connected server.
+func (s *Sink) exists(ctx context.Context, table string) func() bool {
+	return func() bool {
+		names, err := s.tableNames(ctx)
+		return err == nil && names[table]
+	}
+}
+
+func (s *Sink) gone(ctx context.Context, table string) func() bool {
+	return func() bool {
+		names, err := s.tableNames(ctx)
+		return err == nil && !names[table]
+	}
+}
+
+// covers reports whether cols has every column of want.
+func covers(cols, want map[string]string) bool {
+	for c := range want {
+		if _, ok := cols[c]; !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // codeIncompatibleColumns is ClickHouse's INCOMPATIBLE_COLUMNS: REPLACE
@@ -848,8 +907,12 @@ func (w *window) Commit(ctx context.Context) (load.Stats, error) {
 		w.sink.mu.Unlock()
 		if err == nil && !w.replace {
 			// On a cluster, synchronously: the rows are on their shards
-			// when the cursor moves.
+			// when the cursor moves; and not while this process rebuilds
+			// the Distributed table.
+			lock := w.sink.moves.get(w.stream.Name)
+			lock.RLock()
 			err = w.conn.Exec(clickhouse.Context(mctx, clickhouse.WithSettings(clickhouse.Settings{"insert_distributed_sync": 1})), w.move)
+			lock.RUnlock()
 		}
 		cancel()
 		if err != nil {

@@ -32,7 +32,7 @@ func (s *Sink) State(ctx context.Context) (*State, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := s.conn.Exec(ctx, stmt); err != nil {
+		if err := s.execDDL(ctx, stmt, s.exists(ctx, table)); err != nil {
 			return nil, fmt.Errorf("creating state tables on ClickHouse %s: %w", s.redacted, err)
 		}
 	}
