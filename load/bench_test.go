@@ -14,9 +14,35 @@ import (
 // BenchmarkParquetSink writes 20 days of activity (about 200k rows, 20
 // partitions) through the sink: zstd, dictionary, one file per day.
 func BenchmarkParquetSink(b *testing.B) {
+	sink, _ := load.NewParquetSink(load.ParquetConfig{Dir: b.TempDir(), Allocator: memory.DefaultAllocator})
+	benchParquetWindow(b, sink)
+}
+
+// BenchmarkParquetSinkS3 is BenchmarkParquetSink into a bucket of the
+// test's S3-compatible server (MinIO when installed, else s3rver) on
+// loopback: the upload's cost over writing to disk.
+func BenchmarkParquetSinkS3(b *testing.B) {
+	srv := testkit.StartS3(b, "bench")
+	srv.SetEnv(b)
+	st, err := load.OpenBlobStorage(context.Background(), "s3://bench/ds", load.BlobOptions{S3Endpoint: srv.Endpoint})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	sink, _ := load.NewParquetSink(load.ParquetConfig{Storage: st, Allocator: memory.DefaultAllocator})
+	benchParquetWindow(b, sink)
+	b.Logf("%s", srv)
+}
+
+// benchParquetWindow writes the 20-day activity window through sink b.N
+// times and reports rows/s, bytes/row and MB/s written.
+func benchParquetWindow(b *testing.B, sink *load.ParquetSink) {
 	recs, s, w, rows := testkit.ActivityBatches(b, 20, 10_000)
-	dir := b.TempDir()
-	sink, _ := load.NewParquetSink(load.ParquetConfig{Dir: dir, Allocator: memory.DefaultAllocator})
+	defer func() {
+		for _, rec := range recs {
+			rec.Release()
+		}
+	}()
 	var bytesOut int64
 	b.ResetTimer()
 	for range b.N {
@@ -37,48 +63,7 @@ func BenchmarkParquetSink(b *testing.B) {
 	}
 	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 	b.ReportMetric(float64(bytesOut)/float64(rows), "bytes/row")
-	for _, rec := range recs {
-		rec.Release()
-	}
-}
-
-// BenchmarkParquetSinkS3 is BenchmarkParquetSink into a bucket of the
-// test's S3-compatible server (MinIO when installed, else s3rver) on
-// loopback: the upload's cost over writing to disk.
-func BenchmarkParquetSinkS3(b *testing.B) {
-	srv := testkit.StartS3(b, "bench")
-	srv.SetEnv(b)
-	st, err := load.OpenBlobStorage(context.Background(), "s3://bench/ds", load.BlobOptions{S3Endpoint: srv.Endpoint})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	recs, s, w, rows := testkit.ActivityBatches(b, 20, 10_000)
-	sink, _ := load.NewParquetSink(load.ParquetConfig{Storage: st, Allocator: memory.DefaultAllocator})
-	var bytesOut int64
-	b.ResetTimer()
-	for range b.N {
-		ww, err := sink.OpenWindow(context.Background(), w, s)
-		if err != nil {
-			b.Fatal(err)
-		}
-		for _, rec := range recs {
-			if err := ww.Write(context.Background(), rec); err != nil {
-				b.Fatal(err)
-			}
-		}
-		st, err := ww.Commit(context.Background())
-		if err != nil || st.Rows != int64(rows) {
-			b.Fatalf("%+v %v", st, err)
-		}
-		bytesOut = st.Bytes
-	}
-	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 	b.ReportMetric(float64(bytesOut)*float64(b.N)/b.Elapsed().Seconds()/1e6, "MB/s")
-	b.Logf("%s", srv)
-	for _, rec := range recs {
-		rec.Release()
-	}
 }
 
 // BenchmarkS3Upload uploads 64 MiB objects (multipart, 8 MiB parts) to the

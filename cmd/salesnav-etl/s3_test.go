@@ -26,7 +26,7 @@ func TestParquetOnObjectStorage(t *testing.T) {
 	local := filepath.Join(t.TempDir(), "out")
 	// profile_associations reads the loaded CRM records back (through
 	// ranged reads of the bucket's Parquet) and merges its own file.
-	base := map[string]string{"SALESNAV_START": "2026-02-01", "SALESNAV_STREAMS": "contracts,seat,activity,activity_outcome,crm_validation,profile_associations"}
+	base := map[string]string{"SALESNAV_START": "2026-02-01", "SALESNAV_POLL_INTERVAL": "5ms", "SALESNAV_STREAMS": "contracts,seat,activity,activity_outcome,crm_validation,profile_associations"}
 	envFor := func(dir, end string) map[string]string {
 		env := map[string]string{"SALESNAV_PARQUET_DIR": dir, "SALESNAV_END": end}
 		for k, v := range base {

@@ -6,8 +6,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
+
 	"github.com/salesnav-etl/salesnav-etl/internal/chtest"
 	"github.com/salesnav-etl/salesnav-etl/internal/testkit"
+	"github.com/salesnav-etl/salesnav-etl/load"
 	"github.com/salesnav-etl/salesnav-etl/load/chsink"
 )
 
@@ -22,24 +25,8 @@ func BenchmarkClickHouseWindow(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer sink.Close()
-	var commit time.Duration
 	b.ResetTimer()
-	for range b.N {
-		ww, err := sink.OpenWindow(context.Background(), w, s)
-		if err != nil {
-			b.Fatal(err)
-		}
-		for _, rec := range recs {
-			if err := ww.Write(context.Background(), rec); err != nil {
-				b.Fatal(err)
-			}
-		}
-		began := time.Now()
-		if st, err := ww.Commit(context.Background()); err != nil || st.Rows != int64(rows) {
-			b.Fatalf("%+v %v", st, err)
-		}
-		commit += time.Since(began)
-	}
+	commit := loadWindows(b, sink, recs, s, w, rows)
 	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 	// The share of the time spent moving the staged rows into the table
 	// (the last insert is sent in Commit too).
@@ -73,21 +60,31 @@ func BenchmarkClickHouseClusterWindow(b *testing.B) {
 			}
 			defer sink.Close()
 			b.ResetTimer()
-			for range b.N {
-				ww, err := sink.OpenWindow(context.Background(), w, s)
-				if err != nil {
-					b.Fatal(err)
-				}
-				for _, rec := range recs {
-					if err := ww.Write(context.Background(), rec); err != nil {
-						b.Fatal(err)
-					}
-				}
-				if st, err := ww.Commit(context.Background()); err != nil || st.Rows != int64(rows) {
-					b.Fatalf("%+v %v", st, err)
-				}
-			}
+			loadWindows(b, sink, recs, s, w, rows)
 			b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 		})
 	}
+}
+
+// loadWindows loads the window w of recs b.N times and returns the time
+// spent in Commit (the last insert and the move into the table).
+func loadWindows(b *testing.B, sink *chsink.Sink, recs []arrow.RecordBatch, s *arrow.Schema, w load.Window, rows int) time.Duration {
+	var commit time.Duration
+	for range b.N {
+		ww, err := sink.OpenWindow(context.Background(), w, s)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, rec := range recs {
+			if err := ww.Write(context.Background(), rec); err != nil {
+				b.Fatal(err)
+			}
+		}
+		began := time.Now()
+		if st, err := ww.Commit(context.Background()); err != nil || st.Rows != int64(rows) {
+			b.Fatalf("%+v %v", st, err)
+		}
+		commit += time.Since(began)
+	}
+	return commit
 }
