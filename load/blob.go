@@ -9,9 +9,11 @@ import (
 	"net/url"
 	"os"
 	"path"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 
 	"gocloud.dev/blob"
 	_ "gocloud.dev/blob/azureblob" // azblob://
@@ -91,6 +93,16 @@ func OpenBlobStorage(ctx context.Context, rawURL string, opts BlobOptions) (*Blo
 		return nil, err
 	}
 	bs := &BlobStorage{bucket: b, loc: loc}
+	sweepUploads()
+	// Files are staged locally before upload: fail now, not after an
+	// export was downloaded, when the temporary directory is not writable.
+	f, err := os.CreateTemp("", uploadPrefix+"*.tmp")
+	if err != nil {
+		b.Close()
+		return nil, fmt.Errorf("opening %s: staging uploads needs a writable temporary directory (TMPDIR): %w", loc, err)
+	}
+	f.Close()
+	os.Remove(f.Name())
 	if _, _, err := b.ListPage(ctx, blob.FirstPageToken, 1, nil); err != nil {
 		b.Close()
 		if errors.Is(bs.describe("", err), fs.ErrNotExist) { // listing a missing bucket
@@ -195,7 +207,7 @@ func (s *BlobStorage) Create(ctx context.Context, name string) (Staged, error) {
 	if err := checkName(name); err != nil {
 		return nil, err
 	}
-	f, err := os.CreateTemp("", "salesnav-upload-*.tmp")
+	f, err := os.CreateTemp("", uploadPrefix+"*.tmp")
 	if err != nil {
 		return nil, fmt.Errorf("staging %s: %w", s.Location(name), err)
 	}
@@ -217,7 +229,23 @@ func contentType(name string) string {
 const (
 	uploadPartSize    = 8 << 20
 	uploadConcurrency = 4
+	// uploadTimeout bounds one object's upload.
+	uploadTimeout = 30 * time.Minute
+	// uploadPrefix names the local files staged for upload.
+	uploadPrefix = "salesnav-upload-"
 )
+
+// sweepUploads removes files staged for upload that a killed process left
+// in the temporary directory more than six hours ago.
+func sweepUploads() {
+	dir := os.TempDir()
+	matches, _ := filepath.Glob(filepath.Join(dir, uploadPrefix+"*.tmp"))
+	for _, m := range matches {
+		if fi, err := os.Stat(m); err == nil && time.Since(fi.ModTime()) > 6*time.Hour {
+			os.Remove(m)
+		}
+	}
+}
 
 type stagedObject struct {
 	s    *BlobStorage
@@ -240,7 +268,8 @@ func (o *stagedObject) Commit() error {
 	if _, err := o.f.Seek(0, io.SeekStart); err != nil {
 		return fmt.Errorf("uploading %s: %w", o.s.Location(o.name), err)
 	}
-	ctx, cancel := context.WithCancel(o.ctx)
+	// A stalled connection must not hold the run for ever.
+	ctx, cancel := context.WithTimeout(o.ctx, uploadTimeout)
 	defer cancel()
 	w, err := o.s.bucket.NewWriter(ctx, o.name, &blob.WriterOptions{ContentType: contentType(o.name),
 		BufferSize: uploadPartSize, MaxConcurrency: uploadConcurrency})

@@ -104,7 +104,8 @@ func (r *rejectsFile) commit() (string, error) {
 // upload publishes the rejects in the store (or removes an older object
 // when there are none).
 func (r *rejectsFile) upload() (string, error) {
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
 	if r.tmp == nil {
 		if err := r.store.Remove(ctx, r.name); err != nil {
 			return "", fmt.Errorf("removing old rejects %s: %w", r.path, err)

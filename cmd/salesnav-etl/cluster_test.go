@@ -22,10 +22,10 @@ import (
 //     Distributed table's sharding key sends there, both shards some; the
 //     dimensions and the state, replicated to every node, are whole on
 //     both; a second run later replaces snapshots on their shard.
-//   - "replicated" (one shard of two replicas): node 1 is killed while the
-//     second run loads; the run completes; after a restart node 1 catches
-//     up, and its own tables equal node 0's and the single server's, with
-//     no duplicate.
+//   - "replicated" (one shard of two replicas): node 1 is killed (SIGKILL)
+//     when the second run creates its first export job; the run loads its
+//     windows and completes; after a restart node 1 catches up, and its own
+//     tables equal node 0's and the single server's, with no duplicate.
 func TestClickHouseCluster(t *testing.T) {
 	realBinary(t)
 	cluster := chtest.StartCluster(t)
@@ -131,7 +131,8 @@ func TestClickHouseCluster(t *testing.T) {
 		c := startCLI(t, env(fake, cluster.DSN("repl", 0), "2026-03-09", extra...))
 		stopped, before := false, 0
 		for msg := range c.log.ch {
-			if !stopped && (msg == "window loaded" || msg == "export loaded") {
+			// The first job of the run: every window loads after it.
+			if !stopped && (msg == "export job created" || msg == "CRM validation export created") {
 				cluster.Nodes[1].Kill()
 				stopped = true
 				// Counted once it is down (the channel buffers lines).

@@ -23,6 +23,14 @@ import (
 func TestParquetOnObjectStorage(t *testing.T) {
 	srv := testkit.StartS3(t, "lake")
 	srv.SetEnv(t) // the AWS SDK reads its chain from the process
+	// Files are staged here before upload: none may be left behind.
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	defer func() {
+		if left, _ := os.ReadDir(tmp); len(left) != 0 {
+			t.Errorf("staged files left in TMPDIR: %v", left)
+		}
+	}()
 	local := filepath.Join(t.TempDir(), "out")
 	// profile_associations reads the loaded CRM records back (through
 	// ranged reads of the bucket's Parquet) and merges its own file.

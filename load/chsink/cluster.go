@@ -104,6 +104,7 @@ type shard struct {
 	num, weight int
 	local       bool     // the connected server is one of its replicas
 	addrs       []string // host:port of its replicas, in order
+	localAddr   string   // that replica's, when local
 }
 
 // readShards reads the cluster's shards, ordered by number.
@@ -126,8 +127,11 @@ func readShards(ctx context.Context, conn driver.Conn, cluster string) ([]shard,
 			out = append(out, shard{num: int(num), weight: int(weight)})
 		}
 		sh := &out[len(out)-1]
-		sh.addrs = append(sh.addrs, net.JoinHostPort(host, strconv.Itoa(int(port))))
-		sh.local = sh.local || local == 1
+		addr := net.JoinHostPort(host, strconv.Itoa(int(port)))
+		sh.addrs = append(sh.addrs, addr)
+		if local == 1 && !sh.local {
+			sh.local, sh.localAddr = true, addr
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("reading cluster %s: %w", cluster, err)
@@ -195,7 +199,7 @@ func (s *Sink) nodeConn(ctx context.Context, addr string) (_ driver.Conn, err er
 		return nil, fmt.Errorf("connecting to %s: %w", addr, errNodeDown)
 	}
 	defer func() {
-		if err != nil {
+		if err != nil && ctx.Err() == nil { // not when only the caller gave up
 			s.down[addr] = time.Now().Add(time.Minute)
 		}
 	}()
@@ -232,4 +236,63 @@ func (s *Sink) Shards() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// pinHome moves the sink onto one node of the cluster: the replica that
+// the connected server is, reached at its remote_servers address. A DSN
+// naming a load balancer (one address, several servers behind it) would
+// otherwise spread one window's statements over servers, and its staging
+// table lives on one.
+func (s *Sink) pinHome(ctx context.Context) error {
+	home := ""
+	for _, sh := range s.shards {
+		if sh.local {
+			home = sh.localAddr
+		}
+	}
+	if home == "" {
+		return fmt.Errorf("the DSN's server is not a node of cluster %s (no replica of system.clusters is local)", s.layout.Cluster)
+	}
+	opts := *s.opts
+	opts.Addr = []string{home}
+	conn, err := clickhouse.Open(&opts)
+	if err == nil {
+		if err = conn.Ping(ctx); err != nil {
+			conn.Close()
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("connecting to %s, this node's address in cluster %s: %w", home, s.layout.Cluster, redactErr(err, s.cfg.DSN))
+	}
+	shards, err := readShards(ctx, conn, s.layout.Cluster)
+	if err != nil {
+		conn.Close()
+		return err
+	}
+	s.conn.Close()
+	s.conn, s.shards = conn, shards
+	return nil
+}
+
+// codeUnknownTable is ClickHouse's UNKNOWN_TABLE: another process is
+// making the Distributed table again (a drift column).
+const codeUnknownTable = 60
+
+// execMove runs a move into a Distributed table, waiting out another
+// process's rebuild of it (a few tries over about ten seconds).
+func execMove(ctx context.Context, conn driver.Conn, stmt string) error {
+	var err error
+	for try := 0; try < 5; try++ {
+		err = conn.Exec(ctx, stmt)
+		var ex *clickhouse.Exception
+		if !errors.As(err, &ex) || ex.Code != codeUnknownTable {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(1<<try) * 300 * time.Millisecond):
+		}
+	}
+	return err
 }

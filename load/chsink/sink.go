@@ -233,6 +233,16 @@ func Open(ctx context.Context, cfg Config) (*Sink, error) {
 	if err := bconn.Ping(ctx); err != nil {
 		return nil, fmt.Errorf("connecting to ClickHouse %s: %w", red, redactErr(err, cfg.DSN))
 	}
+	if cfg.Layout.Cluster != "" {
+		// Refused before anything is made.
+		shards, err := readShards(ctx, bconn, cfg.Layout.Cluster)
+		if err != nil {
+			return nil, fmt.Errorf("ClickHouse %s: %w", red, err)
+		}
+		if len(shards) > 1 && !strings.Contains(cfg.Layout.zkPath(), "{shard}") {
+			return nil, fmt.Errorf("ClickHouse %s: cluster %s has %d shards but the ZooKeeper path %q has no {shard}: every shard's table would be a replica of one table", red, cfg.Layout.Cluster, len(shards), cfg.Layout.zkPath())
+		}
+	}
 	stmt, err := cfg.Layout.CreateDatabase(db)
 	if err != nil {
 		return nil, fmt.Errorf("ClickHouse %s: %w", red, err)
@@ -265,10 +275,11 @@ func Open(ctx context.Context, cfg Config) (*Sink, error) {
 			conn.Close()
 			return nil, fmt.Errorf("ClickHouse %s: %w", red, err)
 		}
-		if len(sink.shards) > 1 && !strings.Contains(cfg.Layout.zkPath(), "{shard}") {
-			conn.Close()
-			return nil, fmt.Errorf("ClickHouse %s: cluster %s has %d shards but the ZooKeeper path %q has no {shard}: every shard's table would be a replica of one table", red, cfg.Layout.Cluster, len(sink.shards), cfg.Layout.zkPath())
+		if err := sink.pinHome(ctx); err != nil {
+			sink.conn.Close()
+			return nil, fmt.Errorf("ClickHouse %s: %w", red, err)
 		}
+		conn = sink.conn
 	}
 	if err := sink.dropStale(ctx, conn); err != nil {
 		log.Warn("dropping stale staging tables", "error", err)
@@ -911,7 +922,7 @@ func (w *window) Commit(ctx context.Context) (load.Stats, error) {
 			// the Distributed table.
 			lock := w.sink.moves.get(w.stream.Name)
 			lock.RLock()
-			err = w.conn.Exec(clickhouse.Context(mctx, clickhouse.WithSettings(clickhouse.Settings{"insert_distributed_sync": 1})), w.move)
+			err = execMove(clickhouse.Context(mctx, clickhouse.WithSettings(clickhouse.Settings{"insert_distributed_sync": 1})), w.conn, w.move)
 			lock.RUnlock()
 		}
 		cancel()
