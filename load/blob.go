@@ -105,7 +105,7 @@ func OpenBlobStorage(ctx context.Context, rawURL string, opts BlobOptions) (*Blo
 	os.Remove(f.Name())
 	if _, _, err := b.ListPage(ctx, blob.FirstPageToken, 1, nil); err != nil {
 		b.Close()
-		if errors.Is(bs.describe("", err), fs.ErrNotExist) { // listing a missing bucket
+		if errorCode(err) == gcerrors.NotFound { // listing a missing bucket
 			return nil, fmt.Errorf("checking access to %s: %w: no such bucket: %v", loc, ErrStorageAccess, err)
 		}
 		return nil, bs.describe("checking access to "+loc, err)
@@ -168,23 +168,28 @@ func openBucket(ctx context.Context, rawURL string, opts BlobOptions) (*blob.Buc
 // describe wraps an object-store error, saying what a denial means; a
 // missing object wraps fs.ErrNotExist.
 func (s *BlobStorage) describe(doing string, err error) error {
-	code := gcerrors.Code(err)
-	var status interface{ HTTPStatusCode() int } // S3's errors, by the SDK
-	if errors.As(err, &status) {
-		switch status.HTTPStatusCode() {
-		case 401, 403:
-			code = gcerrors.PermissionDenied
-		case 404:
-			code = gcerrors.NotFound
-		}
-	}
-	switch code {
+	switch errorCode(err) {
 	case gcerrors.PermissionDenied:
 		return fmt.Errorf("%s: %w: access denied: check the credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or the pod's web identity) and the bucket policy: %v", doing, ErrStorageAccess, err)
 	case gcerrors.NotFound:
 		return fmt.Errorf("%s: %w: %v", doing, fs.ErrNotExist, err)
 	}
 	return fmt.Errorf("%s: %w", doing, err)
+}
+
+// errorCode is gocloud's code of an object-store error, with S3's HTTP
+// statuses (which the S3 driver leaves Unknown) mapped too.
+func errorCode(err error) gcerrors.ErrorCode {
+	var status interface{ HTTPStatusCode() int } // S3's errors, by the SDK
+	if errors.As(err, &status) {
+		switch status.HTTPStatusCode() {
+		case 401, 403:
+			return gcerrors.PermissionDenied
+		case 404:
+			return gcerrors.NotFound
+		}
+	}
+	return gcerrors.Code(err)
 }
 
 // Close closes the bucket.

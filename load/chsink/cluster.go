@@ -56,26 +56,36 @@ const codeTimeoutExceeded = 159
 // local to a node, so every statement of a window must reach the same one,
 // which a pool over several addresses does not promise.
 func openHome(ctx context.Context, opts *clickhouse.Options, cluster bool) (driver.Conn, error) {
-	addrs := []string{""}
-	if cluster && len(opts.Addr) > 1 {
-		addrs = opts.Addr
+	if !cluster || len(opts.Addr) < 2 {
+		return dial(ctx, opts, "")
 	}
 	var errs []error
-	for _, addr := range addrs {
-		o := *opts
-		if addr != "" {
-			o.Addr = []string{addr}
-		}
-		conn, err := clickhouse.Open(&o)
+	for _, addr := range opts.Addr {
+		conn, err := dial(ctx, opts, addr)
 		if err == nil {
-			if err = conn.Ping(ctx); err == nil {
-				return conn, nil
-			}
-			conn.Close()
+			return conn, nil
 		}
 		errs = append(errs, err)
 	}
 	return nil, errors.Join(errs...)
+}
+
+// dial opens a connection pool with opts, to addr alone unless it is "",
+// and pings it.
+func dial(ctx context.Context, opts *clickhouse.Options, addr string) (driver.Conn, error) {
+	o := *opts
+	if addr != "" {
+		o.Addr = []string{addr}
+	}
+	conn, err := clickhouse.Open(&o)
+	if err != nil {
+		return nil, err
+	}
+	if err := conn.Ping(ctx); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return conn, nil
 }
 
 // execDDL runs an ON CLUSTER statement. When it times out because a node
@@ -209,14 +219,7 @@ func (s *Sink) nodeConn(ctx context.Context, addr string) (_ driver.Conn, err er
 		}
 		return conn, nil
 	}
-	opts := *s.opts
-	opts.Addr = []string{addr}
-	conn, err := clickhouse.Open(&opts)
-	if err == nil {
-		if err = conn.Ping(ctx); err != nil {
-			conn.Close()
-		}
-	}
+	conn, err := dial(ctx, s.opts, addr)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to %s: %w", addr, redactErr(err, s.cfg.DSN))
 	}
@@ -253,14 +256,7 @@ func (s *Sink) pinHome(ctx context.Context) error {
 	if home == "" {
 		return fmt.Errorf("the DSN's server is not a node of cluster %s (no replica of system.clusters is local)", s.layout.Cluster)
 	}
-	opts := *s.opts
-	opts.Addr = []string{home}
-	conn, err := clickhouse.Open(&opts)
-	if err == nil {
-		if err = conn.Ping(ctx); err != nil {
-			conn.Close()
-		}
-	}
+	conn, err := dial(ctx, s.opts, home)
 	if err != nil {
 		return fmt.Errorf("connecting to %s, this node's address in cluster %s: %w", home, s.layout.Cluster, redactErr(err, s.cfg.DSN))
 	}
