@@ -161,6 +161,7 @@ func checkConnections(ctx context.Context, cfg *Config, stdout io.Writer) []erro
 			if c := cfg.ClickHouse.Layout.Cluster; c != "" {
 				where += fmt.Sprintf(", cluster %s: %s", c, strings.Join(ch.Shards(), "; "))
 			}
+			where += ", server version " + ch.Version().String()
 			ch.Close()
 			fmt.Fprintf(stdout, "sink: ok (ClickHouse %s)\n", where)
 		}

@@ -103,35 +103,11 @@ func TestClickHouseSinkMatchesParquetThroughTheirOwnClients(t *testing.T) {
 		t.Errorf("%s cursors in ClickHouse, want 3 streams × 2 contracts and 2 CRM instances", st)
 	}
 	// The README's queries for analysts run and return rows.
-	for _, q := range readmeQueries(t) {
+	for _, q := range testkit.READMEQueries(t) {
 		if out := clickhouseClient(t, s, strings.ReplaceAll(q, "salesnav.", "analytics.")); out == "" {
 			t.Errorf("README query returned nothing:\n%s", q)
 		}
 	}
-}
-
-// readmeQueries returns the statements of the README's sql block.
-func readmeQueries(t *testing.T) []string {
-	t.Helper()
-	raw, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, block, ok := strings.Cut(string(raw), "```sql\n")
-	block, _, ok2 := strings.Cut(block, "```")
-	if !ok || !ok2 {
-		t.Fatal("README has no sql block")
-	}
-	var qs []string
-	for _, q := range strings.Split(block, ";") {
-		if q = strings.TrimSpace(q); q != "" {
-			qs = append(qs, q)
-		}
-	}
-	if len(qs) != 3 {
-		t.Fatalf("README has %d queries, want 3", len(qs))
-	}
-	return qs
 }
 
 func TestClickHouseWrongPasswordExits1(t *testing.T) {

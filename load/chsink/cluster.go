@@ -55,13 +55,13 @@ const codeTimeoutExceeded = 159
 // cluster the connection is pinned to that one node: staging tables are
 // local to a node, so every statement of a window must reach the same one,
 // which a pool over several addresses does not promise.
-func openHome(ctx context.Context, opts *clickhouse.Options, cluster bool) (driver.Conn, error) {
+func openHome(ctx context.Context, opts *clickhouse.Options, cluster bool, wrap func(driver.Conn) driver.Conn) (driver.Conn, error) {
 	if !cluster || len(opts.Addr) < 2 {
-		return dial(ctx, opts, "")
+		return dial(ctx, opts, "", wrap)
 	}
 	var errs []error
 	for _, addr := range opts.Addr {
-		conn, err := dial(ctx, opts, addr)
+		conn, err := dial(ctx, opts, addr, wrap)
 		if err == nil {
 			return conn, nil
 		}
@@ -71,8 +71,8 @@ func openHome(ctx context.Context, opts *clickhouse.Options, cluster bool) (driv
 }
 
 // dial opens a connection pool with opts, to addr alone unless it is "",
-// and pings it.
-func dial(ctx context.Context, opts *clickhouse.Options, addr string) (driver.Conn, error) {
+// and pings it. wrap, when not nil, wraps the pool (Config.WrapConn).
+func dial(ctx context.Context, opts *clickhouse.Options, addr string, wrap func(driver.Conn) driver.Conn) (driver.Conn, error) {
 	o := *opts
 	if addr != "" {
 		o.Addr = []string{addr}
@@ -84,6 +84,9 @@ func dial(ctx context.Context, opts *clickhouse.Options, addr string) (driver.Co
 	if err := conn.Ping(ctx); err != nil {
 		conn.Close()
 		return nil, err
+	}
+	if wrap != nil {
+		return wrap(conn), nil
 	}
 	return conn, nil
 }
@@ -219,7 +222,7 @@ func (s *Sink) nodeConn(ctx context.Context, addr string) (_ driver.Conn, err er
 		}
 		return conn, nil
 	}
-	conn, err := dial(ctx, s.opts, addr)
+	conn, err := dial(ctx, s.opts, addr, s.cfg.WrapConn)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to %s: %w", addr, redactErr(err, s.cfg.DSN))
 	}
@@ -256,7 +259,7 @@ func (s *Sink) pinHome(ctx context.Context) error {
 	if home == "" {
 		return fmt.Errorf("the DSN's server is not a node of cluster %s (no replica of system.clusters is local)", s.layout.Cluster)
 	}
-	conn, err := dial(ctx, s.opts, home)
+	conn, err := dial(ctx, s.opts, home, s.cfg.WrapConn)
 	if err != nil {
 		return fmt.Errorf("connecting to %s, this node's address in cluster %s: %w", home, s.layout.Cluster, redactErr(err, s.cfg.DSN))
 	}

@@ -5,7 +5,8 @@
 // ClickHouse 18.16 (Debian's package) and on current ClickHouse alike:
 // DateTime('UTC') rather than DateTime64, UInt8 for booleans, no CODEC, TTL
 // or Map; LowCardinality needs allow_experimental_low_cardinality_type=1 on
-// 18.16, which the sink sets on its connections.
+// 18.x, which the sink sends to servers older than 19.3 only (settings.go:
+// current servers refuse the name).
 package chsink
 
 import (
@@ -144,15 +145,21 @@ func partitionExpr(st *schema.Stream) string {
 	return "toYYYYMM(`" + st.PartitionColumn + "`)"
 }
 
-// ReplaceSnapshot returns the statement that replaces a snapshot stream's
-// partition of (contract, date) with the staging table's.
-func ReplaceSnapshot(db string, st *schema.Stream, contract string, date time.Time, stage string) (string, error) {
-	return replacePartition(db, st, fmt.Sprintf("(%s, toDate('%s'))", QuoteString(contract), date.Format(time.DateOnly)), stage)
+// SnapshotPartition is the partition of a snapshot stream's (contract,
+// date), as a literal.
+func SnapshotPartition(contract string, date time.Time) string {
+	return fmt.Sprintf("(%s, toDate('%s'))", QuoteString(contract), date.Format(time.DateOnly))
 }
 
-// replacePartition renders ALTER TABLE … REPLACE PARTITION partition FROM
-// stage; partition is an already quoted tuple.
-func replacePartition(db string, st *schema.Stream, partition, stage string) (string, error) {
+// ExportPartition is the partition of a per-export stream's (CRM instance,
+// export start), as a literal.
+func ExportPartition(instance string, start time.Time) string {
+	return fmt.Sprintf("(%s, %d)", QuoteString(instance), start.UnixMilli())
+}
+
+// ReplacePartition renders ALTER TABLE … REPLACE PARTITION partition FROM
+// stage; partition is a literal (SnapshotPartition, ExportPartition).
+func ReplacePartition(db string, st *schema.Stream, partition, stage string) (string, error) {
 	t, err := qualified(db, st.Name)
 	if err != nil {
 		return "", err
@@ -164,10 +171,17 @@ func replacePartition(db string, st *schema.Stream, partition, stage string) (st
 	return fmt.Sprintf("ALTER TABLE %s REPLACE PARTITION %s FROM %s", t, partition, s), nil
 }
 
-// ReplaceExport returns the statement that replaces a per-export stream's
-// partition of (CRM instance, export start) with the staging table's.
-func ReplaceExport(db string, st *schema.Stream, instance string, start time.Time, stage string) (string, error) {
-	return replacePartition(db, st, fmt.Sprintf("(%s, %d)", QuoteString(instance), start.UnixMilli()), stage)
+// DropPartition renders ALTER TABLE … DROP PARTITION partition: what
+// replacing a partition with an empty stage means. Current ClickHouse
+// refuses REPLACE PARTITION from a source with no parts in it (code 36,
+// unless allow_replace_partition_from_empty_source, which 18.16 does not
+// know); DROP PARTITION does the same on every version.
+func DropPartition(db string, st *schema.Stream, partition string) (string, error) {
+	t, err := qualified(db, st.Name)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("ALTER TABLE %s DROP PARTITION %s", t, partition), nil
 }
 
 // QuoteString writes s as a ClickHouse string literal: single quotes, with

@@ -34,15 +34,26 @@ func TestDDLGolden(t *testing.T) {
 	}
 	golden(t, "state.sql", state+";\n\n"+jobs+";\n")
 	// The partition replacements, with values that need quoting.
-	snap, err := ReplaceSnapshot("salesnav", schema.Seat, "urn:li:contract:9'9", time.Date(2026, 3, 5, 0, 0, 0, 0, time.UTC), "_stage_seat_1")
-	if err != nil {
-		t.Fatal(err)
+	var stmts []string
+	for _, c := range []struct {
+		st        *schema.Stream
+		partition string
+		stage     string
+	}{
+		{schema.Seat, SnapshotPartition("urn:li:contract:9'9", time.Date(2026, 3, 5, 0, 0, 0, 0, time.UTC)), "_stage_seat_1"},
+		{schema.CRMValidation, ExportPartition("urn:li:crmInstance:(SFDC,00D\\1)", time.UnixMilli(1772323200123)), "_stage_crm_validation_1"},
+	} {
+		replace, err := ReplacePartition("salesnav", c.st, c.partition, c.stage)
+		if err != nil {
+			t.Fatal(err)
+		}
+		drop, err := DropPartition("salesnav", c.st, c.partition)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stmts = append(stmts, replace, drop)
 	}
-	exp, err := ReplaceExport("salesnav", schema.CRMValidation, "urn:li:crmInstance:(SFDC,00D\\1)", time.UnixMilli(1772323200123), "_stage_crm_validation_1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	golden(t, "replace.sql", snap+";\n\n"+exp+";\n")
+	golden(t, "replace.sql", strings.Join(stmts, ";\n\n")+";\n")
 }
 
 func golden(t *testing.T, name, got string) {

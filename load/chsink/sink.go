@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"maps"
 	"net/url"
 	"slices"
 	"strings"
@@ -49,6 +50,10 @@ type Config struct {
 	// single server of the DSN (the zero value).
 	Layout Layout
 	Logger *slog.Logger
+	// WrapConn, when set, wraps every connection pool the sink opens (to
+	// the DSN's server and to other cluster nodes), once it answers: tests
+	// record the statements sent through it. Nil uses the pools as they are.
+	WrapConn func(driver.Conn) driver.Conn
 }
 
 // Validate reports every problem of c.
@@ -130,6 +135,7 @@ type Sink struct {
 	db       string
 	redacted string
 	log      *slog.Logger
+	version  Version // the server's, as the DSN's first server reported it
 	shards   []shard // the cluster's, by shard number
 
 	mu     sync.Mutex
@@ -207,15 +213,10 @@ func Open(ctx context.Context, cfg Config) (*Sink, error) {
 	if db == "" {
 		db = "default"
 	}
-	if opts.Settings == nil {
-		opts.Settings = clickhouse.Settings{}
-	}
-	opts.Settings["allow_experimental_low_cardinality_type"] = 1
-	if cfg.Layout.Cluster != "" {
-		// An ON CLUSTER statement waits this long for every node; one that
-		// is down then times out (code 159) while the others have run it.
-		opts.Settings["distributed_ddl_task_timeout"] = int(ddlTimeout.Seconds())
-	}
+	// The DSN's own settings (?name=value) go to the server unchanged; the
+	// sink's are chosen by the server's version, read from the handshake
+	// of a connection that carries the DSN's alone.
+	dsnSettings := opts.Settings
 	opts.DialTimeout = cfg.DialTimeout
 	if cfg.MaxConns > 0 {
 		opts.MaxOpenConns = cfg.MaxConns
@@ -233,11 +234,28 @@ func Open(ctx context.Context, cfg Config) (*Sink, error) {
 	if err := bconn.Ping(ctx); err != nil {
 		return nil, fmt.Errorf("connecting to ClickHouse %s: %w", red, redactErr(err, cfg.DSN))
 	}
+	if cfg.WrapConn != nil {
+		bconn = cfg.WrapConn(bconn)
+	}
+	hs, err := bconn.ServerVersion()
+	if err != nil {
+		return nil, fmt.Errorf("reading the version of ClickHouse %s: %w", red, redactErr(err, cfg.DSN))
+	}
+	version := Version{hs.Version.Major, hs.Version.Minor, hs.Version.Patch}
+	chosen := SettingsFor(version, cfg.Layout.Cluster != "")
+	opts.Settings = connSettings(chosen, dsnSettings)
+	log.Debug("ClickHouse server", "version", version, "settings", slices.Sorted(maps.Keys(opts.Settings)))
+	// The boot connection's statements carry the chosen settings too (a
+	// DSN's own are on the connection already).
+	for k := range dsnSettings {
+		delete(chosen, k)
+	}
+	bctx := clickhouse.Context(ctx, clickhouse.WithSettings(chosen))
 	if cfg.Layout.Cluster != "" {
 		// Refused before anything is made.
-		shards, err := readShards(ctx, bconn, cfg.Layout.Cluster)
+		shards, err := readShards(bctx, bconn, cfg.Layout.Cluster)
 		if err != nil {
-			return nil, fmt.Errorf("ClickHouse %s: %w", red, err)
+			return nil, fmt.Errorf("ClickHouse %s: %w%s", red, err, dsnHint(err, dsnSettings))
 		}
 		if len(shards) > 1 && !strings.Contains(cfg.Layout.zkPath(), "{shard}") {
 			return nil, fmt.Errorf("ClickHouse %s: cluster %s has %d shards but the ZooKeeper path %q has no {shard}: every shard's table would be a replica of one table", red, cfg.Layout.Cluster, len(shards), cfg.Layout.zkPath())
@@ -250,25 +268,25 @@ func Open(ctx context.Context, cfg Config) (*Sink, error) {
 	// Only when missing: on a cluster the statement waits for every node,
 	// and a node down would hold a run that needs nothing made.
 	var dbs uint64
-	if err := bconn.QueryRow(ctx, "SELECT count() FROM system.databases WHERE name = ?", db).Scan(&dbs); err != nil {
-		return nil, fmt.Errorf("listing databases on ClickHouse %s: %w", red, err)
+	if err := bconn.QueryRow(bctx, "SELECT count() FROM system.databases WHERE name = ?", db).Scan(&dbs); err != nil {
+		return nil, fmt.Errorf("listing databases on ClickHouse %s: %w%s", red, err, dsnHint(err, dsnSettings))
 	}
 	if dbs == 0 {
-		if err := bconn.Exec(ctx, stmt); err != nil {
+		if err := bconn.Exec(bctx, stmt); err != nil {
 			// On a cluster a node that is down times the statement out
 			// (code 159) after the others ran it; it runs it when back.
 			var ex *clickhouse.Exception
-			if !errors.As(err, &ex) || ex.Code != codeTimeoutExceeded || bconn.QueryRow(ctx, "SELECT count() FROM system.databases WHERE name = ?", db).Scan(&dbs) != nil || dbs == 0 {
+			if !errors.As(err, &ex) || ex.Code != codeTimeoutExceeded || bconn.QueryRow(bctx, "SELECT count() FROM system.databases WHERE name = ?", db).Scan(&dbs) != nil || dbs == 0 {
 				return nil, fmt.Errorf("creating database %s on ClickHouse %s: %w", db, red, err)
 			}
 			log.Warn("a cluster node did not create the database in time: it will when it is back", "database", db, "error", err)
 		}
 	}
-	conn, err := openHome(ctx, opts, cfg.Layout.Cluster != "")
+	conn, err := openHome(ctx, opts, cfg.Layout.Cluster != "", cfg.WrapConn)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to ClickHouse %s: %w", red, redactErr(err, cfg.DSN))
 	}
-	sink := &Sink{cfg: cfg, layout: cfg.Layout, conn: conn, opts: opts, db: db, redacted: red, log: log,
+	sink := &Sink{cfg: cfg, layout: cfg.Layout, conn: conn, opts: opts, db: db, redacted: red, log: log, version: version,
 		tables: map[string]map[string]string{}, nodes: map[string]driver.Conn{}, down: map[string]time.Time{}}
 	if cfg.Layout.Cluster != "" {
 		if sink.shards, err = readShards(ctx, conn, cfg.Layout.Cluster); err != nil {
@@ -338,6 +356,21 @@ func (s *Sink) tableNames(ctx context.Context) (map[string]bool, error) {
 		have[n] = true
 	}
 	return have, rows.Err()
+}
+
+// Version is the server's version, as the DSN's first server reported it
+// in its handshake: it chose the settings the sink sends (SettingsFor).
+func (s *Sink) Version() Version { return s.version }
+
+// dsnHint adds a pointer to the DSN to an error about an unknown setting
+// when the DSN gives settings of its own: the sink's are chosen by
+// version, so such an error names one of the DSN's.
+func dsnHint(err error, dsn clickhouse.Settings) string {
+	var ex *clickhouse.Exception
+	if len(dsn) == 0 || !errors.As(err, &ex) || ex.Code != codeUnknownSetting {
+		return ""
+	}
+	return fmt.Sprintf(" (the DSN sets %s: a setting this server does not know is refused; remove it from the DSN)", strings.Join(slices.Sorted(maps.Keys(dsn)), ", "))
 }
 
 // Database is the sink's database.
@@ -613,6 +646,10 @@ func covers(cols, want map[string]string) bool {
 // PARTITION from a table of another structure.
 const codeIncompatibleColumns = 122
 
+// codeUnknownSetting is ClickHouse's UNKNOWN_SETTING: a query carried a
+// setting the server does not know.
+const codeUnknownSetting = 115
+
 // stagePrefix names the staging tables of windows being loaded.
 const stagePrefix = "_stage_"
 
@@ -659,15 +696,15 @@ func (s *Sink) OpenWindow(ctx context.Context, w load.Window, sc *arrow.Schema) 
 		quoted[i], _ = QuoteIdent(n)
 	}
 	move += " SELECT " + strings.Join(quoted, ", ") + " FROM " + qstage
-	switch {
-	case w.Stream.Snapshot():
-		// A snapshot replaces its (contract, date) partition whole.
-		if move, err = ReplaceSnapshot(s.db, w.Stream, w.Contract, w.SnapshotDate(), stage); err != nil {
+	// A snapshot replaces its (contract, date) partition whole; so does an
+	// export extracted again from the same start. With no rows, the
+	// partition is dropped.
+	var drop string
+	if partition := windowPartition(w); partition != "" {
+		if move, err = ReplacePartition(s.db, w.Stream, partition, stage); err != nil {
 			return nil, err
 		}
-	case w.Stream.PerExport:
-		// So does an export extracted again from the same start.
-		if move, err = ReplaceExport(s.db, w.Stream, w.Contract, w.Start, stage); err != nil {
+		if drop, err = DropPartition(s.db, w.Stream, partition); err != nil {
 			return nil, err
 		}
 	}
@@ -710,7 +747,7 @@ func (s *Sink) OpenWindow(ctx context.Context, w load.Window, sc *arrow.Schema) 
 	if err := s.makeStage(ctx, conn, qstage, stage, makeStage, missing); err != nil {
 		return nil, fmt.Errorf("creating staging table for %s: %w", w.Stream.Name, err)
 	}
-	cw := &window{sink: s, conn: conn, ctx: ctx, stream: w.Stream, insert: ins, move: move, stage: qstage, stageName: stage, cols: cols, missing: missing,
+	cw := &window{sink: s, conn: conn, ctx: ctx, stream: w.Stream, insert: ins, move: move, drop: drop, stage: qstage, stageName: stage, cols: cols, missing: missing,
 		hash: needsRowHash(w.Stream), replace: replace}
 	identity := map[string]int{}
 	for i, f := range sc.Fields() {
@@ -802,6 +839,7 @@ type window struct {
 	stream       *schema.Stream
 	insert       string // into the staging table
 	move         string // INSERT … SELECT, or REPLACE PARTITION, from staging into the table
+	drop         string // with REPLACE PARTITION: DROP PARTITION, the move of an empty stage
 	stage        string // the staging table, quoted
 	stageName    string // and its bare name
 	replace      bool   // move is REPLACE PARTITION: the stage's structure must be the table's
@@ -906,7 +944,11 @@ func (w *window) Commit(ctx context.Context) (load.Stats, error) {
 			// check and the move, which then fails on the structure:
 			// match again and move once more.
 			for try := 0; try < 2; try++ {
-				if err = w.matchStage(mctx); err == nil {
+				if w.rows == 0 {
+					// Current ClickHouse refuses to replace a
+					// partition from an empty stage (DropPartition).
+					err = w.conn.Exec(mctx, w.drop)
+				} else if err = w.matchStage(mctx); err == nil {
 					err = w.conn.Exec(mctx, w.move)
 				}
 				var ex *clickhouse.Exception
@@ -922,7 +964,7 @@ func (w *window) Commit(ctx context.Context) (load.Stats, error) {
 			// the Distributed table.
 			lock := w.sink.moves.get(w.stream.Name)
 			lock.RLock()
-			err = execMove(clickhouse.Context(mctx, clickhouse.WithSettings(clickhouse.Settings{"insert_distributed_sync": 1})), w.conn, w.move)
+			err = execMove(clickhouse.Context(mctx, clickhouse.WithSettings(MoveSettings())), w.conn, w.move)
 			lock.RUnlock()
 		}
 		cancel()
@@ -934,6 +976,18 @@ func (w *window) Commit(ctx context.Context) (load.Stats, error) {
 	w.committed = true
 	w.dropStage()
 	return load.Stats{Rows: w.rows, Files: w.inserts}, nil
+}
+
+// windowPartition is the partition literal a window of a snapshot or
+// per-export stream replaces, or "" for a stream whose rows are merged.
+func windowPartition(w load.Window) string {
+	switch {
+	case w.Stream.Snapshot():
+		return SnapshotPartition(w.Contract, w.SnapshotDate())
+	case w.Stream.PerExport:
+		return ExportPartition(w.Contract, w.Start)
+	}
+	return ""
 }
 
 // matchStage adds to the staging table the columns the stream's table

@@ -1,0 +1,33 @@
+package testkit
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// READMEQueries returns the statements of the README's sql block: the
+// analysts' three queries, on database salesnav.
+func READMEQueries(t testing.TB) []string {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(repoRoot(t), "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, block, ok := strings.Cut(string(raw), "```sql\n")
+	block, _, ok2 := strings.Cut(block, "```")
+	if !ok || !ok2 {
+		t.Fatal("README has no sql block")
+	}
+	var qs []string
+	for _, q := range strings.Split(block, ";") {
+		if q = strings.TrimSpace(q); q != "" {
+			qs = append(qs, q)
+		}
+	}
+	if len(qs) != 3 {
+		t.Fatalf("README has %d queries, want 3", len(qs))
+	}
+	return qs
+}
