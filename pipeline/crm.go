@@ -211,7 +211,7 @@ func nextStart(job extract.CRMValidationJob) time.Time {
 func (r *Runner) loadCRMJob(ctx context.Context, sum *Summary, u crmUnit, job extract.CRMValidationJob) error {
 	began := time.Now()
 	st, log := u.st, u.log
-	if job.ExpireAt != nil && job.ExpireAt.Time().Before(time.Now()) {
+	if job.ExpireAt != nil && job.ExpireAt.Time().Before(r.cfg.Now()) {
 		return fmt.Errorf("CRM validation export %d: %w at %s", job.JobID, errURLExpired, job.ExpireAt.Time().Format(time.RFC3339))
 	}
 	next := nextStart(job)

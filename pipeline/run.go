@@ -688,7 +688,7 @@ func (r *Runner) loadJob(ctx context.Context, sum *Summary, u unit, job extract.
 		// the window is empty, which a header-only file says as well.
 		body = strings.NewReader(headerOnly(st))
 	} else {
-		if job.ExpireAt != nil && job.ExpireAt.Time().Before(time.Now()) {
+		if job.ExpireAt != nil && job.ExpireAt.Time().Before(r.cfg.Now()) {
 			return fmt.Errorf("export %d: %w at %s", job.ID, errURLExpired, job.ExpireAt.Time().Format(time.RFC3339))
 		}
 		var err error

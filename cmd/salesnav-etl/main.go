@@ -155,6 +155,7 @@ func newRunCmd(lookup envconfig.Lookuper, stop <-chan struct{}, stdout, stderr i
 		statePath   string
 		from, to    string
 		cpuProfile  string
+		fakeNow     string
 	)
 	cmd := &cobra.Command{
 		Use:   "run",
@@ -177,6 +178,10 @@ only then is its cursor saved: a re-run never duplicates or loses a row.
 			env.Override(&env.Streams, "streams", cmd.Flags())
 			env.Override(&env.StatePath, "state-path", cmd.Flags())
 			env.Override(&env.Shard, "shard", cmd.Flags())
+			now, err := fixedClock(fakeNow, withFake)
+			if err != nil {
+				return &exitError{ExitConfig, err}
+			}
 			backfill := from != "" || to != ""
 			if backfill {
 				if from == "" || to == "" {
@@ -193,9 +198,12 @@ only then is its cursor saved: a re-run never duplicates or loses a row.
 					env.CRMInstances = strings.Join(fakeapi.DefaultCRMInstances, ",")
 				}
 			}
-			cfg, err := env.Resolve(time.Now(), !withFake)
+			cfg, err := env.Resolve(now(), !withFake)
 			if err != nil {
 				return &exitError{ExitConfig, err}
+			}
+			if fakeNow != "" {
+				cfg.Pipeline.Now = now
 			}
 			cfg.Pipeline.Backfill = backfill
 			cfg.Pipeline.Stop = stop
@@ -240,7 +248,7 @@ only then is its cursor saved: a re-run never duplicates or loses a row.
 			})
 			defer prog.stop()
 			if withFake {
-				stopFake, baseURL, token, err := startFake(fakeRows, log)
+				stopFake, baseURL, token, err := startFake(fakeRows, now, log)
 				if err != nil {
 					prog.stop()
 					finishMetrics(ctx, cfg, m, nil, ExitFailure, began, log)
@@ -285,7 +293,25 @@ only then is its cursor saved: a re-run never duplicates or loses a row.
 	f.StringVar(&from, "from", "", "backfill: first day (YYYY-MM-DD, UTC); with --to, loads [from, to) without moving the cursors")
 	f.StringVar(&to, "to", "", "backfill: end day, exclusive (YYYY-MM-DD, UTC)")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
+	f.StringVar(&fakeNow, "fake-now", "", "with --fake-api: fix the clock of the fake API and of the run at this RFC 3339 time, for reproducible runs")
 	return cmd
+}
+
+// fixedClock is the run's clock: time.Now, or with --fake-now (which needs
+// --fake-api) that time, always.
+func fixedClock(fakeNow string, withFake bool) (func() time.Time, error) {
+	if fakeNow == "" {
+		return time.Now, nil
+	}
+	if !withFake {
+		return nil, errors.New("--fake-now needs --fake-api: it fixes the embedded fake API's clock")
+	}
+	t, err := time.Parse(time.RFC3339, fakeNow)
+	if err != nil {
+		return nil, fmt.Errorf("--fake-now %q: want an RFC 3339 time such as 2026-02-11T12:00:00Z: %w", fakeNow, err)
+	}
+	t = t.UTC()
+	return func() time.Time { return t }, nil
 }
 
 // outcome maps a run to its exit code and error. The summary decides:
@@ -387,12 +413,13 @@ func openSink(ctx context.Context, cfg *Config, log *slog.Logger) (load.Sink, lo
 }
 
 // startFake serves the embedded fake API on a free loopback port.
-func startFake(rowsPerDay int, log *slog.Logger) (stop func(), baseURL, token string, err error) {
+// now is its clock.
+func startFake(rowsPerDay int, now func() time.Time, log *slog.Logger) (stop func(), baseURL, token string, err error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, "", "", fmt.Errorf("starting embedded fake API: %w", err)
 	}
-	fake := fakeapi.New(fakeapi.Config{RowsPerDay: rowsPerDay, Logger: log})
+	fake := fakeapi.New(fakeapi.Config{RowsPerDay: rowsPerDay, Now: now, Logger: log})
 	srv := &http.Server{Handler: fake.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 	stop = func() {
@@ -694,7 +721,7 @@ func apiClientConfig(cmd *cobra.Command, lookup envconfig.Lookuper, stderr io.Wr
 	log := newLogger(stderr, cfg.LogLevel, cfg.LogFormat, isTerminal(stderr))
 	done := func() {}
 	if withFake {
-		stopFake, baseURL, token, err := startFake(fakeapi.DefaultRowsPerDay, log)
+		stopFake, baseURL, token, err := startFake(fakeapi.DefaultRowsPerDay, time.Now, log)
 		if err != nil {
 			return nil, nil, nil, nil, &exitError{ExitFailure, err}
 		}

@@ -403,3 +403,20 @@ func TestCRMOnlyRunWithClientCredentials(t *testing.T) {
 		t.Errorf("activity with client credentials only: exit %d\n%s", code, stderr)
 	}
 }
+
+// --fake-now fixes the run's clock; it needs --fake-api and an RFC 3339 time.
+func TestFixedClock(t *testing.T) {
+	if now, err := fixedClock("", false); err != nil || now == nil {
+		t.Fatalf("no --fake-now: %v", err)
+	}
+	now, err := fixedClock("2026-02-11T13:00:00+01:00", true)
+	if err != nil || !now().Equal(time.Date(2026, 2, 11, 12, 0, 0, 0, time.UTC)) || now().Location() != time.UTC {
+		t.Fatalf("fixed clock: %v, %v", now(), err)
+	}
+	if _, err := fixedClock("2026-02-11T12:00:00Z", false); err == nil || !strings.Contains(err.Error(), "--fake-now needs --fake-api") {
+		t.Errorf("without --fake-api: %v", err)
+	}
+	if _, err := fixedClock("2026-02-11", true); err == nil || !strings.Contains(err.Error(), `--fake-now "2026-02-11"`) {
+		t.Errorf("a date alone: %v", err)
+	}
+}

@@ -46,9 +46,12 @@ func TestParquetOnObjectStorage(t *testing.T) {
 		return env
 	}
 	streams := []string{"contracts", "seat", "activity", "activity_outcome", "crm_validation", "profile_associations"}
+	// One fixed clock for the fake API and every run: the CRM exports end
+	// at the fake's current minute, which must not move between runs.
+	const fakeNow = "2026-02-11T12:00:00Z"
 	for _, end := range []string{"2026-02-08", "2026-02-11"} {
 		for _, dir := range []string{local, "s3://lake/salesnav"} {
-			code, stdout, stderr := runCLI(t, envFor(dir, end), "run", "--fake-api")
+			code, stdout, stderr := runCLI(t, envFor(dir, end), "run", "--fake-api", "--fake-now", fakeNow)
 			if code != ExitOK {
 				t.Fatalf("run into %s to %s: exit %d\n%s\n%s", dir, end, code, stdout, stderr)
 			}
@@ -78,7 +81,7 @@ func TestParquetOnObjectStorage(t *testing.T) {
 	before := srv.Keys(t)
 	calls := len(srv.Calls())
 	writes := len(srv.Writes())
-	code, stdout, stderr := runCLI(t, envFor("s3://lake/salesnav", "2026-02-11"), "run", "--fake-api")
+	code, stdout, stderr := runCLI(t, envFor("s3://lake/salesnav", "2026-02-11"), "run", "--fake-api", "--fake-now", fakeNow)
 	if code != ExitOK || !strings.Contains(stdout, "activity        0") {
 		t.Errorf("re-run: exit %d\n%s\n%s", code, stdout, stderr)
 	}
