@@ -17,14 +17,6 @@ import (
 	"github.com/salesnav-etl/salesnav-etl/load"
 )
 
-// ErrNoCluster: the configured cluster is not in the server's
-// remote_servers.
-var ErrNoCluster = errors.New("no such cluster")
-
-// errNodeDown: a node that did not answer in the last minute is not
-// tried again until then.
-var errNodeDown = errors.New("did not answer in the last minute")
-
 // streamLocks keeps a stream's moves into its Distributed table and the
 // table's rebuild (a drift column) apart.
 type streamLocks struct {
@@ -46,10 +38,6 @@ func (l *streamLocks) get(stream string) *sync.RWMutex {
 
 // ddlTimeout bounds how long an ON CLUSTER statement waits for every node.
 const ddlTimeout = 30 * time.Second
-
-// codeTimeoutExceeded is ClickHouse's TIMEOUT_EXCEEDED: an ON CLUSTER
-// statement some node did not run in time (it runs it when it is back).
-const codeTimeoutExceeded = 159
 
 // openHome connects to the DSN's servers (the first that answers). On a
 // cluster the connection is pinned to that one node: staging tables are
@@ -272,10 +260,6 @@ func (s *Sink) pinHome(ctx context.Context) error {
 	s.conn, s.shards = conn, shards
 	return nil
 }
-
-// codeUnknownTable is ClickHouse's UNKNOWN_TABLE: another process is
-// making the Distributed table again (a drift column).
-const codeUnknownTable = 60
 
 // execMove runs a move into a Distributed table, waiting out another
 // process's rebuild of it (a few tries over about ten seconds).

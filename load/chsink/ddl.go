@@ -33,9 +33,6 @@ const (
 	JobsTable  = "_salesnav_jobs"
 )
 
-// ErrBadIdentifier: a database, table or column name that cannot be used.
-var ErrBadIdentifier = errors.New("bad identifier")
-
 // QuoteIdent quotes a name for ClickHouse: backticks, with backslashes and
 // backticks escaped. It refuses empty names, invalid UTF-8 and control
 // characters (NUL among them), so no name can break out of its quotes.

@@ -1,0 +1,95 @@
+package chsink
+
+import (
+	"fmt"
+	"hash/fnv"
+	"slices"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+)
+
+// columnValues converts an Arrow array into the slice clickhouse-go appends
+// column-wise: []T, or []*T for nullable columns.
+func columnValues(arr arrow.Array, nullable bool) (any, error) {
+	n := arr.Len()
+	switch a := arr.(type) {
+	case *array.String:
+		return values(n, nullable, a.IsNull, a.Value), nil
+	case *array.Int64:
+		if !nullable {
+			return a.Int64Values(), nil
+		}
+		return nullables(n, a.IsNull, a.Value), nil
+	case *array.Float64:
+		if !nullable {
+			return a.Float64Values(), nil
+		}
+		return nullables(n, a.IsNull, a.Value), nil
+	case *array.Boolean:
+		return values(n, nullable, a.IsNull, func(i int) uint8 {
+			if a.Value(i) {
+				return 1
+			}
+			return 0
+		}), nil
+	case *array.Timestamp:
+		return values(n, nullable, a.IsNull, func(i int) time.Time { return time.UnixMilli(int64(a.Value(i))).UTC() }), nil
+	case *array.Date32:
+		return values(n, nullable, a.IsNull, func(i int) time.Time { return a.Value(i).ToTime() }), nil
+	}
+	return nil, fmt.Errorf("no ClickHouse conversion for %s", arr.DataType())
+}
+
+// values is []T of value, or []*T with nil for nulls when nullable.
+func values[T any](n int, nullable bool, isNull func(int) bool, value func(int) T) any {
+	if nullable {
+		return nullables(n, isNull, value)
+	}
+	out := make([]T, n)
+	for i := range n {
+		out[i] = value(i)
+	}
+	return out
+}
+
+func nullables[T any](n int, isNull func(int) bool, value func(int) T) []*T {
+	vals := make([]T, n)
+	out := make([]*T, n)
+	for i := range n {
+		if !isNull(i) {
+			vals[i] = value(i)
+			out[i] = &vals[i]
+		}
+	}
+	return out
+}
+
+// rowHashes hashes each row (FNV-64a of the text forms of its columns,
+// with a separator and a null marker): its identity columns when it has
+// them all, else all its data columns.
+func rowHashes(rec arrow.RecordBatch, identity, data []int) []uint64 {
+	n := int(rec.NumRows())
+	out := make([]uint64, n)
+	h := fnv.New64a()
+	for r := range n {
+		h.Reset()
+		cols := data
+		if len(identity) > 0 && !slices.ContainsFunc(identity, func(c int) bool { return rec.Column(c).IsNull(r) }) {
+			cols = identity
+			h.Write([]byte("id\x1f"))
+		}
+		for _, c := range cols {
+			a := rec.Column(c)
+			if a.IsNull(r) {
+				h.Write([]byte{0})
+			} else {
+				h.Write([]byte(a.ValueStr(r)))
+			}
+			h.Write([]byte{0x1f})
+		}
+		out[r] = h.Sum64()
+	}
+	return out
+}
