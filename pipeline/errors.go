@@ -32,3 +32,8 @@ type DeferredError struct{ Err error }
 
 func (e *DeferredError) Error() string { return "deferred to a later run: " + e.Err.Error() }
 func (e *DeferredError) Unwrap() error { return e.Err }
+
+// errStopped: the run is stopping; not a failure of the unit.
+var errStopped = errors.New("stopped")
+
+var errURLExpired = errors.New("download URL expired")

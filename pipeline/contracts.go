@@ -1,0 +1,46 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/salesnav-etl/salesnav-etl/extract"
+	"github.com/salesnav-etl/salesnav-etl/load"
+	"github.com/salesnav-etl/salesnav-etl/schema"
+)
+
+// loadContracts replaces the contracts dimension with the contracts the
+// member can see, stamped with when they were seen.
+func (r *Runner) loadContracts(ctx context.Context, sum *Summary, st *schema.Stream, contracts []extract.Contract) error {
+	ds, ok := r.sink.(load.DimensionSink)
+	if !ok {
+		return fmt.Errorf("the sink keeps no dimension tables (%s)", st.Name)
+	}
+	b := array.NewRecordBuilder(r.cfg.Allocator, st.Schema())
+	defer b.Release()
+	seen := arrow.Timestamp(r.cfg.Now().UnixMilli())
+	for _, c := range contracts {
+		b.Field(0).(*array.StringBuilder).Append(c.Contract)
+		b.Field(1).(*array.StringBuilder).Append(c.Name)
+		if c.Description != nil {
+			b.Field(2).(*array.StringBuilder).Append(*c.Description)
+		} else {
+			b.Field(2).AppendNull()
+		}
+		b.Field(3).(*array.BooleanBuilder).Append(c.HasReportingAccess)
+		b.Field(4).(*array.TimestampBuilder).Append(seen)
+	}
+	rec := b.NewRecordBatch()
+	defer rec.Release()
+	stats, err := ds.ReplaceDimension(ctx, st, rec)
+	if err != nil {
+		return fmt.Errorf("loading %s: %w", st.Name, err)
+	}
+	sum.addWindow(st.Name, stats.Rows, 0, stats.Files, 0, stats.Bytes, nil, "")
+	r.cfg.Observer.Progress(st.Name, stats.Rows, 0)
+	r.log.Info("dimension loaded", "stream", st.Name, "rows", stats.Rows)
+	return nil
+}
