@@ -8,13 +8,8 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path"
-	"path/filepath"
-	"regexp"
 	"slices"
 	"sort"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 )
@@ -175,97 +170,6 @@ func openState(ctx context.Context, files stateFiles, path string) (*FileState, 
 		doc.Jobs = map[string]map[string]Job{}
 	}
 	s.doc = doc
-	return s, nil
-}
-
-// familyPattern matches the names of base's family: the file itself and
-// its shards' <stem>.shard-<i><ext>.
-func familyPattern(file string) *regexp.Regexp {
-	ext := filepath.Ext(file)
-	stem := strings.TrimSuffix(file, ext)
-	return regexp.MustCompile(`^` + regexp.QuoteMeta(stem) + `(\.shard-[0-9]+)?` + regexp.QuoteMeta(ext) + `$`)
-}
-
-// StateFamily lists the state files that sit beside base (the unsharded
-// state path, such as out/_state.json): base itself and the shard files
-// <base>.shard-<i><ext>, those that exist.
-func StateFamily(base string) ([]string, error) {
-	dir, file := filepath.Split(base)
-	re := familyPattern(file)
-	entries, err := os.ReadDir(filepath.Clean(dir + "."))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("listing state files beside %s: %w", base, err)
-	}
-	var out []string
-	for _, e := range entries {
-		if !e.IsDir() && re.MatchString(e.Name()) {
-			out = append(out, filepath.Join(dir, e.Name()))
-		}
-	}
-	return out, nil
-}
-
-// ShardStatePath is shard i's state file beside base:
-// <base>.shard-<i><ext> (out/_state.shard-2.json).
-func ShardStatePath(base string, i int) string {
-	base, query := CutQuery(base)
-	ext := path.Ext(base)
-	return strings.TrimSuffix(base, ext) + ".shard-" + strconv.Itoa(i) + ext + query
-}
-
-// CutQuery splits a storage URL's query ("?…", options) from the rest; a
-// local path has none.
-func CutQuery(loc string) (rest, query string) {
-	if !IsURL(loc) {
-		return loc, ""
-	}
-	if i := strings.IndexByte(loc, '?'); i >= 0 {
-		return loc[:i], loc[i:]
-	}
-	return loc, ""
-}
-
-// OpenShardFileState opens the state file at path, which only this run
-// writes, and reads the cursors of peers (the other files of its family:
-// the unsharded file, the other shards'), once. A contract that moves to
-// this run's shard when the number of shards changes (or back to an
-// unsharded run) goes on from the furthest cursor any of them saved.
-// Reset clears the peers' copies too, or they would bring the cursor back.
-func OpenShardFileState(path string, peers []string) (*FileState, error) {
-	return openShardState(context.Background(), osFiles{}, path, peers)
-}
-
-func openShardState(ctx context.Context, files stateFiles, path string, peers []string) (*FileState, error) {
-	s, err := openState(ctx, files, path)
-	if err != nil {
-		return nil, err
-	}
-	s.peers = map[string]map[string]time.Time{}
-	for _, p := range peers {
-		if filepath.Clean(p) == filepath.Clean(path) {
-			continue
-		}
-		peer, err := openState(ctx, files, p)
-		if err != nil {
-			return nil, err
-		}
-		s.found = s.found || peer.found
-		s.peerPaths = append(s.peerPaths, p)
-		for stream, m := range peer.doc.Streams {
-			if s.peers[stream] == nil {
-				s.peers[stream] = map[string]time.Time{}
-			}
-			for contract, e := range m {
-				t, _ := parseCursor(e.Cursor) // checked by OpenFileState
-				if t.After(s.peers[stream][contract]) {
-					s.peers[stream][contract] = t
-				}
-			}
-		}
-	}
 	return s, nil
 }
 
