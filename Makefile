@@ -4,7 +4,7 @@ GO ?= go
 SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 
-.PHONY: demo test build vet staticcheck fuzz chaos bench bench-flat duckdb chdb s3rver clickhouse zookeeper clean
+.PHONY: demo test test-short build vet staticcheck fuzz chaos bench bench-flat duckdb chdb s3rver clickhouse zookeeper clean
 
 # Run the main job on the embedded fake Sales Navigator API into ./out.
 demo:
@@ -18,6 +18,12 @@ test: clickhouse zookeeper duckdb chdb s3rver
 	$(MAKE) staticcheck
 	$(GO) test -race -timeout 30m ./...
 	$(MAKE) fuzz
+
+# The fast tier: unit tests and in-process integration tests. Tests that
+# start a server (ClickHouse, ZooKeeper, S3), run node (DuckDB, chDB) or
+# build the binary skip under -short; make test runs them all.
+test-short:
+	$(GO) test -short -timeout 10m ./...
 
 # staticcheck, installed with go install at a fixed version.
 STATICCHECK_VERSION ?= v0.8.2

@@ -49,6 +49,7 @@ func kinds() []sinkKind {
 	return []sinkKind{
 		{"parquet", func(t *testing.T) *testkit.Target { return testkit.ParquetTarget(t) }},
 		{"clickhouse", func(t *testing.T) *testkit.Target {
+			chtest.SkipIfShort(t)
 			chOnce.Do(func() { chSrv = chtest.Start(t) })
 			if chSrv == nil {
 				t.Fatal("ClickHouse did not start")

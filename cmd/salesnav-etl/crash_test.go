@@ -168,6 +168,7 @@ var (
 // no test harness), for the suites that kill it.
 func realBinary(t *testing.T) string {
 	t.Helper()
+	chtest.SkipIfShort(t)
 	binOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "salesnav-etl-bin-")
 		if err != nil {

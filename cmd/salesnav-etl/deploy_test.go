@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/salesnav-etl/salesnav-etl/internal/chtest"
 	"github.com/salesnav-etl/salesnav-etl/pipeline"
 	"github.com/sethvargo/go-envconfig"
 	"sigs.k8s.io/yaml"
@@ -231,6 +232,7 @@ func TestDockerfile(t *testing.T) {
 	if entry != `["/usr/local/bin/salesnav-etl"]` || !strings.Contains(string(raw), "CGO_ENABLED=0 go build") {
 		t.Errorf("ENTRYPOINT %s, or the build is not static", entry)
 	}
+	chtest.SkipIfShort(t) // the static build
 	bin := filepath.Join(t.TempDir(), "salesnav-etl")
 	cmd := exec.Command("go", "build", "-trimpath", "-buildvcs=false", "-ldflags", "-s -w -X main.version=test -X main.commit=abc123", "-o", bin, ".")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")

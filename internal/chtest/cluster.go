@@ -32,6 +32,7 @@ const zooKeeperJar = "/usr/share/java/zookeeper.jar"
 // installs it). The caller stops it (Close).
 func StartZooKeeper(t testing.TB) *ZooKeeper {
 	t.Helper()
+	SkipIfShort(t)
 	java, err := exec.LookPath("java")
 	if _, jerr := os.Stat(zooKeeperJar); err != nil || jerr != nil {
 		if os.Getenv("CI") != "" {
@@ -127,6 +128,7 @@ const (
 // StartCluster starts ZooKeeper and two nodes; all stop when the test ends.
 func StartCluster(t testing.TB) *Cluster {
 	t.Helper()
+	SkipIfShort(t)
 	Binary(t)
 	c := &Cluster{ZK: StartZooKeeper(t)}
 	t.Cleanup(c.Close)

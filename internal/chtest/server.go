@@ -112,6 +112,7 @@ func Start(t testing.TB) *Server {
 // prepare makes a server's directory and picks its ports.
 func prepare(t testing.TB) *Server {
 	t.Helper()
+	SkipIfShort(t)
 	bin := Binary(t)
 	dir, err := os.MkdirTemp("", "chtest-")
 	if err != nil {

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/salesnav-etl/salesnav-etl/internal/chtest"
 )
 
 // repoRoot finds the directory holding go.mod.
@@ -34,6 +36,7 @@ func repoRoot(t testing.TB) string {
 // fails in CI (CI set), where .ci/run installs it.
 func NodeTool(t testing.TB, tool, pkg, script string, args ...string) []string {
 	t.Helper()
+	chtest.SkipIfShort(t)
 	dir := filepath.Join(repoRoot(t), "tools", tool)
 	node, err := exec.LookPath("node")
 	_, modErr := os.Stat(filepath.Join(dir, "node_modules", filepath.FromSlash(pkg)))

@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/salesnav-etl/salesnav-etl/internal/chtest"
 )
 
 // S3 is an S3-compatible server started on loopback for one test, with one
@@ -133,6 +134,7 @@ func freePort(t testing.TB) int {
 // and creates bucket. The server is stopped when the test ends.
 func StartS3(t testing.TB, bucket string) *S3 {
 	t.Helper()
+	chtest.SkipIfShort(t)
 	root := repoRoot(t)
 	port := freePort(t)
 	serverURL := "http://127.0.0.1:" + strconv.Itoa(port)

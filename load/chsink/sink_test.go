@@ -35,6 +35,7 @@ var (
 
 func server(t *testing.T) *chtest.Server {
 	t.Helper()
+	chtest.SkipIfShort(t)
 	srvOnce.Do(func() { srv = chtest.Start(t) })
 	if srv == nil {
 		t.Fatal("ClickHouse did not start")
