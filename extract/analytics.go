@@ -14,7 +14,7 @@ import (
 // range [startAt, endAt] (POST /salesAnalyticsExportJobs?action=...).
 func (c *Client) CreateAnalyticsExport(ctx context.Context, action Action, req ExportRequest) (ExportJob, error) {
 	if !action.Valid() {
-		return ExportJob{}, fmt.Errorf("createAnalyticsExport: unknown action %q", action)
+		return ExportJob{}, fmt.Errorf("createAnalyticsExport: malformed action %q", action)
 	}
 	var out struct {
 		Value ExportJob `json:"value"`

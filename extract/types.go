@@ -2,6 +2,8 @@ package extract
 
 import (
 	"time"
+
+	"github.com/salesnav-etl/salesnav-etl/schema"
 )
 
 // EpochMillis is a time in milliseconds since the Unix epoch, as the export
@@ -35,20 +37,26 @@ type Paging struct {
 // Action names one analytics export.
 type Action string
 
-// The three analytics exports.
-const (
-	ActionSeat            Action = "exportSeatData"
-	ActionActivity        Action = "exportActivityData"
-	ActionActivityOutcome Action = "exportActivityOutcomeData"
+// The analytics exports, as the stream registry declares them.
+var (
+	ActionSeat            = Action(schema.Seat.Action)
+	ActionActivity        = Action(schema.Activity.Action)
+	ActionActivityOutcome = Action(schema.ActivityOutcome.Action)
 )
 
-// Valid reports whether a is one of the documented actions.
+// Valid reports whether a is a well-formed action: a name of ASCII
+// letters. Which actions exist is the stream registry's to say (a stream's
+// Action); the API refuses one it does not know.
 func (a Action) Valid() bool {
-	switch a {
-	case ActionSeat, ActionActivity, ActionActivityOutcome:
-		return true
+	if a == "" {
+		return false
 	}
-	return false
+	for _, r := range a {
+		if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z') {
+			return false
+		}
+	}
+	return true
 }
 
 // JobStatus is the status of an export job.

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/salesnav-etl/salesnav-etl/schema"
 )
 
 // newJob registers a job and returns it.
@@ -24,7 +26,7 @@ func (s *Server) newJob(j *job) *job {
 func (s *Server) createAnalytics(w http.ResponseWriter, r *http.Request) {
 	action := r.URL.Query().Get("action")
 	switch action {
-	case "exportSeatData", "exportActivityData", "exportActivityOutcomeData":
+	case schema.Seat.Action, schema.Activity.Action, schema.ActivityOutcome.Action:
 	case "":
 		writeError(w, http.StatusBadRequest, "query parameter action is required")
 		return
@@ -149,11 +151,11 @@ func (s *Server) getAnalytics(w http.ResponseWriter, r *http.Request) {
 func (s *Server) rowCount(j *job) int64 {
 	var n int64
 	switch j.action {
-	case "exportActivityData":
+	case schema.Activity.Action:
 		s.data.Activities(j.contract, j.startMs, j.endMs, func(Activity) bool { n++; return true })
-	case "exportActivityOutcomeData":
+	case schema.ActivityOutcome.Action:
 		s.data.Outcomes(j.contract, j.startMs, j.endMs, func(Outcome) bool { n++; return true })
-	case "exportSeatData":
+	case schema.Seat.Action:
 		n = int64(len(s.data.Seats(j.contract, j.endMs)))
 	}
 	return n

@@ -15,7 +15,10 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/salesnav-etl/salesnav-etl/schema"
 )
 
 func (s *Server) sign(id int64, file int, exp int64) string {
@@ -188,8 +191,8 @@ func (s *Server) writeCSV(w *bufio.Writer, j *job, file int) error {
 		return true
 	}
 	switch j.action {
-	case "exportActivityData":
-		buf = append(buf, "activityId,activityType,createdAt,seatId,memberIdentityKey\n"...)
+	case schema.Activity.Action:
+		buf = append(buf, header(schema.Activity)...)
 		s.data.Activities(j.contract, j.startMs, j.endMs, func(a Activity) bool {
 			buf = append(buf, a.ActivityID...)
 			buf = append(buf, ',')
@@ -203,8 +206,8 @@ func (s *Server) writeCSV(w *bufio.Writer, j *job, file int) error {
 			buf = append(buf, '\n')
 			return len(buf) < 64<<10 || put()
 		})
-	case "exportActivityOutcomeData":
-		buf = append(buf, "activityId,activityType,createdAt,seatId\n"...)
+	case schema.ActivityOutcome.Action:
+		buf = append(buf, header(schema.ActivityOutcome)...)
 		s.data.Outcomes(j.contract, j.startMs, j.endMs, func(o Outcome) bool {
 			buf = append(buf, o.ActivityID...)
 			buf = append(buf, ',')
@@ -216,10 +219,9 @@ func (s *Server) writeCSV(w *bufio.Writer, j *job, file int) error {
 			buf = append(buf, '\n')
 			return len(buf) < 64<<10 || put()
 		})
-	case "exportSeatData":
+	case schema.Seat.Action:
 		cw := csv.NewWriter(w)
-		_ = cw.Write([]string{"seatId", "firstName", "lastName", "seatStatus", "socialSellingIndex",
-			"ssiProfessionalBrand", "ssiFindRightPeople", "ssiEngageWithInsights", "ssiBuildRelationships", "totalConnections"})
+		_ = cw.Write(schema.Seat.ColumnNames())
 		f := func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
 		for _, st := range s.data.Seats(j.contract, j.endMs) {
 			_ = cw.Write([]string{strconv.FormatInt(st.SeatID, 10), st.FirstName, st.LastName, st.SeatStatus,
@@ -229,7 +231,7 @@ func (s *Server) writeCSV(w *bufio.Writer, j *job, file int) error {
 		return cw.Error()
 	case "crm":
 		cw := csv.NewWriter(w)
-		_ = cw.Write([]string{"recordId", "recordType", "firstName", "lastName", "crmCompanyName", "linkedInCompanyName", "detectedAt"})
+		_ = cw.Write(schema.CRMValidation.ColumnNames())
 		for i, rec := range s.data.CRMRecords(j.contract, j.startMs, j.endMs) {
 			if i%s.cfg.CRMFiles != file {
 				continue
@@ -244,4 +246,10 @@ func (s *Server) writeCSV(w *bufio.Writer, j *job, file int) error {
 		put()
 	}
 	return werr
+}
+
+// header is a stream's CSV header line: its known columns, as the stream
+// registry declares them.
+func header(st *schema.Stream) string {
+	return strings.Join(st.ColumnNames(), ",") + "\n"
 }

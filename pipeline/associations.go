@@ -9,9 +9,11 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/salesnav-etl/salesnav-etl/extract"
 	"github.com/salesnav-etl/salesnav-etl/load"
@@ -167,11 +169,11 @@ func (r *Runner) runAssociations(ctx context.Context, sum *Summary, st *schema.S
 		return nil
 	}
 	log.Info("looking up profile associations", "keys", len(keys), "batch", r.cfg.AssociationBatch)
-	b := array.NewRecordBuilder(r.cfg.Allocator, st.Schema())
+	b := schema.NewBuilder(r.cfg.Allocator, st.Schema())
 	defer b.Release()
 	counts := map[string]int{}
 	flush := func() error {
-		if b.Field(0).Len() == 0 {
+		if b.Col("recordId").Len() == 0 {
 			return nil
 		}
 		rec := b.NewRecordBatch()
@@ -195,7 +197,7 @@ func (r *Runner) runAssociations(ctx context.Context, sum *Summary, st *schema.S
 			counts[status]++
 			AppendAssociation(b, a, status, fetched)
 		}
-		if b.Field(0).Len() >= associationsPerLoad {
+		if b.Col("recordId").Len() >= associationsPerLoad {
 			if err := flush(); err != nil {
 				return err
 			}
@@ -260,27 +262,65 @@ func AssociationStatus(a extract.AssociationResult) string {
 
 // AppendAssociation appends one lookup result to a builder of
 // schema.ProfileAssociations.Schema().
-func AppendAssociation(b *array.RecordBuilder, a extract.AssociationResult, status string, fetched arrow.Timestamp) {
-	str := func(i int, v string) { b.Field(i).(*array.StringBuilder).Append(v) }
-	opt := func(i int, v *string) {
-		if v == nil || *v == "" {
-			b.Field(i).AppendNull()
-		} else {
-			str(i, *v)
-		}
-	}
-	str(0, a.Key.InstanceID)
-	str(1, a.Key.Partner)
-	str(2, a.Key.RecordID)
-	str(3, status)
-	b.Field(4).(*array.Int64Builder).Append(int64(a.Status))
+func AppendAssociation(b *schema.Builder, a extract.AssociationResult, status string, fetched arrow.Timestamp) {
+	b.String("instanceId", a.Key.InstanceID)
+	b.String("partner", a.Key.Partner)
+	b.String("recordId", a.Key.RecordID)
+	b.String("status", status)
+	b.Col("httpStatus").(*array.Int64Builder).Append(int64(a.Status))
 	var member, profile, photo *string
 	if a.Association != nil {
 		member, profile, photo = &a.Association.Member, &a.Association.Profile, a.Association.ProfilePhoto
 	}
-	opt(5, member)
-	opt(6, profile)
-	opt(7, photo)
-	opt(8, &a.Error)
-	b.Field(9).(*array.TimestampBuilder).Append(fetched)
+	b.OptString("member", member)
+	b.OptString("profile", profile)
+	b.OptString("profilePhoto", photo)
+	b.OptString("error", &a.Error)
+	b.Col("fetchedAt").(*array.TimestampBuilder).Append(fetched)
+}
+
+// MergeAssociations merges lookup results (associations --load) into the
+// sink's profile_associations. An error does not replace an answer loaded
+// before (a match, or no match): those keys are kept as they are. It
+// returns what was merged; nothing when every result was such an error.
+func MergeAssociations(ctx context.Context, sink load.Sink, results []extract.AssociationResult, fetched time.Time, mem memory.Allocator) (load.Stats, error) {
+	ms, ok := sink.(load.MergeSink)
+	if !ok {
+		return load.Stats{}, fmt.Errorf("the sink keeps no merged tables (%s)", schema.ProfileAssociations.Name)
+	}
+	st := schema.ProfileAssociations
+	answered := map[extract.AssociationKey]bool{}
+	if rd, ok := sink.(load.Reader); ok {
+		rows, err := rd.Distinct(ctx, st.Name, []string{"instanceId", "partner", "recordId", "status"})
+		if err != nil {
+			return load.Stats{}, fmt.Errorf("reading %s: %w", st.Name, err)
+		}
+		for _, r := range rows {
+			if r[3] != schema.AssociationError {
+				answered[extract.AssociationKey{InstanceID: r[0], Partner: r[1], RecordID: r[2]}] = true
+			}
+		}
+	}
+	b := schema.NewBuilder(mem, st.Schema())
+	defer b.Release()
+	at := arrow.Timestamp(fetched.UnixMilli())
+	kept := 0
+	for _, a := range results {
+		status := AssociationStatus(a)
+		if status == schema.AssociationError && answered[a.Key] {
+			continue
+		}
+		AppendAssociation(b, a, status, at)
+		kept++
+	}
+	if kept == 0 {
+		return load.Stats{}, nil
+	}
+	rec := b.NewRecordBatch()
+	defer rec.Release()
+	stats, err := ms.MergeDimension(ctx, st, rec)
+	if err != nil {
+		return load.Stats{}, fmt.Errorf("loading %s: %w", st.Name, err)
+	}
+	return stats, nil
 }

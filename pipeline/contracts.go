@@ -19,19 +19,19 @@ func (r *Runner) loadContracts(ctx context.Context, sum *Summary, st *schema.Str
 	if !ok {
 		return fmt.Errorf("the sink keeps no dimension tables (%s)", st.Name)
 	}
-	b := array.NewRecordBuilder(r.cfg.Allocator, st.Schema())
+	b := schema.NewBuilder(r.cfg.Allocator, st.Schema())
 	defer b.Release()
 	seen := arrow.Timestamp(r.cfg.Now().UnixMilli())
 	for _, c := range contracts {
-		b.Field(0).(*array.StringBuilder).Append(c.Contract)
-		b.Field(1).(*array.StringBuilder).Append(c.Name)
+		b.String("contract", c.Contract)
+		b.String("name", c.Name)
 		if c.Description != nil {
-			b.Field(2).(*array.StringBuilder).Append(*c.Description)
+			b.String("description", *c.Description)
 		} else {
-			b.Field(2).AppendNull()
+			b.Col("description").AppendNull()
 		}
-		b.Field(3).(*array.BooleanBuilder).Append(c.HasReportingAccess)
-		b.Field(4).(*array.TimestampBuilder).Append(seen)
+		b.Col("hasReportingAccess").(*array.BooleanBuilder).Append(c.HasReportingAccess)
+		b.Col("seenAt").(*array.TimestampBuilder).Append(seen)
 	}
 	rec := b.NewRecordBatch()
 	defer rec.Release()

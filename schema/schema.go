@@ -198,6 +198,16 @@ func (s *Stream) Column(name string) (Column, bool) {
 	return Column{}, false
 }
 
+// ColumnNames returns the names of the stream's known columns, in their
+// documented order: an export's header.
+func (s *Stream) ColumnNames() []string {
+	names := make([]string, len(s.Columns))
+	for i, c := range s.Columns {
+		names[i] = c.Name
+	}
+	return names
+}
+
 // LineageFields returns the stream's lineage fields, in order.
 func (s *Stream) LineageFields() []arrow.Field {
 	if s.PerExport {

@@ -1,9 +1,14 @@
 package schema
 
 import (
+	"fmt"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
 func TestStreams(t *testing.T) {
@@ -65,4 +70,50 @@ func TestActivitySchema(t *testing.T) {
 	if ts := TimestampType; ts.TimeZone != "UTC" || ts.Unit != arrow.Millisecond {
 		t.Errorf("timestamp type %v", ts)
 	}
+}
+
+// Lineage names every lineage field, in LineageFields' order.
+func TestLineageNames(t *testing.T) {
+	for _, st := range []*Stream{Activity, Seat, CRMValidation} {
+		n := st.Lineage()
+		var names []string
+		for _, f := range st.LineageFields() {
+			names = append(names, f.Name)
+		}
+		want := []string{n.Owner, n.Start, n.End, n.JobID, n.ExtractedAt}
+		if n.SnapshotDate != "" {
+			want = append(want, n.SnapshotDate)
+		}
+		if !slices.Equal(names, want) {
+			t.Errorf("%s: lineage fields %v, names %v", st.Name, names, want)
+		}
+	}
+}
+
+// A Builder finds columns by name and refuses a name its schema lacks.
+func TestBuilderByName(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	b := NewBuilder(mem, Contracts.Schema())
+	defer b.Release()
+	desc := "d"
+	b.String("name", "Acme")
+	b.String("contract", "urn:li:salesContract:1")
+	b.OptString("description", &desc)
+	b.Col("hasReportingAccess").(*array.BooleanBuilder).Append(true)
+	b.Col("seenAt").(*array.TimestampBuilder).Append(5)
+	rec := b.NewRecordBatch()
+	defer rec.Release()
+	if got := rec.Column(0).(*array.String).Value(0); got != "urn:li:salesContract:1" {
+		t.Errorf("contract %q", got)
+	}
+	if got := rec.Column(1).(*array.String).Value(0); got != "Acme" {
+		t.Errorf("name %q", got)
+	}
+	defer func() {
+		if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), `"nope"`) {
+			t.Errorf("an unknown column: %v", r)
+		}
+	}()
+	b.Col("nope")
 }

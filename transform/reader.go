@@ -31,70 +31,6 @@ import (
 // DefaultBatchSize is the number of rows per record batch.
 const DefaultBatchSize = 64 * 1024
 
-// Lineage is stamped on every row read.
-type Lineage struct {
-	// Contract is the contract URN, or the CRM instance URN of a
-	// per-export stream.
-	Contract string
-	// WindowStart and WindowEnd bound the export, both inclusive. When
-	// WindowEnd is set, rows of a partitioned stream whose time falls
-	// outside the window are rejected. For a per-export stream they are
-	// the exportStartAt sent and the job's nextExportStartAt.
-	WindowStart, WindowEnd time.Time
-	JobID                  int64
-	ExtractedAt            time.Time
-	// SnapshotDate is the date of a snapshot stream's rows.
-	SnapshotDate time.Time
-}
-
-// Reject is one row that was not loaded, and why.
-type Reject struct {
-	Stream string   `json:"stream"`
-	Source string   `json:"source,omitempty"`
-	Line   int      `json:"line"`
-	Column string   `json:"column,omitempty"`
-	Value  string   `json:"value"`
-	Reason string   `json:"reason"`
-	Record []string `json:"record"`
-}
-
-// RejectSink receives rejected rows. An error from it stops the Reader.
-type RejectSink interface {
-	Reject(r Reject) error
-}
-
-// RejectFunc adapts a function to RejectSink.
-type RejectFunc func(Reject) error
-
-// Reject calls f.
-func (f RejectFunc) Reject(r Reject) error { return f(r) }
-
-type config struct {
-	mem       memory.Allocator
-	batchSize int
-	lineage   *Lineage
-	rejects   RejectSink
-	source    string
-}
-
-// Option configures a Reader.
-type Option func(*config)
-
-// WithAllocator sets the allocator of the record batches.
-func WithAllocator(mem memory.Allocator) Option { return func(c *config) { c.mem = mem } }
-
-// WithBatchSize sets the rows per record batch (default DefaultBatchSize).
-func WithBatchSize(n int) Option { return func(c *config) { c.batchSize = n } }
-
-// WithLineage appends the lineage columns to every batch, with these values.
-func WithLineage(l Lineage) Option { return func(c *config) { c.lineage = &l } }
-
-// WithRejects sends rejected rows to s. Without it rejects are only counted.
-func WithRejects(s RejectSink) Option { return func(c *config) { c.rejects = s } }
-
-// WithSource names the input in errors and rejects (a file or job).
-func WithSource(name string) Option { return func(c *config) { c.source = name } }
-
 // plan maps one output column to its CSV field.
 type plan struct {
 	col   schema.Column
@@ -120,6 +56,7 @@ type Reader struct {
 	empty   bool
 
 	partIdx          int // plan index of the partition column, -1 if none
+	lin              lineageCols
 	winStart, winEnd int64
 
 	// scratch values of the row being parsed, by plan index
@@ -172,6 +109,9 @@ func NewReader(r io.Reader, stream *schema.Stream, opts ...Option) (*Reader, err
 		return nil, err
 	}
 	rd.bld = array.NewRecordBuilder(cfg.mem, rd.schema)
+	if cfg.lineage != nil {
+		rd.lin = lineageIndices(rd.schema, stream.Lineage())
+	}
 	n := len(rd.plans)
 	rd.ints, rd.floats, rd.bools, rd.nulls = make([]int64, n), make([]float64, n), make([]bool, n), make([]bool, n)
 	if l := cfg.lineage; l != nil && !l.WindowEnd.IsZero() {
@@ -433,50 +373,4 @@ func (r *Reader) parseRow(rec []string) (bool, error) {
 		}
 	}
 	return true, nil
-}
-
-// appendLineage fills the lineage columns of the n rows just appended.
-func (r *Reader) appendLineage(n int) {
-	l := r.cfg.lineage
-	if l == nil {
-		return
-	}
-	i := len(r.plans)
-	sb := r.bld.Field(i).(*array.StringBuilder)
-	sb.ReserveData(n * len(l.Contract))
-	for range n {
-		sb.Append(l.Contract)
-	}
-	fillTS := func(b array.Builder, t time.Time) {
-		switch tb := b.(type) {
-		case *array.TimestampBuilder:
-			v := arrow.Timestamp(t.UnixMilli())
-			tb.Reserve(n)
-			for range n {
-				tb.UnsafeAppend(v)
-			}
-		case *array.Int64Builder: // per-export bounds, epoch ms
-			v := t.UnixMilli()
-			tb.Reserve(n)
-			for range n {
-				tb.UnsafeAppend(v)
-			}
-		}
-	}
-	fillTS(r.bld.Field(i+1), l.WindowStart)
-	fillTS(r.bld.Field(i+2), l.WindowEnd)
-	jb := r.bld.Field(i + 3).(*array.Int64Builder)
-	jb.Reserve(n)
-	for range n {
-		jb.UnsafeAppend(l.JobID)
-	}
-	fillTS(r.bld.Field(i+4), l.ExtractedAt)
-	if r.stream.Snapshot() {
-		db := r.bld.Field(i + 5).(*array.Date32Builder)
-		d := arrow.Date32FromTime(l.SnapshotDate)
-		db.Reserve(n)
-		for range n {
-			db.UnsafeAppend(d)
-		}
-	}
 }

@@ -10,14 +10,11 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/sethvargo/go-envconfig"
 	"github.com/spf13/cobra"
 
 	"github.com/salesnav-etl/salesnav-etl/extract"
-	"github.com/salesnav-etl/salesnav-etl/load"
 	"github.com/salesnav-etl/salesnav-etl/pipeline"
 	"github.com/salesnav-etl/salesnav-etl/schema"
 )
@@ -106,47 +103,13 @@ func loadAssociations(ctx context.Context, cfg *Config, log *slog.Logger, result
 		return err
 	}
 	defer closeSink()
-	ms, ok := sink.(load.MergeSink)
-	if !ok {
-		return fmt.Errorf("sink %s keeps no merged tables", cfg.Sink)
-	}
-	st := schema.ProfileAssociations
-	// An error must not replace an answer loaded before (a match, or no
-	// match): keep those keys as they are.
-	answered := map[extract.AssociationKey]bool{}
-	if rd, ok := sink.(load.Reader); ok {
-		rows, err := rd.Distinct(ctx, st.Name, []string{"instanceId", "partner", "recordId", "status"})
-		if err != nil {
-			return fmt.Errorf("reading %s: %w", st.Name, err)
-		}
-		for _, r := range rows {
-			if r[3] != schema.AssociationError {
-				answered[extract.AssociationKey{InstanceID: r[0], Partner: r[1], RecordID: r[2]}] = true
-			}
-		}
-	}
-	b := array.NewRecordBuilder(memory.DefaultAllocator, st.Schema())
-	defer b.Release()
-	fetched := arrow.Timestamp(time.Now().UnixMilli())
-	kept := 0
-	for _, a := range results {
-		status := pipeline.AssociationStatus(a)
-		if status == schema.AssociationError && answered[a.Key] {
-			continue
-		}
-		pipeline.AppendAssociation(b, a, status, fetched)
-		kept++
-	}
-	if kept == 0 {
-		return nil
-	}
-	rec := b.NewRecordBatch()
-	defer rec.Release()
-	stats, err := ms.MergeDimension(ctx, st, rec)
+	stats, err := pipeline.MergeAssociations(ctx, sink, results, time.Now(), memory.DefaultAllocator)
 	if err != nil {
-		return fmt.Errorf("loading %s: %w", st.Name, err)
+		return err
 	}
-	log.Info("profile associations loaded", "stream", st.Name, "rows", stats.Rows)
+	if stats.Rows > 0 {
+		log.Info("profile associations loaded", "stream", schema.ProfileAssociations.Name, "rows", stats.Rows)
+	}
 	return nil
 }
 
