@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/salesnav-etl/salesnav-etl/schema"
 )
 
 // newJob registers a job and returns it.
@@ -25,12 +23,11 @@ func (s *Server) newJob(j *job) *job {
 
 func (s *Server) createAnalytics(w http.ResponseWriter, r *http.Request) {
 	action := r.URL.Query().Get("action")
-	switch action {
-	case schema.Seat.Action, schema.Activity.Action, schema.ActivityOutcome.Action:
-	case "":
+	if action == "" {
 		writeError(w, http.StatusBadRequest, "query parameter action is required")
 		return
-	default:
+	}
+	if _, ok := s.exports[action]; !ok {
 		writeError(w, http.StatusBadRequest, "unknown action "+strconv.Quote(action))
 		return
 	}
@@ -149,14 +146,5 @@ func (s *Server) getAnalytics(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) rowCount(j *job) int64 {
-	var n int64
-	switch j.action {
-	case schema.Activity.Action:
-		s.data.Activities(j.contract, j.startMs, j.endMs, func(Activity) bool { n++; return true })
-	case schema.ActivityOutcome.Action:
-		s.data.Outcomes(j.contract, j.startMs, j.endMs, func(Outcome) bool { n++; return true })
-	case schema.Seat.Action:
-		n = int64(len(s.data.Seats(j.contract, j.endMs)))
-	}
-	return n
+	return s.exports[j.action].Rows(s.data, j.contract, j.startMs, j.endMs)
 }

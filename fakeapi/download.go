@@ -15,7 +15,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/salesnav-etl/salesnav-etl/schema"
@@ -180,76 +179,18 @@ func (s *Server) serveCached(w http.ResponseWriter, r *http.Request, j *job, fil
 // writeCSV streams a job's file: header row, then rows, CRLF-free, quoted
 // where needed.
 func (s *Server) writeCSV(w *bufio.Writer, j *job, file int) error {
-	var buf []byte
-	var werr error
-	put := func() bool {
-		if _, err := w.Write(buf); err != nil {
-			werr = err
-			return false
-		}
-		buf = buf[:0]
-		return true
+	if !j.crm {
+		return s.exports[j.action].WriteCSV(w, s.data, j.contract, j.startMs, j.endMs)
 	}
-	switch j.action {
-	case schema.Activity.Action:
-		buf = append(buf, header(schema.Activity)...)
-		s.data.Activities(j.contract, j.startMs, j.endMs, func(a Activity) bool {
-			buf = append(buf, a.ActivityID...)
-			buf = append(buf, ',')
-			buf = append(buf, a.ActivityType...)
-			buf = append(buf, ',')
-			buf = appendExportTime(buf, a.CreatedAt)
-			buf = append(buf, ',')
-			buf = strconv.AppendInt(buf, a.SeatID, 10)
-			buf = append(buf, ',')
-			buf = append(buf, a.MemberIdentityKey...)
-			buf = append(buf, '\n')
-			return len(buf) < 64<<10 || put()
-		})
-	case schema.ActivityOutcome.Action:
-		buf = append(buf, header(schema.ActivityOutcome)...)
-		s.data.Outcomes(j.contract, j.startMs, j.endMs, func(o Outcome) bool {
-			buf = append(buf, o.ActivityID...)
-			buf = append(buf, ',')
-			buf = append(buf, o.ActivityType...)
-			buf = append(buf, ',')
-			buf = appendExportTime(buf, o.CreatedAt)
-			buf = append(buf, ',')
-			buf = strconv.AppendInt(buf, o.SeatID, 10)
-			buf = append(buf, '\n')
-			return len(buf) < 64<<10 || put()
-		})
-	case schema.Seat.Action:
-		cw := csv.NewWriter(w)
-		_ = cw.Write(schema.Seat.ColumnNames())
-		f := func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
-		for _, st := range s.data.Seats(j.contract, j.endMs) {
-			_ = cw.Write([]string{strconv.FormatInt(st.SeatID, 10), st.FirstName, st.LastName, st.SeatStatus,
-				f(st.SSI), f(st.Brand), f(st.FindPeople), f(st.Insights), f(st.Relate), strconv.FormatInt(st.TotalConnections, 10)})
+	cw := csv.NewWriter(w)
+	_ = cw.Write(schema.CRMValidation.ColumnNames())
+	for i, rec := range s.data.CRMRecords(j.contract, j.startMs, j.endMs) {
+		if i%s.cfg.CRMFiles != file {
+			continue
 		}
-		cw.Flush()
-		return cw.Error()
-	case "crm":
-		cw := csv.NewWriter(w)
-		_ = cw.Write(schema.CRMValidation.ColumnNames())
-		for i, rec := range s.data.CRMRecords(j.contract, j.startMs, j.endMs) {
-			if i%s.cfg.CRMFiles != file {
-				continue
-			}
-			_ = cw.Write([]string{rec.RecordID, rec.RecordType, rec.FirstName, rec.LastName, rec.CRMCompany, rec.LinkedInCompany,
-				string(appendExportTime(nil, rec.DetectedAt))})
-		}
-		cw.Flush()
-		return cw.Error()
+		_ = cw.Write([]string{rec.RecordID, rec.RecordType, rec.FirstName, rec.LastName, rec.CRMCompany, rec.LinkedInCompany,
+			string(appendExportTime(nil, rec.DetectedAt))})
 	}
-	if werr == nil && len(buf) > 0 {
-		put()
-	}
-	return werr
-}
-
-// header is a stream's CSV header line: its known columns, as the stream
-// registry declares them.
-func header(st *schema.Stream) string {
-	return strings.Join(st.ColumnNames(), ",") + "\n"
+	cw.Flush()
+	return cw.Error()
 }

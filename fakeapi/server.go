@@ -65,6 +65,9 @@ type Config struct {
 	ClientID, ClientSecret, RefreshToken string
 	// MemberTokenTTL is the life of refresh-grant tokens (default 60 days).
 	MemberTokenTTL time.Duration
+	// Exports adds analytics exports, by action, to the built-in streams'
+	// (a stream a test declares in the registry; see RecordsExport).
+	Exports map[string]Export
 	// Faults are injected failures (see Faults; SetFaults changes them).
 	Faults Faults
 	// Now is the clock (default time.Now).
@@ -80,6 +83,8 @@ type Server struct {
 	data Data
 	key  []byte
 	log  *slog.Logger
+
+	exports map[string]Export // by action: the built-in ones and Config.Exports
 
 	mu       sync.Mutex
 	cacheMu  sync.Mutex // one export generated into CacheDir at a time
@@ -154,7 +159,9 @@ func New(cfg Config) *Server {
 	}
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
-	return &Server{cfg: cfg, data: Data{Seed: cfg.Seed, RowsPerDay: cfg.RowsPerDay}, key: key, log: log,
+	exports := builtinExports()
+	maps.Copy(exports, cfg.Exports)
+	return &Server{cfg: cfg, data: Data{Seed: cfg.Seed, RowsPerDay: cfg.RowsPerDay}, key: key, log: log, exports: exports,
 		nextID: 900_000_001, jobs: map[int64]*job{}, calls: map[string]int{}, faults: cfg.Faults, issued: map[string]time.Time{}}
 }
 

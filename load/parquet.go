@@ -183,10 +183,10 @@ func (p *ParquetSink) OpenWindow(_ context.Context, w Window, s *arrow.Schema) (
 	if opts := p.dictionaryOff(w.Stream); len(opts) > 0 {
 		pw.props = parquet.NewWriterProperties(append(p.baseProps(), opts...)...)
 	}
-	if w.Stream.PartitionColumn != "" {
-		idx := s.FieldIndices(w.Stream.PartitionColumn)
+	if w.Stream.DayColumn != "" {
+		idx := s.FieldIndices(w.Stream.DayColumn)
 		if len(idx) != 1 {
-			return nil, fmt.Errorf("opening window: schema has no partition column %q", w.Stream.PartitionColumn)
+			return nil, fmt.Errorf("opening window: schema has no partition column %q", w.Stream.DayColumn)
 		}
 		pw.partCol = idx[0]
 	}

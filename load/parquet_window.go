@@ -44,7 +44,7 @@ type partFile struct {
 
 // partName is the file of a partition of the window.
 func (pw *parquetWindow) partName(day arrow.Date32) string {
-	if pw.w.Stream.PerExport {
+	if pw.w.Stream.PerExport() {
 		return ExportPartitionName(pw.w.Stream.Name, pw.w.PartitionID, pw.w.Start)
 	}
 	return PartitionName(pw.w.Stream.Name, pw.w.PartitionID, day.ToTime())
@@ -54,7 +54,7 @@ func (pw *parquetWindow) partName(day arrow.Date32) string {
 // partition with no rows in the window is removed on Commit.
 func (pw *parquetWindow) covered() map[arrow.Date32]string {
 	out := map[arrow.Date32]string{}
-	if pw.w.Stream.PerExport {
+	if pw.w.Stream.PerExport() {
 		out[0] = pw.partName(0)
 		return out
 	}
@@ -169,12 +169,12 @@ func (pw *parquetWindow) Write(ctx context.Context, rec arrow.RecordBatch) error
 	}
 	ts, ok := rec.Column(pw.partCol).(*array.Timestamp)
 	if !ok {
-		return fmt.Errorf("writing window: partition column %q is %s, not a timestamp", pw.w.Stream.PartitionColumn, rec.Column(pw.partCol).DataType())
+		return fmt.Errorf("writing window: partition column %q is %s, not a timestamp", pw.w.Stream.DayColumn, rec.Column(pw.partCol).DataType())
 	}
 	vals := ts.TimestampValues()
 	dayOf := func(i int) (arrow.Date32, error) {
 		if ts.IsNull(i) {
-			return 0, fmt.Errorf("writing window: row %d has a null %s", i, pw.w.Stream.PartitionColumn)
+			return 0, fmt.Errorf("writing window: row %d has a null %s", i, pw.w.Stream.DayColumn)
 		}
 		ms := int64(vals[i])
 		d := ms / 86_400_000
@@ -183,7 +183,7 @@ func (pw *parquetWindow) Write(ctx context.Context, rec arrow.RecordBatch) error
 		}
 		day := arrow.Date32(d)
 		if day < pw.startDay || day >= pw.endDay {
-			return 0, fmt.Errorf("writing window: %w: %s %s is not in [%s, %s)", ErrOutsideWindow, pw.w.Stream.PartitionColumn,
+			return 0, fmt.Errorf("writing window: %w: %s %s is not in [%s, %s)", ErrOutsideWindow, pw.w.Stream.DayColumn,
 				time.UnixMilli(ms).UTC().Format(time.RFC3339), pw.w.Start.Format(time.DateOnly), pw.w.End.Format(time.DateOnly))
 		}
 		return day, nil

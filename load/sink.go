@@ -40,7 +40,7 @@ func (w Window) SnapshotDate() time.Time { return w.End.AddDate(0, 0, -1) }
 // Dates returns the partition dates the window covers: each day of
 // [Start, End) for event streams, the snapshot date for snapshot streams.
 func (w Window) Dates() []time.Time {
-	if w.Stream.PerExport {
+	if w.Stream.PerExport() {
 		return nil
 	}
 	if w.Stream.Snapshot() {
@@ -81,7 +81,7 @@ type DimensionSink interface {
 }
 
 // MergeSink is a Sink that also keeps dimensions merged by key
-// (schema.Stream.Merge): profile associations.
+// (schema.MergeByKey): profile associations.
 type MergeSink interface {
 	// MergeDimension adds rec's rows to the dimension: a row whose key is
 	// already there replaces it, other rows stay. Readers see the

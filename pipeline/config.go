@@ -109,7 +109,7 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("lookback %d days is negative", c.LookbackDays))
 	}
 	for _, st := range c.Streams {
-		if st.PerExport && len(c.CRMInstances) == 0 {
+		if st.PerExport() && len(c.CRMInstances) == 0 {
 			errs = append(errs, fmt.Errorf("stream %s needs at least one CRM instance", st.Name))
 		}
 	}

@@ -125,15 +125,15 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 	var dims, merged []*schema.Stream
 	for _, st := range r.cfg.Streams {
 		switch {
-		case (st.Merge || st.Dimension) && !r.cfg.Shard.First():
+		case st.Dimension() && !r.cfg.Shard.First():
 			// Not split by contract: shard 0 loads them.
 			r.log.Info("stream loaded by shard 0: skipped", "stream", st.Name, "shard", r.cfg.Shard.String())
 			delete(sum.Streams, st.Name)
-		case st.Merge:
+		case st.Extract == schema.AssociationLookup:
 			merged = append(merged, st)
-		case st.Dimension:
+		case st.Extract == schema.ContractsList:
 			dims = append(dims, st)
-		case st.PerExport:
+		case st.Extract == schema.CRMValidationExport:
 			perExport = append(perExport, st)
 		default:
 			exports = append(exports, st)

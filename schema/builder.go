@@ -55,7 +55,7 @@ type LineageNames struct {
 // (LineageFields holds their types).
 func (s *Stream) Lineage() LineageNames {
 	n := LineageNames{Owner: LineageContract, Start: LineageWindowStart, End: LineageWindowEnd, JobID: LineageJobID, ExtractedAt: LineageExtractedAt}
-	if s.PerExport {
+	if s.PerExport() {
 		n.Owner, n.Start, n.End = LineageCRMInstance, LineageExportStartAt, LineageNextExportStartAt
 	}
 	if s.Snapshot() {

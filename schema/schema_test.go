@@ -17,10 +17,10 @@ func TestStreams(t *testing.T) {
 		if err != nil || got != s {
 			t.Errorf("Lookup(%q) = %v, %v", s.Name, got, err)
 		}
-		if s.PartitionColumn != "" {
-			c, ok := s.Column(s.PartitionColumn)
+		if s.DayColumn != "" {
+			c, ok := s.Column(s.DayColumn)
 			if !ok || c.Kind != Timestamp || c.Nullable || !c.Required {
-				t.Errorf("%s: partition column %q must be a required, non-null timestamp", s.Name, s.PartitionColumn)
+				t.Errorf("%s: partition column %q must be a required, non-null timestamp", s.Name, s.DayColumn)
 			}
 		}
 		for _, c := range s.Columns {
@@ -34,7 +34,7 @@ func TestStreams(t *testing.T) {
 			t.Errorf("Lookup(%q) = %v, %v", s.Name, got, err)
 		}
 	}
-	if CRMValidation.Snapshot() || !CRMValidation.PerExport || CRMValidation.OwnerColumn() != LineageCRMInstance {
+	if CRMValidation.Snapshot() || !CRMValidation.PerExport() || CRMValidation.OwnerColumn() != LineageCRMInstance {
 		t.Error("crm_validation must be per export, owned by a CRM instance")
 	}
 	for _, f := range CRMValidation.LineageFields() {

@@ -156,7 +156,7 @@ func (r *Reader) planColumns(header []string) error {
 				p.enum[v] = struct{}{}
 			}
 		}
-		if c.Name == r.stream.PartitionColumn {
+		if c.Name == r.stream.DayColumn {
 			r.partIdx = len(r.plans)
 		}
 		r.plans = append(r.plans, p)

@@ -166,7 +166,7 @@ func pickShard(shards []shard, h uint64) shard {
 // the columns' own types, as its Distributed table does.
 func (s *Sink) ownerConn(ctx context.Context, w load.Window) (driver.Conn, error) {
 	query, arg1, arg2 := "SELECT cityHash64(toString(?), toDate(?))", any(w.Contract), any(w.SnapshotDate().Format(time.DateOnly))
-	if w.Stream.PerExport {
+	if w.Stream.PerExport() {
 		query, arg2 = "SELECT cityHash64(toString(?), toInt64(?))", w.Start.UnixMilli()
 	}
 	var h uint64

@@ -23,7 +23,7 @@ import (
 
 // RowHashColumn identifies rows of streams with no documented key: a hash
 // of the row's data columns.
-const RowHashColumn = "_row_hash"
+const RowHashColumn = schema.RowHash
 
 // StateTable holds cursors when ClickHouse is the sink; JobsTable the
 // export jobs in flight.
@@ -132,13 +132,13 @@ func needsRowHash(st *schema.Stream) bool {
 // so that a snapshot loaded again replaces its partition whole (REPLACE
 // PARTITION), seats that left included.
 func partitionExpr(st *schema.Stream) string {
-	if st.PerExport {
+	if st.PerExport() {
 		return "(`" + schema.LineageCRMInstance + "`, `" + schema.LineageExportStartAt + "`)"
 	}
 	if st.Snapshot() {
 		return "(`" + schema.LineageContract + "`, `" + schema.LineageSnapshotDate + "`)"
 	}
-	return "toYYYYMM(`" + st.PartitionColumn + "`)"
+	return "toYYYYMM(`" + st.DayColumn + "`)"
 }
 
 // SnapshotPartition is the partition of a snapshot stream's (contract,
@@ -165,19 +165,6 @@ func ReplacePartition(db string, st *schema.Stream, partition, stage string) (st
 		return "", err
 	}
 	return fmt.Sprintf("ALTER TABLE %s REPLACE PARTITION %s FROM %s", t, partition, s), nil
-}
-
-// DropPartition renders ALTER TABLE … DROP PARTITION partition: what
-// replacing a partition with an empty stage means. Current ClickHouse
-// refuses REPLACE PARTITION from a source with no parts in it (code 36,
-// unless allow_replace_partition_from_empty_source, which 18.16 does not
-// know); DROP PARTITION does the same on every version.
-func DropPartition(db string, st *schema.Stream, partition string) (string, error) {
-	t, err := qualified(db, st.Name)
-	if err != nil {
-		return "", err
-	}
-	return fmt.Sprintf("ALTER TABLE %s DROP PARTITION %s", t, partition), nil
 }
 
 // QuoteString writes s as a ClickHouse string literal: single quotes, with
@@ -226,7 +213,7 @@ func (l Layout) CreateTable(db string, st *schema.Stream, cols []Column) (string
 	if err := writeColumns(&b, cols); err != nil {
 		return "", err
 	}
-	if err := l.writeEngine(&b, db, st, st.Dimension); err != nil {
+	if err := l.writeEngine(&b, db, st, st.Dimension()); err != nil {
 		return "", err
 	}
 	return b.String(), nil
@@ -248,7 +235,7 @@ func (l Layout) writeEngine(b *strings.Builder, db string, st *schema.Stream, gl
 		return err
 	}
 	fmt.Fprintf(b, "\nENGINE = %s\n", l.engine(db, st.Name, qv, global))
-	if !st.Dimension {
+	if !st.Dimension() {
 		fmt.Fprintf(b, "PARTITION BY %s\n", partitionExpr(st))
 	}
 	fmt.Fprintf(b, "ORDER BY (%s)", strings.Join(key, ", "))
@@ -338,7 +325,7 @@ func (l Layout) CreateView(db string, st *schema.Stream) (string, error) {
 		return "", err
 	}
 	stmt := fmt.Sprintf("CREATE VIEW IF NOT EXISTS %s%s AS SELECT * FROM %s FINAL", view, l.onCluster(), table)
-	if st.Dimension && !st.Merge {
+	if st.Dimension() && !st.Merge() {
 		v, err := QuoteIdent(st.VersionColumn())
 		if err != nil {
 			return "", err
@@ -471,7 +458,7 @@ func (l Layout) StreamDDL(db string, st *schema.Stream) ([]string, error) {
 	for _, c := range st.Columns {
 		fields = append(fields, c.Field())
 	}
-	if !st.Dimension {
+	if !st.Dimension() {
 		fields = append(fields, st.LineageFields()...)
 	}
 	cols, err := TableColumns(st, arrow.NewSchema(fields, nil))

@@ -61,7 +61,7 @@ var (
 // MergeDimension inserts rec into the dimension's table, where the newest
 // version of each key wins (ReplacingMergeTree); its view reads it FINAL.
 func (s *Sink) MergeDimension(ctx context.Context, st *schema.Stream, rec arrow.RecordBatch) (load.Stats, error) {
-	if !st.Merge {
+	if !st.Merge() {
 		return load.Stats{}, fmt.Errorf("merging %s: it is replaced whole, not merged", st.Name)
 	}
 	return s.ReplaceDimension(ctx, st, rec)

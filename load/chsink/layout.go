@@ -76,7 +76,7 @@ func (l Layout) onCluster() string {
 
 // Sharded reports whether st's table is split over the cluster's shards
 // (and read through a Distributed table): every stream but dimensions.
-func (l Layout) Sharded(st *schema.Stream) bool { return l.Cluster != "" && !st.Dimension }
+func (l Layout) Sharded(st *schema.Stream) bool { return l.Cluster != "" && !st.Dimension() }
 
 // engine is the ReplacingMergeTree of table with version column qv: on a
 // cluster, replicated at the layout's path (global: every node, one
@@ -102,7 +102,7 @@ func DistName(stream string) string { return stream + "_dist" }
 // collapses them.
 func ShardColumns(st *schema.Stream) []string {
 	switch {
-	case st.PerExport:
+	case st.PerExport():
 		return []string{schema.LineageCRMInstance, schema.LineageExportStartAt}
 	case st.Snapshot():
 		return []string{schema.LineageContract, schema.LineageSnapshotDate}

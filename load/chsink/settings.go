@@ -3,7 +3,7 @@ package chsink
 // This file chooses the settings the sink sends, by server version, with
 // no I/O. Every setting, engine, function and clause the sink uses was
 // reviewed against ClickHouse 18.16 and 26.7 (docs/clickhouse.md, "Server
-// versions"); only the LowCardinality switch differs by version:
+// versions"); two settings differ by version:
 //
 //   - allow_experimental_low_cardinality_type: LowCardinality was
 //     experimental on 18.x and production-ready from 19.3 (ClickHouse
@@ -16,11 +16,16 @@ package chsink
 //   - insert_distributed_sync: sent with each move. 23.x renamed it
 //     distributed_foreground_insert and kept the old name as its alias
 //     (system.settings.alias_for on 26.7), so one name serves every version.
+//   - allow_replace_partition_from_empty_source: 26.6 made REPLACE
+//     PARTITION from a source with no parts in the partition an error
+//     (system.settings_changes); sent with each REPLACE PARTITION to 26.6
+//     and later, unknown before.
 //
 // The engines (Log staging tables, ReplacingMergeTree and its Replicated
 // form, Distributed), clauses (REPLACE PARTITION … FROM, FINAL, ON
 // CLUSTER), functions (startsWith, cityHash64, now) and types
-// (LowCardinality, Nullable, DateTime('UTC'), Date) are the same on both;
+// (LowCardinality, Nullable, DateTime('UTC'), Date) are the same on both,
+// the empty-source check of REPLACE PARTITION aside;
 // TestStatementsReplayOnCurrentClickHouse runs every statement of a run on
 // 26.7.
 
@@ -65,9 +70,10 @@ func ParseVersion(s string) (Version, error) {
 
 // Setting names the sink sends.
 const (
-	settingLowCardinality  = "allow_experimental_low_cardinality_type"
-	settingDDLTimeout      = "distributed_ddl_task_timeout"
-	settingInsertDistrSync = "insert_distributed_sync"
+	settingLowCardinality   = "allow_experimental_low_cardinality_type"
+	settingDDLTimeout       = "distributed_ddl_task_timeout"
+	settingInsertDistrSync  = "insert_distributed_sync"
+	settingReplaceFromEmpty = "allow_replace_partition_from_empty_source"
 )
 
 // SettingsFor returns the settings of every statement the sink sends to a
@@ -92,6 +98,20 @@ func SettingsFor(v Version, cluster bool) clickhouse.Settings {
 // since 23.x).
 func MoveSettings() clickhouse.Settings {
 	return clickhouse.Settings{settingInsertDistrSync: 1}
+}
+
+// ReplaceSettings are the settings of a REPLACE PARTITION: on servers from
+// 26.6, allow_replace_partition_from_empty_source=1, so that a snapshot or
+// an export with no rows empties its partition as on every earlier version
+// (26.6 refuses an empty source by default, code 36). DROP PARTITION is no
+// substitute: on 18.x it runs on the leader replica, and fails while that
+// replica is down, where REPLACE PARTITION succeeds.
+func ReplaceSettings(v Version) clickhouse.Settings {
+	s := clickhouse.Settings{}
+	if v.atLeast(26, 6) {
+		s[settingReplaceFromEmpty] = 1
+	}
+	return s
 }
 
 // connSettings merges the sink's settings for a server into the DSN's:

@@ -70,4 +70,13 @@ func TestSettingsFor(t *testing.T) {
 	if m := chsink.MoveSettings(); len(m) != 1 || m["insert_distributed_sync"] != 1 {
 		t.Errorf("move settings %v", m)
 	}
+	// REPLACE PARTITION from an empty stage: allowed explicitly from 26.6,
+	// where it became an error; unknown before.
+	for v, want := range map[string]bool{"18.16.1": false, "24.8.4": false, "26.5.1": false, "26.6.1": true, "26.7.2.1": true, "27.1": true} {
+		ver, _ := chsink.ParseVersion(v)
+		s := chsink.ReplaceSettings(ver)
+		if got := s["allow_replace_partition_from_empty_source"] == 1; got != want || len(s) > 1 || (!want && len(s) != 0) {
+			t.Errorf("%s: replace settings %v", v, s)
+		}
+	}
 }

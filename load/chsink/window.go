@@ -63,14 +63,9 @@ func (s *Sink) OpenWindow(ctx context.Context, w load.Window, sc *arrow.Schema) 
 	}
 	move += " SELECT " + strings.Join(quoted, ", ") + " FROM " + qstage
 	// A snapshot replaces its (contract, date) partition whole; so does an
-	// export extracted again from the same start. With no rows, the
-	// partition is dropped.
-	var drop string
+	// export extracted again from the same start, with no rows too.
 	if partition := windowPartition(w); partition != "" {
 		if move, err = ReplacePartition(s.db, w.Stream, partition, stage); err != nil {
-			return nil, err
-		}
-		if drop, err = DropPartition(s.db, w.Stream, partition); err != nil {
 			return nil, err
 		}
 	}
@@ -79,7 +74,7 @@ func (s *Sink) OpenWindow(ctx context.Context, w load.Window, sc *arrow.Schema) 
 	// INSERT … SELECT does not: a Log table there keeps no parts to merge,
 	// so no window, however long, meets "too many parts", and the server
 	// spends no time sorting rows twice.
-	replace := w.Stream.Snapshot() || w.Stream.PerExport
+	replace := w.Stream.ReplacesPartitions()
 	conn := s.conn
 	var makeStage []string
 	switch {
@@ -113,7 +108,7 @@ func (s *Sink) OpenWindow(ctx context.Context, w load.Window, sc *arrow.Schema) 
 	if err := s.makeStage(ctx, conn, qstage, stage, makeStage, missing); err != nil {
 		return nil, fmt.Errorf("creating staging table for %s: %w", w.Stream.Name, err)
 	}
-	cw := &window{sink: s, conn: conn, ctx: ctx, stream: w.Stream, insert: ins, move: move, drop: drop, stage: qstage, stageName: stage, cols: cols, missing: missing,
+	cw := &window{sink: s, conn: conn, ctx: ctx, stream: w.Stream, insert: ins, move: move, stage: qstage, stageName: stage, cols: cols, missing: missing,
 		hash: needsRowHash(w.Stream), replace: replace}
 	identity := map[string]int{}
 	for i, f := range sc.Fields() {
@@ -205,7 +200,6 @@ type window struct {
 	stream       *schema.Stream
 	insert       string // into the staging table
 	move         string // INSERT … SELECT, or REPLACE PARTITION, from staging into the table
-	drop         string // with REPLACE PARTITION: DROP PARTITION, the move of an empty stage
 	stage        string // the staging table, quoted
 	stageName    string // and its bare name
 	replace      bool   // move is REPLACE PARTITION: the stage's structure must be the table's
@@ -294,7 +288,7 @@ func (w *window) Commit(ctx context.Context) (load.Stats, error) {
 		return load.Stats{}, err
 	}
 	w.closed = true
-	if w.rows > 0 || w.stream.Snapshot() || w.stream.PerExport {
+	if w.rows > 0 || w.stream.ReplacesPartitions() {
 		// The rows are all in the stage: the move runs to its end even if
 		// the run is being cancelled, within a deadline of its own.
 		mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
@@ -310,12 +304,10 @@ func (w *window) Commit(ctx context.Context) (load.Stats, error) {
 			// check and the move, which then fails on the structure:
 			// match again and move once more.
 			for try := 0; try < 2; try++ {
-				if w.rows == 0 {
-					// Current ClickHouse refuses to replace a
-					// partition from an empty stage (DropPartition).
-					err = w.conn.Exec(mctx, w.drop)
-				} else if err = w.matchStage(mctx); err == nil {
-					err = w.conn.Exec(mctx, w.move)
+				if err = w.matchStage(mctx); err == nil {
+					// An empty stage empties the partition: current
+					// servers do so only when asked (ReplaceSettings).
+					err = w.conn.Exec(clickhouse.Context(mctx, clickhouse.WithSettings(ReplaceSettings(w.sink.version))), w.move)
 				}
 				var ex *clickhouse.Exception
 				if !errors.As(err, &ex) || ex.Code != codeIncompatibleColumns {
@@ -350,7 +342,7 @@ func windowPartition(w load.Window) string {
 	switch {
 	case w.Stream.Snapshot():
 		return SnapshotPartition(w.Contract, w.SnapshotDate())
-	case w.Stream.PerExport:
+	case w.Stream.PerExport():
 		return ExportPartition(w.Contract, w.Start)
 	}
 	return ""
