@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -31,56 +32,58 @@ const envPrefix = "SALESNAV_"
 // go-envconfig, defaults applied), then flags on top. Values stay strings
 // here so that every bad one can be reported at once by Resolve.
 type Env struct {
-	APIURL          string `env:"API_URL, default=https://api.linkedin.com/v2"`
-	AccessToken     string `env:"ACCESS_TOKEN"`
-	ClientID        string `env:"CLIENT_ID"`
-	ClientSecret    string `env:"CLIENT_SECRET"`
-	RefreshToken    string `env:"REFRESH_TOKEN"`
-	TokenURL        string `env:"TOKEN_URL, default=https://www.linkedin.com/oauth/v2/accessToken"`
-	TokenHosts      string `env:"TOKEN_HOSTS"`
-	Sink            string `env:"SINK, default=parquet"`
-	ParquetDir      string `env:"PARQUET_DIR, default=./out"`
-	S3Endpoint      string `env:"S3_ENDPOINT"`
-	ClickHouseDSN   string `env:"CLICKHOUSE_DSN"`
-	CHCluster       string `env:"CLICKHOUSE_CLUSTER"`
-	CHZKPath        string `env:"CLICKHOUSE_ZK_PATH, default=/clickhouse/tables/{shard}/{database}/{table}"`
-	CHReplica       string `env:"CLICKHOUSE_REPLICA, default={replica}"`
-	Streams         string `env:"STREAMS, default=contracts,seat,activity,activity_outcome"`
-	Start           string `env:"START"`
-	End             string `env:"END"`
-	StatePath       string `env:"STATE_PATH"`
-	RejectsDir      string `env:"REJECTS_DIR"`
-	MaxRejectRatio  string `env:"MAX_REJECT_RATIO, default=0"`
-	Concurrency     string `env:"CONCURRENCY, default=2"`
-	PollInterval    string `env:"POLL_INTERVAL, default=2s"`
-	PollMaxInterval string `env:"POLL_MAX_INTERVAL, default=1m"`
-	JobTimeout      string `env:"JOB_TIMEOUT, default=3h"`
-	JobRetries      string `env:"JOB_RETRIES, default=3"`
-	RetryDelay      string `env:"RETRY_DELAY, default=1m"`
-	DownloadTries   string `env:"DOWNLOAD_ATTEMPTS, default=3"`
-	QuotaBudget     string `env:"QUOTA_BUDGET, default=2m"`
-	Lookback        string `env:"LOOKBACK, default=2d"`
-	GracePeriod     string `env:"GRACE_PERIOD, default=25s"`
-	BatchSize       string `env:"BATCH_SIZE, default=65536"`
-	LogLevel        string `env:"LOG_LEVEL, default=info"`
-	CRMInstances    string `env:"CRM_INSTANCES"`
-	AssocKeysFile   string `env:"ASSOCIATION_KEYS_FILE"`
-	AssocBatch      string `env:"ASSOCIATION_BATCH_SIZE, default=100"`
-	LogFormat       string `env:"LOG_FORMAT, default=auto"`
-	ProgressEvery   string `env:"PROGRESS_INTERVAL, default=30s"`
-	MetricsFile     string `env:"METRICS_FILE"`
-	PushgatewayURL  string `env:"PUSHGATEWAY_URL"`
-	MetricsInstance string `env:"METRICS_INSTANCE"`
-	MemoryLimit     string `env:"MEMORY_LIMIT, default=auto"`
-	Shard           string `env:"SHARD"`
-	Shards          string `env:"SHARDS"`
+	APIURL          string `env:"API_URL, default=https://api.linkedin.com/v2" doc:"API root"`
+	AccessToken     string `env:"ACCESS_TOKEN" doc:"OAuth2 bearer token of the member (or the refresh-token flow); never logged"`
+	ClientID        string `env:"CLIENT_ID" doc:"LinkedIn application id: with the secret and a refresh token, member tokens are renewed; with the secret, CRM and profile calls use client credentials"`
+	ClientSecret    string `env:"CLIENT_SECRET" doc:"LinkedIn application secret; never logged"`
+	RefreshToken    string `env:"REFRESH_TOKEN" doc:"the member's refresh token (365 days); never logged"`
+	TokenURL        string `env:"TOKEN_URL, default=https://www.linkedin.com/oauth/v2/accessToken" doc:"OAuth2 token endpoint"`
+	TokenHosts      string `env:"TOKEN_HOSTS" doc:"extra hosts that may receive the token on downloads (default: the API's and LinkedIn's)"`
+	Sink            string `env:"SINK, default=parquet" doc:"parquet or clickhouse"`
+	ParquetDir      string `env:"PARQUET_DIR, default=./out" flag:"parquet-dir" doc:"dataset root: a local directory, or s3://bucket/prefix, gs://bucket/prefix, azblob://container/prefix (credentials from the provider's standard chain)"`
+	S3Endpoint      string `env:"S3_ENDPOINT" doc:"base URL of an S3-compatible server (MinIO, Ceph, R2): path-style requests, region us-east-1 unless AWS_REGION says otherwise"`
+	ClickHouseDSN   string `env:"CLICKHOUSE_DSN" doc:"clickhouse://user:password@host:9000/database (SALESNAV_SINK=clickhouse); the password is never logged"`
+	CHCluster       string `env:"CLICKHOUSE_CLUSTER" doc:"a cluster of the servers' remote_servers: every DDL ON CLUSTER, tables ReplicatedReplacingMergeTree, a Distributed table <stream>_dist per stream that the views read (default: a single server)"`
+	CHZKPath        string `env:"CLICKHOUSE_ZK_PATH, default=/clickhouse/tables/{shard}/{database}/{table}" doc:"ZooKeeper path of the replicated tables (SALESNAV_CLICKHOUSE_CLUSTER): {database} and {table} filled in, other macros by each server; tables replicated to every node (state, dimensions) get {shard}=all"`
+	CHReplica       string `env:"CLICKHOUSE_REPLICA, default={replica}" doc:"replica name of the replicated tables, unique per node of the cluster (a server macro by default)"`
+	Streams         string `env:"STREAMS" flag:"streams" doc:"streams to run; also crm_validation, profile_associations"`
+	CRMInstances    string `env:"CRM_INSTANCES" doc:"urn:li:crmInstance:(PARTNER,ID) URNs for crm_validation, separated by commas or spaces (--fake-api: two fake instances)"`
+	AssocKeysFile   string `env:"ASSOCIATION_KEYS_FILE" doc:"CSV of instanceId,partner,recordId that profile_associations looks up besides the CRM validation records"`
+	AssocBatch      string `env:"ASSOCIATION_BATCH_SIZE, default=100" parse:"int:1:500" doc:"keys per profile association batch lookup (1-500)"`
+	Start           string `env:"START" flag:"from" doc:"first day of a first run, YYYY-MM-DD UTC (default: end - 30 days); --from with --to backfills"`
+	End             string `env:"END" flag:"to" doc:"exclusive last day, YYYY-MM-DD UTC (default: yesterday)"`
+	StatePath       string `env:"STATE_PATH" flag:"state-path" doc:"state file of the Parquet sink, a path or an object URL (default: <parquet dir>/_state.json)"`
+	RejectsDir      string `env:"REJECTS_DIR" doc:"rejected rows, as JSON Lines: a directory or an object URL (default: <parquet dir>/_rejects)"`
+	MaxRejectRatio  string `env:"MAX_REJECT_RATIO, default=0" parse:"ratio" doc:"share of a window's rows that may be rejected and the window still load"`
+	Concurrency     string `env:"CONCURRENCY, default=2" parse:"int:1:64" doc:"contracts at once (one export job per contract at a time)"`
+	PollInterval    string `env:"POLL_INTERVAL, default=2s" parse:"duration" doc:"first poll delay, doubling"`
+	PollMaxInterval string `env:"POLL_MAX_INTERVAL, default=1m" parse:"duration" doc:"longest poll delay"`
+	JobTimeout      string `env:"JOB_TIMEOUT, default=3h" parse:"duration" doc:"longest wait for one export job"`
+	JobRetries      string `env:"JOB_RETRIES, default=3" parse:"int:0:20" doc:"new jobs after TIMED_OUT or INTERNAL_ERROR"`
+	RetryDelay      string `env:"RETRY_DELAY, default=1m" parse:"duration" doc:"wait before the first of them, doubling"`
+	DownloadTries   string `env:"DOWNLOAD_ATTEMPTS, default=3" parse:"int:1:20" doc:"tries of a file: expired URL, dropped connection, short file"`
+	QuotaBudget     string `env:"QUOTA_BUDGET, default=2m" parse:"duration" doc:"429s with no success in between before the run stops (exit 75)"`
+	Lookback        string `env:"LOOKBACK, default=2d" doc:"days re-extracted before the cursor, for late data"`
+	GracePeriod     string `env:"GRACE_PERIOD, default=25s" parse:"duration" doc:"after SIGTERM, time to finish the window being loaded"`
+	BatchSize       string `env:"BATCH_SIZE, default=65536" parse:"int:1:4194304" doc:"rows per Arrow record batch"`
+	LogLevel        string `env:"LOG_LEVEL, default=info" doc:"debug, info, warn, error"`
+	LogFormat       string `env:"LOG_FORMAT, default=auto" parse:"oneof:auto|json|text:log format" doc:"auto (text on a terminal, JSON otherwise), json or text"`
+	ProgressEvery   string `env:"PROGRESS_INTERVAL, default=30s" parse:"duration0" doc:"not on a terminal: a progress log line this often (0: none)"`
+	MetricsFile     string `env:"METRICS_FILE" doc:"write Prometheus metrics here at the end of a run (node_exporter textfile collector)"`
+	PushgatewayURL  string `env:"PUSHGATEWAY_URL" doc:"push Prometheus metrics to this Pushgateway at the end of a run"`
+	MetricsInstance string `env:"METRICS_INSTANCE" doc:"Pushgateway grouping key instance, to tell deployments apart"`
+	MemoryLimit     string `env:"MEMORY_LIMIT, default=auto" doc:"the Go runtime's soft memory limit: auto (3/4 of the container's limit, at most 256MiB), off, or a size such as 512MiB; GOMEMLIMIT wins"`
+	Shard           string `env:"SHARD" flag:"shard" doc:"i/n: this run takes the contracts and CRM instances of shard i of n (a stable hash); shard 0 also loads contracts and profile_associations"`
+	Shards          string `env:"SHARDS" doc:"n, with Kubernetes' JOB_COMPLETION_INDEX as i (Indexed Jobs): the same as SALESNAV_SHARD=i/n"`
 
 	// jobIndex is Kubernetes' JOB_COMPLETION_INDEX (no prefix), the
 	// shard of an Indexed Job's pod, with SALESNAV_SHARDS.
 	jobIndex string
 
-	// names maps a field to where its value came from, for messages.
+	// names maps a field to where its value came from, for messages;
+	// decls to its declaration.
 	names map[*string]string
+	decls map[*string]varDoc
 }
 
 // LoadEnv reads the SALESNAV_* variables through lookup.
@@ -92,36 +95,20 @@ func LoadEnv(ctx context.Context, lookup envconfig.Lookuper) (*Env, error) {
 	}); err != nil {
 		return nil, fmt.Errorf("reading environment: %w", err)
 	}
-	e.names = map[*string]string{}
-	for _, f := range e.fields() {
-		e.names[f.ptr] = envPrefix + f.env
+	e.names, e.decls = map[*string]string{}, map[*string]varDoc{}
+	v := reflect.ValueOf(&e).Elem()
+	for _, d := range varDocs {
+		ptr := v.Field(d.field).Addr().Interface().(*string)
+		e.names[ptr], e.decls[ptr] = envPrefix+d.Env, d
+		if def := computedDefaults[d.Env]; def != nil {
+			if _, set := lookup.Lookup(envPrefix + d.Env); !set {
+				*ptr = def()
+			}
+		}
 	}
 	e.jobIndex, _ = lookup.Lookup("JOB_COMPLETION_INDEX")
 	e.names[&e.jobIndex] = "JOB_COMPLETION_INDEX"
 	return &e, nil
-}
-
-type envField struct {
-	env string
-	ptr *string
-}
-
-func (e *Env) fields() []envField {
-	return []envField{
-		{"API_URL", &e.APIURL}, {"ACCESS_TOKEN", &e.AccessToken}, {"TOKEN_HOSTS", &e.TokenHosts},
-		{"CLIENT_ID", &e.ClientID}, {"CLIENT_SECRET", &e.ClientSecret}, {"REFRESH_TOKEN", &e.RefreshToken}, {"TOKEN_URL", &e.TokenURL},
-		{"JOB_RETRIES", &e.JobRetries}, {"RETRY_DELAY", &e.RetryDelay}, {"DOWNLOAD_ATTEMPTS", &e.DownloadTries},
-		{"QUOTA_BUDGET", &e.QuotaBudget}, {"LOOKBACK", &e.Lookback}, {"GRACE_PERIOD", &e.GracePeriod},
-		{"SINK", &e.Sink}, {"PARQUET_DIR", &e.ParquetDir}, {"S3_ENDPOINT", &e.S3Endpoint}, {"CLICKHOUSE_DSN", &e.ClickHouseDSN}, {"CLICKHOUSE_CLUSTER", &e.CHCluster}, {"CLICKHOUSE_ZK_PATH", &e.CHZKPath}, {"CLICKHOUSE_REPLICA", &e.CHReplica}, {"STREAMS", &e.Streams},
-		{"START", &e.Start}, {"END", &e.End}, {"STATE_PATH", &e.StatePath}, {"REJECTS_DIR", &e.RejectsDir},
-		{"MAX_REJECT_RATIO", &e.MaxRejectRatio}, {"CONCURRENCY", &e.Concurrency},
-		{"POLL_INTERVAL", &e.PollInterval}, {"POLL_MAX_INTERVAL", &e.PollMaxInterval},
-		{"JOB_TIMEOUT", &e.JobTimeout}, {"BATCH_SIZE", &e.BatchSize}, {"LOG_LEVEL", &e.LogLevel},
-		{"CRM_INSTANCES", &e.CRMInstances}, {"ASSOCIATION_KEYS_FILE", &e.AssocKeysFile}, {"ASSOCIATION_BATCH_SIZE", &e.AssocBatch},
-		{"LOG_FORMAT", &e.LogFormat}, {"PROGRESS_INTERVAL", &e.ProgressEvery}, {"METRICS_FILE", &e.MetricsFile},
-		{"PUSHGATEWAY_URL", &e.PushgatewayURL}, {"METRICS_INSTANCE", &e.MetricsInstance}, {"MEMORY_LIMIT", &e.MemoryLimit},
-		{"SHARD", &e.Shard}, {"SHARDS", &e.Shards},
-	}
 }
 
 // Override sets a value from a flag that was given, so that messages name
@@ -183,7 +170,8 @@ func (e *Env) Resolve(now time.Time, requireToken bool) (*Config, error) {
 	// client credentials; every other stream, a member token.
 	crmOnly := len(splitList(e.Streams)) > 0
 	for _, name := range splitList(e.Streams) {
-		crmOnly = crmOnly && slices.ContainsFunc(schema.CRMStreams, func(st *schema.Stream) bool { return st.Name == name })
+		st, err := schema.Lookup(name)
+		crmOnly = crmOnly && err == nil && st.Extract.AppToken()
 	}
 	if requireToken {
 		switch {
@@ -258,8 +246,10 @@ func (e *Env) Resolve(now time.Time, requireToken bool) (*Config, error) {
 			c.Pipeline.CRMInstances = append(c.Pipeline.CRMInstances, urn)
 		}
 	}
-	if seen[schema.CRMValidation.Name] && len(c.Pipeline.CRMInstances) == 0 && len(splitURNs(e.CRMInstances)) == 0 {
-		bad(&e.CRMInstances, "not set: stream %s needs one or more urn:li:crmInstance:(PARTNER,ID), separated by commas or spaces", schema.CRMValidation.Name)
+	for _, st := range c.Pipeline.Streams {
+		if st.Extract == schema.CRMValidationExport && len(c.Pipeline.CRMInstances) == 0 && len(splitURNs(e.CRMInstances)) == 0 {
+			bad(&e.CRMInstances, "not set: stream %s needs one or more urn:li:crmInstance:(PARTNER,ID), separated by commas or spaces", st.Name)
+		}
 	}
 	if e.AssocKeysFile != "" {
 		if f, err := os.Open(e.AssocKeysFile); err != nil {
@@ -273,11 +263,7 @@ func (e *Env) Resolve(now time.Time, requireToken bool) (*Config, error) {
 			c.Pipeline.AssociationKeys = keys
 		}
 	}
-	if n, err := strconv.Atoi(e.AssocBatch); err != nil || n < 1 || n > pipeline.MaxAssociationBatch {
-		bad(&e.AssocBatch, "%q is not a whole number from 1 to %d", e.AssocBatch, pipeline.MaxAssociationBatch)
-	} else {
-		c.Pipeline.AssociationBatch = n
-	}
+	c.Pipeline.AssociationBatch = parsed[int](e, &e.AssocBatch, bad)
 
 	date := func(ptr *string) (time.Time, bool) {
 		if *ptr == "" {
@@ -333,41 +319,19 @@ func (e *Env) Resolve(now time.Time, requireToken bool) (*Config, error) {
 		c.Pipeline.RejectsDir = load.JoinLocation(e.ParquetDir, "_rejects")
 	}
 
-	if r, err := strconv.ParseFloat(e.MaxRejectRatio, 64); err != nil || r < 0 || r > 1 {
-		bad(&e.MaxRejectRatio, "%q is not a ratio between 0 and 1", e.MaxRejectRatio)
-	} else {
-		c.Pipeline.MaxRejectRatio = r
-	}
-	posInt := func(ptr *string, max int) int {
-		n, err := strconv.Atoi(*ptr)
-		if err != nil || n < 1 || n > max {
-			bad(ptr, "%q is not a whole number from 1 to %d", *ptr, max)
-		}
-		return n
-	}
-	c.Pipeline.Concurrency = posInt(&e.Concurrency, 64)
-	c.Pipeline.BatchSize = posInt(&e.BatchSize, 1<<22)
-	dur := func(ptr *string) time.Duration {
-		d, err := time.ParseDuration(*ptr)
-		if err != nil || d <= 0 {
-			bad(ptr, "%q is not a positive duration (such as 30s, 5m)", *ptr)
-		}
-		return d
-	}
-	c.Pipeline.PollInitial = dur(&e.PollInterval)
-	c.Pipeline.PollMax = dur(&e.PollMaxInterval)
-	c.Pipeline.JobTimeout = dur(&e.JobTimeout)
-	c.Pipeline.RetryDelay = dur(&e.RetryDelay)
-	c.API.QuotaBudget = dur(&e.QuotaBudget)
-	c.GracePeriod = dur(&e.GracePeriod)
-	c.Pipeline.DownloadAttempts = posInt(&e.DownloadTries, 20)
-	if n, err := strconv.Atoi(e.JobRetries); err != nil || n < 0 || n > 20 {
-		bad(&e.JobRetries, "%q is not a whole number from 0 to 20", e.JobRetries)
-	} else {
-		c.Pipeline.JobRetries = n
-		if n == 0 {
-			c.Pipeline.JobRetries = -1 // none; 0 means the default in pipeline
-		}
+	c.Pipeline.MaxRejectRatio = parsed[float64](e, &e.MaxRejectRatio, bad)
+	c.Pipeline.Concurrency = parsed[int](e, &e.Concurrency, bad)
+	c.Pipeline.BatchSize = parsed[int](e, &e.BatchSize, bad)
+	c.Pipeline.PollInitial = parsed[time.Duration](e, &e.PollInterval, bad)
+	c.Pipeline.PollMax = parsed[time.Duration](e, &e.PollMaxInterval, bad)
+	c.Pipeline.JobTimeout = parsed[time.Duration](e, &e.JobTimeout, bad)
+	c.Pipeline.RetryDelay = parsed[time.Duration](e, &e.RetryDelay, bad)
+	c.API.QuotaBudget = parsed[time.Duration](e, &e.QuotaBudget, bad)
+	c.GracePeriod = parsed[time.Duration](e, &e.GracePeriod, bad)
+	c.Pipeline.DownloadAttempts = parsed[int](e, &e.DownloadTries, bad)
+	c.Pipeline.JobRetries = parsed[int](e, &e.JobRetries, bad)
+	if c.Pipeline.JobRetries == 0 {
+		c.Pipeline.JobRetries = -1 // none; 0 means the default in pipeline
 	}
 	if n, err := strconv.Atoi(strings.TrimSuffix(e.Lookback, "d")); err != nil || n < 0 || n > 89 {
 		bad(&e.Lookback, "%q is not a number of days from 0 to 89 (such as 2d)", e.Lookback)
@@ -377,17 +341,8 @@ func (e *Env) Resolve(now time.Time, requireToken bool) (*Config, error) {
 	if err := c.LogLevel.UnmarshalText([]byte(e.LogLevel)); err != nil {
 		bad(&e.LogLevel, "%q is not a level (debug, info, warn, error)", e.LogLevel)
 	}
-	switch e.LogFormat {
-	case "auto", "json", "text":
-		c.LogFormat = e.LogFormat
-	default:
-		bad(&e.LogFormat, "%q is not a log format (auto, json, text)", e.LogFormat)
-	}
-	if d, err := time.ParseDuration(e.ProgressEvery); err != nil || d < 0 {
-		bad(&e.ProgressEvery, "%q is not a duration (such as 30s; 0 for none)", e.ProgressEvery)
-	} else {
-		c.ProgressEvery = d
-	}
+	c.LogFormat = parsed[string](e, &e.LogFormat, bad)
+	c.ProgressEvery = parsed[time.Duration](e, &e.ProgressEvery, bad)
 	c.MetricsFile, c.MetricsInstance = e.MetricsFile, e.MetricsInstance
 	if sh := c.Pipeline.Shard; sh.Sharded() {
 		// Shards push apart: each its own last-success times.

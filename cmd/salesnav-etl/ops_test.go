@@ -5,6 +5,8 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"maps"
@@ -22,12 +24,14 @@ import (
 
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+	"github.com/sethvargo/go-envconfig"
 	"github.com/vbauerster/mpb/v8"
 
 	"github.com/salesnav-etl/salesnav-etl/fakeapi"
 	"github.com/salesnav-etl/salesnav-etl/internal/metrics"
 	"github.com/salesnav-etl/salesnav-etl/internal/testkit"
 	"github.com/salesnav-etl/salesnav-etl/pipeline"
+	"github.com/salesnav-etl/salesnav-etl/schema"
 )
 
 // Every variable of Env is documented once in varDocs, and --help of the
@@ -343,6 +347,77 @@ func TestProgressBars(t *testing.T) {
 	for _, want := range []string{"activity", "1234 rows", "3.0 MiB", "seat", "25 rows", "2.0 KiB", "msg=\"window loaded\"", "msg=\"after the bars\""} {
 		if !strings.Contains(got, want) {
 			t.Errorf("progress output lacks %q:\n%s", want, got)
+		}
+	}
+}
+
+// The default SALESNAV_STREAMS is the stream registry's DefaultOn streams:
+// a stream registered with DefaultOn joins it, in the help and in a run's
+// configuration.
+func TestStreamsDefaultFromRegistry(t *testing.T) {
+	if got := envDefaults()["STREAMS"]; got != "contracts,seat,activity,activity_outcome" {
+		t.Errorf("default streams %q", got)
+	}
+	extra := &schema.Stream{Name: "extra_events", Extract: schema.AnalyticsExport, Action: "exportExtra", Partitioning: schema.SnapshotDay,
+		Write: schema.Replace, DefaultOn: true, Columns: []schema.Column{{Name: "id"}}, Key: []string{schema.LineageContract, schema.LineageSnapshotDate, schema.RowHash}}
+	unregister, err := schema.Register(extra)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unregister()
+	if got := envDefaults()["STREAMS"]; got != "contracts,seat,activity,activity_outcome,extra_events" {
+		t.Errorf("default streams with a registered one %q", got)
+	}
+	env, err := LoadEnv(context.Background(), envconfig.MapLookuper(nil))
+	if err != nil || env.Streams != "contracts,seat,activity,activity_outcome,extra_events" {
+		t.Errorf("SALESNAV_STREAMS unset: %q, %v", env.Streams, err)
+	}
+	env, err = LoadEnv(context.Background(), envconfig.MapLookuper(map[string]string{"SALESNAV_STREAMS": "seat"}))
+	if err != nil || env.Streams != "seat" {
+		t.Errorf("SALESNAV_STREAMS=seat: %q, %v", env.Streams, err)
+	}
+}
+
+// Every declared parse kind, with the messages Resolve reports, and the
+// association batch bound kept in step with the pipeline's.
+func TestDeclaredParseKinds(t *testing.T) {
+	byEnv := map[string]varDoc{}
+	for _, v := range varDocs {
+		byEnv[v.Env] = v
+	}
+	for _, c := range []struct {
+		env, raw string
+		want     any
+		problem  string
+	}{
+		{"POLL_INTERVAL", "5s", 5 * time.Second, ""},
+		{"POLL_INTERVAL", "0s", time.Duration(0), `"0s" is not a positive duration (such as 30s, 5m)`},
+		{"PROGRESS_INTERVAL", "0", time.Duration(0), ""},
+		{"PROGRESS_INTERVAL", "-1s", time.Duration(0), `"-1s" is not a duration (such as 30s; 0 for none)`},
+		{"CONCURRENCY", "64", 64, ""},
+		{"CONCURRENCY", "65", 65, `"65" is not a whole number from 1 to 64`},
+		{"JOB_RETRIES", "0", 0, ""},
+		{"JOB_RETRIES", "x", 0, `"x" is not a whole number from 0 to 20`},
+		{"MAX_REJECT_RATIO", "0.5", 0.5, ""},
+		{"MAX_REJECT_RATIO", "2", float64(0), `"2" is not a ratio between 0 and 1`},
+		{"LOG_FORMAT", "json", "json", ""},
+		{"LOG_FORMAT", "xml", "xml", `"xml" is not a log format (auto, json, text)`},
+		{"ASSOCIATION_BATCH_SIZE", fmt.Sprint(pipeline.MaxAssociationBatch), pipeline.MaxAssociationBatch, ""},
+		{"ASSOCIATION_BATCH_SIZE", fmt.Sprint(pipeline.MaxAssociationBatch + 1), pipeline.MaxAssociationBatch + 1,
+			fmt.Sprintf("%q is not a whole number from 1 to %d", fmt.Sprint(pipeline.MaxAssociationBatch+1), pipeline.MaxAssociationBatch)},
+	} {
+		got, problem := byEnv[c.env].parseValue(c.raw)
+		if got != c.want || problem != c.problem {
+			t.Errorf("%s=%q: %v, %q; want %v, %q", c.env, c.raw, got, problem, c.want, c.problem)
+		}
+	}
+	// Every declared kind parses its own default.
+	for _, v := range varDocs {
+		if v.Parse == "" {
+			continue
+		}
+		if _, problem := v.parseValue(envDefaults()[v.Env]); problem != "" {
+			t.Errorf("SALESNAV_%s: its default: %s", v.Env, problem)
 		}
 	}
 }

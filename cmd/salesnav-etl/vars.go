@@ -3,79 +3,65 @@ package main
 import (
 	"fmt"
 	"reflect"
+	"slices"
+	"strconv"
 	"strings"
+	"time"
+
+	"github.com/salesnav-etl/salesnav-etl/schema"
 )
 
-// varDoc documents one SALESNAV_* variable: the flag that overrides it, if
-// any, and what it does. Defaults come from Env's struct tags, so --help
-// and the code cannot disagree; a test checks that every variable of Env is
-// here and in the README's table.
+// varDoc is one SALESNAV_* variable as Env's struct tags declare it: its
+// name (env, without the prefix), its default (or a computed one,
+// computedDefaults), the flag that overrides it
+// (flag) and what it does (doc). That one declaration drives reading the
+// environment (go-envconfig), the names in messages, --help, config check
+// and the README's table, which a test keeps in step.
 type varDoc struct {
-	Env, Flag, Doc string
+	Env, Default, Flag, Doc string
+	// Parse is how a value of a plain kind is parsed (parse tag):
+	// duration (positive), duration0 (0 or more), int:MIN:MAX, ratio (0 to
+	// 1) or oneof:A|B|C:NOUN. Values of other kinds are checked by Resolve.
+	Parse string
+	field int // index in Env
 }
 
-var varDocs = []varDoc{
-	{"API_URL", "", "API root"},
-	{"ACCESS_TOKEN", "", "OAuth2 bearer token of the member (or the refresh-token flow); never logged"},
-	{"CLIENT_ID", "", "LinkedIn application id: with the secret and a refresh token, member tokens are renewed; with the secret, CRM and profile calls use client credentials"},
-	{"CLIENT_SECRET", "", "LinkedIn application secret; never logged"},
-	{"REFRESH_TOKEN", "", "the member's refresh token (365 days); never logged"},
-	{"TOKEN_URL", "", "OAuth2 token endpoint"},
-	{"TOKEN_HOSTS", "", "extra hosts that may receive the token on downloads (default: the API's and LinkedIn's)"},
-	{"SINK", "", "parquet or clickhouse"},
-	{"PARQUET_DIR", "parquet-dir", "dataset root: a local directory, or s3://bucket/prefix, gs://bucket/prefix, azblob://container/prefix (credentials from the provider's standard chain)"},
-	{"S3_ENDPOINT", "", "base URL of an S3-compatible server (MinIO, Ceph, R2): path-style requests, region us-east-1 unless AWS_REGION says otherwise"},
-	{"CLICKHOUSE_DSN", "", "clickhouse://user:password@host:9000/database (SALESNAV_SINK=clickhouse); the password is never logged"},
-	{"CLICKHOUSE_CLUSTER", "", "a cluster of the servers' remote_servers: every DDL ON CLUSTER, tables ReplicatedReplacingMergeTree, a Distributed table <stream>_dist per stream that the views read (default: a single server)"},
-	{"CLICKHOUSE_ZK_PATH", "", "ZooKeeper path of the replicated tables (SALESNAV_CLICKHOUSE_CLUSTER): {database} and {table} filled in, other macros by each server; tables replicated to every node (state, dimensions) get {shard}=all"},
-	{"CLICKHOUSE_REPLICA", "", "replica name of the replicated tables, unique per node of the cluster (a server macro by default)"},
-	{"STREAMS", "streams", "streams to run; also crm_validation, profile_associations"},
-	{"CRM_INSTANCES", "", "urn:li:crmInstance:(PARTNER,ID) URNs for crm_validation, separated by commas or spaces (--fake-api: two fake instances)"},
-	{"ASSOCIATION_KEYS_FILE", "", "CSV of instanceId,partner,recordId that profile_associations looks up besides the CRM validation records"},
-	{"ASSOCIATION_BATCH_SIZE", "", "keys per profile association batch lookup (1-500)"},
-	{"START", "from", "first day of a first run, YYYY-MM-DD UTC (default: end - 30 days); --from with --to backfills"},
-	{"END", "to", "exclusive last day, YYYY-MM-DD UTC (default: yesterday)"},
-	{"STATE_PATH", "state-path", "state file of the Parquet sink, a path or an object URL (default: <parquet dir>/_state.json)"},
-	{"REJECTS_DIR", "", "rejected rows, as JSON Lines: a directory or an object URL (default: <parquet dir>/_rejects)"},
-	{"MAX_REJECT_RATIO", "", "share of a window's rows that may be rejected and the window still load"},
-	{"CONCURRENCY", "", "contracts at once (one export job per contract at a time)"},
-	{"POLL_INTERVAL", "", "first poll delay, doubling"},
-	{"POLL_MAX_INTERVAL", "", "longest poll delay"},
-	{"JOB_TIMEOUT", "", "longest wait for one export job"},
-	{"JOB_RETRIES", "", "new jobs after TIMED_OUT or INTERNAL_ERROR"},
-	{"RETRY_DELAY", "", "wait before the first of them, doubling"},
-	{"DOWNLOAD_ATTEMPTS", "", "tries of a file: expired URL, dropped connection, short file"},
-	{"QUOTA_BUDGET", "", "429s with no success in between before the run stops (exit 75)"},
-	{"LOOKBACK", "", "days re-extracted before the cursor, for late data"},
-	{"GRACE_PERIOD", "", "after SIGTERM, time to finish the window being loaded"},
-	{"BATCH_SIZE", "", "rows per Arrow record batch"},
-	{"LOG_LEVEL", "", "debug, info, warn, error"},
-	{"LOG_FORMAT", "", "auto (text on a terminal, JSON otherwise), json or text"},
-	{"PROGRESS_INTERVAL", "", "not on a terminal: a progress log line this often (0: none)"},
-	{"METRICS_FILE", "", "write Prometheus metrics here at the end of a run (node_exporter textfile collector)"},
-	{"PUSHGATEWAY_URL", "", "push Prometheus metrics to this Pushgateway at the end of a run"},
-	{"METRICS_INSTANCE", "", "Pushgateway grouping key instance, to tell deployments apart"},
-	{"MEMORY_LIMIT", "", "the Go runtime's soft memory limit: auto (3/4 of the container's limit, at most 256MiB), off, or a size such as 512MiB; GOMEMLIMIT wins"},
-	{"SHARD", "shard", "i/n: this run takes the contracts and CRM instances of shard i of n (a stable hash); shard 0 also loads contracts and profile_associations"},
-	{"SHARDS", "", "n, with Kubernetes' JOB_COMPLETION_INDEX as i (Indexed Jobs): the same as SALESNAV_SHARD=i/n"},
-}
-
-// envDefaults maps each Env variable (without the prefix) to its default,
-// read from the struct tags.
-func envDefaults() map[string]string {
-	out := map[string]string{}
+// varDocs are Env's variables, in declaration order.
+var varDocs = func() []varDoc {
+	var out []varDoc
 	t := reflect.TypeOf(Env{})
 	for i := range t.NumField() {
-		tag := t.Field(i).Tag.Get("env")
+		f := t.Field(i)
+		tag := f.Tag.Get("env")
 		if tag == "" {
 			continue
 		}
 		name, opts, _ := strings.Cut(tag, ",")
-		def := ""
+		v := varDoc{Env: strings.TrimSpace(name), Flag: f.Tag.Get("flag"), Doc: f.Tag.Get("doc"), Parse: f.Tag.Get("parse"), field: i}
 		if _, d, ok := strings.Cut(opts, "default="); ok {
-			def = d
+			v.Default = d
 		}
-		out[strings.TrimSpace(name)] = def
+		out = append(out, v)
+	}
+	return out
+}()
+
+// computedDefaults are the defaults that derive from elsewhere: the
+// streams a run takes when SALESNAV_STREAMS is unset come from the stream
+// registry (schema.Stream.DefaultOn).
+var computedDefaults = map[string]func() string{
+	"STREAMS": func() string { return strings.Join(schema.Names(schema.Defaults()), ",") },
+}
+
+// envDefaults maps each Env variable (without the prefix) to its default,
+// a computed one as it is now.
+func envDefaults() map[string]string {
+	out := map[string]string{}
+	for _, v := range varDocs {
+		out[v.Env] = v.Default
+		if def := computedDefaults[v.Env]; def != nil {
+			out[v.Env] = def()
+		}
 	}
 	return out
 }
@@ -98,4 +84,54 @@ func variablesHelp() string {
 		b.WriteString("\n")
 	}
 	return b.String()
+}
+
+// parseValue parses raw as v.Parse says. The problem, when there is one,
+// is worded for a message that names the variable.
+func (v varDoc) parseValue(raw string) (any, string) {
+	kind, arg, _ := strings.Cut(v.Parse, ":")
+	switch kind {
+	case "duration", "duration0":
+		d, err := time.ParseDuration(raw)
+		if kind == "duration" && (err != nil || d <= 0) {
+			return time.Duration(0), fmt.Sprintf("%q is not a positive duration (such as 30s, 5m)", raw)
+		}
+		if err != nil || d < 0 {
+			return time.Duration(0), fmt.Sprintf("%q is not a duration (such as 30s; 0 for none)", raw)
+		}
+		return d, ""
+	case "int":
+		lo, hi, _ := strings.Cut(arg, ":")
+		minN, _ := strconv.Atoi(lo)
+		maxN, _ := strconv.Atoi(hi)
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < minN || n > maxN {
+			return n, fmt.Sprintf("%q is not a whole number from %d to %d", raw, minN, maxN)
+		}
+		return n, ""
+	case "ratio":
+		r, err := strconv.ParseFloat(raw, 64)
+		if err != nil || r < 0 || r > 1 {
+			return float64(0), fmt.Sprintf("%q is not a ratio between 0 and 1", raw)
+		}
+		return r, ""
+	case "oneof":
+		list, noun, _ := strings.Cut(arg, ":")
+		choices := strings.Split(list, "|")
+		if !slices.Contains(choices, raw) {
+			return raw, fmt.Sprintf("%q is not a %s (%s)", raw, noun, strings.Join(choices, ", "))
+		}
+		return raw, ""
+	}
+	panic(fmt.Sprintf("SALESNAV_%s: unknown parse kind %q", v.Env, v.Parse))
+}
+
+// parsed parses the variable at ptr as its declaration says, reporting a
+// problem through bad; T is the kind's Go type.
+func parsed[T any](e *Env, ptr *string, bad func(*string, string, ...any)) T {
+	val, problem := e.decls[ptr].parseValue(*ptr)
+	if problem != "" {
+		bad(ptr, "%s", problem)
+	}
+	return val.(T)
 }
