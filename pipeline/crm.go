@@ -58,7 +58,7 @@ func (r *Runner) runCRM(ctx context.Context, sum *Summary, st *schema.Stream, in
 	// cursor moves only once its files are loaded, and a reset clears the
 	// job too): resume it if it is young enough. Its start is compared by
 	// day only, as ClickHouse's jobs table keeps days.
-	if inflight != nil && (!Day(inflight.Start).Equal(Day(from)) || r.cfg.Now().Sub(inflight.CreatedAt) >= r.resumeLimit()) {
+	if inflight != nil && !resumeExport(inflight, from, r.cfg.Now(), r.resumeLimit()) {
 		log.Info("dropping a job in flight that no longer fits", "job", inflight.ID)
 		if err := r.state.ClearInFlight(ctx, st.Name, instance); err != nil {
 			return err
@@ -66,7 +66,8 @@ func (r *Runner) runCRM(ctx context.Context, sum *Summary, st *schema.Stream, in
 		inflight = nil
 	}
 	began := time.Now()
-	job, err := r.completedCRMJob(ctx, u, inflight)
+	jobs := r.crmJobs(u)
+	job, err := completed(ctx, r, jobs, log, inflight)
 	if err != nil {
 		var failed *extract.JobFailedError
 		if errors.As(err, &failed) {
@@ -80,25 +81,18 @@ func (r *Runner) runCRM(ctx context.Context, sum *Summary, st *schema.Stream, in
 	u.log = log
 	r.cfg.Observer.JobWaited(st.Name, time.Since(began))
 	log.Info("CRM validation export completed", "files", len(job.DownloadURLs), "waited", time.Since(began).Round(time.Millisecond).String())
-	for attempt := 1; ; attempt++ {
-		err := r.loadCRMJob(ctx, sum, u, job)
-		if errors.Is(err, ErrFilesDiffer) {
+	return loadFresh(ctx, r, jobs, log, job, func(j extract.CRMValidationJob) error { return r.loadCRMJob(ctx, sum, u, j) },
+		func(err error) error {
+			if !errors.Is(err, ErrFilesDiffer) {
+				return nil
+			}
 			// Resuming this job would meet the same files: the next run
 			// creates another.
 			if ferr := r.forgetCRM(ctx, u); ferr != nil {
 				return errors.Join(err, ferr)
 			}
-		}
-		if err == nil || attempt >= r.cfg.DownloadAttempts || !retryableDownload(err) || r.stopping() {
-			return err
-		}
-		log.Warn("download failed: polling the job for fresh URLs and trying again", "attempt", attempt, "error", err)
-		next, perr := r.api.CRMValidationExport(ctx, instance, job.JobID)
-		if perr != nil {
-			return fmt.Errorf("refreshing the URLs of CRM validation export %d: %w (after %v)", job.JobID, perr, err)
-		}
-		job = next
-	}
+			return nil
+		})
 }
 
 func (r *Runner) forgetCRM(ctx context.Context, u crmUnit) error {
@@ -107,94 +101,46 @@ func (r *Runner) forgetCRM(ctx context.Context, u crmUnit) error {
 	return r.state.ClearInFlight(dctx, u.st.Name, u.instance)
 }
 
-// completedCRMJob returns the unit's export once COMPLETED: the job in
-// flight when there is one the API still knows, else a new one, recorded
-// as in flight before it is polled. A job FAILED_DUE_TO_INTERNAL_ERROR is
-// created again, up to JobRetries times.
-func (r *Runner) completedCRMJob(ctx context.Context, u crmUnit, resume *load.Job) (extract.CRMValidationJob, error) {
-	var job extract.CRMValidationJob
-	if resume != nil {
-		j, err := r.api.CRMValidationExport(ctx, u.instance, resume.ID)
-		switch {
-		case errors.Is(err, extract.ErrNotFound):
-			u.log.Warn("the job in flight is unknown to the API (expired?): creating another", "job", resume.ID)
-		case err != nil:
-			return job, fmt.Errorf("polling CRM validation export %d: %w", resume.ID, err)
-		case j.ExportStartAt != 0 && j.ExportStartAt.Time().UnixMilli() != u.from.UnixMilli():
-			u.log.Warn("the job in flight exports from another start: creating another", "job", resume.ID,
-				"job_export_start_at", int64(j.ExportStartAt))
-		default:
-			u.log.Info("resuming the job in flight of a previous run", "job", resume.ID, "status", j.Status)
-			job = j
-		}
-	}
-	for retries := 0; ; retries++ {
-		if job.JobID == 0 {
-			created, err := r.api.CreateCRMValidationExport(ctx, u.instance, u.from)
+// crmJobs is the engine's view of a unit's CRM validation export jobs.
+func (r *Runner) crmJobs(u crmUnit) jobKind[extract.CRMValidationJob] {
+	return jobKind[extract.CRMValidationJob]{
+		noun: crmNoun, logNoun: crmNoun, manyFiles: true,
+		id:     func(j extract.CRMValidationJob) int64 { return j.JobID },
+		status: func(j extract.CRMValidationJob) string { return string(j.Status) },
+		state: func(j extract.CRMValidationJob) (bool, bool) {
+			failed := j.Status == extract.CRMStatusFailedInternalError
+			return j.Status == extract.CRMStatusCompleted || failed, failed
+		},
+		create: func(ctx context.Context) (extract.CRMValidationJob, error) {
+			job, err := r.api.CreateCRMValidationExport(ctx, u.instance, u.from)
 			if err != nil {
 				return job, fmt.Errorf("creating %s export: %w", u.st.Name, err)
 			}
-			job = created
-			u.log.Info("CRM validation export created", "job", job.JobID, "status", job.Status)
-			// Recorded even when the run is being cancelled: the next run
-			// must find the job rather than create another.
-			dctx, cancel := detached(ctx)
-			err = r.state.SetInFlight(dctx, load.Job{ID: job.JobID, Stream: u.st.Name, Contract: u.instance,
-				Start: u.from, End: u.from, CreatedAt: r.cfg.Now().UTC()})
-			cancel()
-			if err != nil {
-				return job, fmt.Errorf("saving CRM validation export %d in flight: %w", job.JobID, err)
+			return job, nil
+		},
+		poll: func(ctx context.Context, id int64) (extract.CRMValidationJob, error) {
+			return r.api.CRMValidationExport(ctx, u.instance, id)
+		},
+		fits: func(j extract.CRMValidationJob, log *slog.Logger) bool {
+			if j.ExportStartAt != 0 && j.ExportStartAt.Time().UnixMilli() != u.from.UnixMilli() {
+				log.Warn("the job in flight exports from another start: creating another", "job", j.JobID,
+					"job_export_start_at", int64(j.ExportStartAt))
+				return false
 			}
-		}
-		done, err := r.waitCRMJob(ctx, u, job)
-		var failed *extract.JobFailedError
-		if !errors.As(err, &failed) {
-			return done, err
-		}
-		if retries >= r.cfg.JobRetries {
-			return done, fmt.Errorf("%w, %d times", err, retries+1)
-		}
-		wait := r.cfg.RetryDelay << retries
-		u.log.Warn("CRM validation export failed: creating it again", "job", job.JobID, "status", failed.Status, "retry_in", wait.String())
-		if err := r.sleep(ctx, wait); err != nil {
-			return done, err
-		}
-		job = extract.CRMValidationJob{}
+			return true
+		},
+		// Processing can take two hours; its one failure may pass.
+		retryable: func(extract.CRMValidationJob) bool { return true },
+		complete: func(j extract.CRMValidationJob) error {
+			if j.NextExportStartAt == nil && j.ExportEndAt == nil {
+				return fmt.Errorf("CRM validation export %d is COMPLETED without nextExportStartAt: %w", j.JobID, ErrNoCursor)
+			}
+			return nil
+		},
+		inFlight: func(id int64) *load.Job {
+			return &load.Job{ID: id, Stream: u.st.Name, Contract: u.instance, Start: u.from, End: u.from, CreatedAt: r.cfg.Now().UTC()}
+		},
 	}
-}
-
-// waitCRMJob polls a CRM validation export until it is COMPLETED or
-// FAILED_DUE_TO_INTERNAL_ERROR (processing can take two hours), like
-// waitJob.
-func (r *Runner) waitCRMJob(ctx context.Context, u crmUnit, job extract.CRMValidationJob) (extract.CRMValidationJob, error) {
-	deadline := time.Now().Add(r.cfg.JobTimeout)
-	delay := r.cfg.PollInitial
-	last := job.Status
-	for job.Status != extract.CRMStatusCompleted {
-		if job.Status == extract.CRMStatusFailedInternalError {
-			return job, &extract.JobFailedError{JobID: job.JobID, Status: extract.JobStatus(job.Status)}
-		}
-		if time.Now().After(deadline) {
-			return job, fmt.Errorf("CRM validation export %d: %w after %s (status %s)", job.JobID, ErrJobTimeout, r.cfg.JobTimeout, job.Status)
-		}
-		if err := r.sleep(ctx, delay); err != nil {
-			return job, err
-		}
-		next, err := r.api.CRMValidationExport(ctx, u.instance, job.JobID)
-		if err != nil {
-			return job, fmt.Errorf("polling CRM validation export %d: %w", job.JobID, err)
-		}
-		job = next
-		if job.Status != last {
-			u.log.Info("CRM validation export status", "job", job.JobID, "status", job.Status)
-			last = job.Status
-		}
-		delay = min(delay*2, r.cfg.PollMax)
-	}
-	if job.NextExportStartAt == nil && job.ExportEndAt == nil {
-		return job, fmt.Errorf("CRM validation export %d is COMPLETED without nextExportStartAt: %w", job.JobID, ErrNoCursor)
-	}
-	return job, nil
 }
 
 // nextStart is the cursor a completed CRM export moves to.

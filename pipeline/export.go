@@ -26,67 +26,43 @@ func unframed(dl *extract.Download, err error) error {
 	return fmt.Errorf("%w (the download had neither Content-Length nor chunking, so it may be cut): %w", extract.ErrShortDownload, err)
 }
 
-// retryableDownload tells transfer problems, which another try with a
-// fresh URL may cure, from problems of the data or the destination.
-func retryableDownload(err error) bool {
-	return errors.Is(err, extract.ErrForbidden) || errors.Is(err, transform.ErrRead) || errors.Is(err, extract.ErrShortDownload) ||
-		errors.Is(err, ErrShortExport) || errors.Is(err, ErrNoHeader) || errors.Is(err, errURLExpired)
-}
-
-// completedJob returns the unit's job once COMPLETED: the job in flight
-// when resume is set and the API still knows it, else a new one, recorded
-// as in flight before it is polled. TIMED_OUT and INTERNAL_ERROR jobs are
-// created again, up to JobRetries times.
-func (r *Runner) completedJob(ctx context.Context, u unit, resume *load.Job) (extract.ExportJob, error) {
-	var job extract.ExportJob
-	if resume != nil {
-		j, err := r.api.AnalyticsExport(ctx, u.contract, resume.ID)
-		switch {
-		case errors.Is(err, extract.ErrNotFound):
-			u.log.Warn("the job in flight is unknown to the API (expired?): creating another", "job", resume.ID)
-		case err != nil:
-			return job, fmt.Errorf("polling export %d: %w", resume.ID, err)
-		default:
-			u.log.Info("resuming the job in flight of a previous run", "job", resume.ID, "status", j.Status)
-			job = j
-		}
-	}
-	for retries := 0; ; retries++ {
-		if job.ID == 0 {
-			created, err := r.api.CreateAnalyticsExport(ctx, extract.Action(u.st.Action), extract.ExportRequest{
+// analyticsJobs is the engine's view of a unit's analytics export jobs.
+func (r *Runner) analyticsJobs(u unit) jobKind[extract.ExportJob] {
+	return jobKind[extract.ExportJob]{
+		noun: exportNoun, logNoun: "export job",
+		id:     func(j extract.ExportJob) int64 { return j.ID },
+		status: func(j extract.ExportJob) string { return string(j.Status) },
+		state:  func(j extract.ExportJob) (bool, bool) { return j.Status.Done(), j.Status.Failed() },
+		create: func(ctx context.Context) (extract.ExportJob, error) {
+			job, err := r.api.CreateAnalyticsExport(ctx, extract.Action(u.st.Action), extract.ExportRequest{
 				Contract: u.contract, StartAt: extract.Millis(u.sp.StartAt()), EndAt: extract.Millis(u.sp.EndAt()),
 			})
 			if err != nil {
 				return job, fmt.Errorf("creating %s export: %w", u.st.Name, err)
 			}
-			job = created
-			u.log.Info("export job created", "job", job.ID, "status", job.Status)
-			if !r.cfg.Backfill {
-				// Recorded even when the run is being cancelled: the job
-				// exists at LinkedIn now, and the next run must find it.
-				dctx, cancel := detached(ctx)
-				err := r.state.SetInFlight(dctx, load.Job{ID: job.ID, Stream: u.st.Name, Contract: u.contract,
-					Start: u.sp.Start, End: u.sp.End, CreatedAt: r.cfg.Now().UTC()})
-				cancel()
-				if err != nil {
-					return job, fmt.Errorf("saving export %d in flight: %w", job.ID, err)
-				}
+			return job, nil
+		},
+		poll: func(ctx context.Context, id int64) (extract.ExportJob, error) {
+			return r.api.AnalyticsExport(ctx, u.contract, id)
+		},
+		fits: func(extract.ExportJob, *slog.Logger) bool { return true },
+		// TIMED_OUT and INTERNAL_ERROR may pass; a file too large or data
+		// not there yet are the window's to decide (onJobFailure).
+		retryable: func(j extract.ExportJob) bool {
+			return j.Status == extract.StatusFailedTimedOut || j.Status == extract.StatusFailedInternalError
+		},
+		complete: func(j extract.ExportJob) error {
+			if (j.DownloadURL == nil || *j.DownloadURL == "") && (j.RowCount == nil || *j.RowCount != 0) {
+				return fmt.Errorf("export %d is COMPLETED without a downloadUrl", j.ID)
 			}
-		}
-		done, err := r.waitJob(ctx, u.contract, job, u.log)
-		var failed *extract.JobFailedError
-		if !errors.As(err, &failed) || (failed.Status != extract.StatusFailedTimedOut && failed.Status != extract.StatusFailedInternalError) {
-			return done, err
-		}
-		if retries >= r.cfg.JobRetries {
-			return done, fmt.Errorf("%w, %d times", err, retries+1)
-		}
-		wait := r.cfg.RetryDelay << retries
-		u.log.Warn("export job failed: creating it again", "job", job.ID, "status", failed.Status, "retry_in", wait.String())
-		if err := r.sleep(ctx, wait); err != nil {
-			return done, err
-		}
-		job = extract.ExportJob{}
+			return nil
+		},
+		inFlight: func(id int64) *load.Job {
+			if r.cfg.Backfill {
+				return nil
+			}
+			return &load.Job{ID: id, Stream: u.st.Name, Contract: u.contract, Start: u.sp.Start, End: u.sp.End, CreatedAt: r.cfg.Now().UTC()}
+		},
 	}
 }
 
@@ -229,7 +205,7 @@ func (r *Runner) loadJob(ctx context.Context, sum *Summary, u unit, job extract.
 // returns ErrTooManyRejects naming what (the export) and unit (what was
 // not loaded). Within the ratio it returns nil.
 func (r *Runner) refuseOverRatio(sum *Summary, st *schema.Stream, rej *rejectsFile, abort func(), rows, rejected int64, log *slog.Logger, what, unit string) error {
-	if rejected == 0 || float64(rejected) <= r.cfg.MaxRejectRatio*float64(rows+rejected) {
+	if !overRejectRatio(rows, rejected, r.cfg.MaxRejectRatio) {
 		return nil
 	}
 	abort()
@@ -240,40 +216,6 @@ func (r *Runner) refuseOverRatio(sum *Summary, st *schema.Stream, rej *rejectsFi
 	sum.addUnloadedRejects(st.Name, rejected, path)
 	return fmt.Errorf("%s: %w: %d of %d rows (max ratio %v); %s not loaded, rejects in %s",
 		what, ErrTooManyRejects, rejected, rows+rejected, r.cfg.MaxRejectRatio, unit, path)
-}
-
-// waitJob polls job until it is done, with a delay that doubles from
-// PollInitial up to PollMax, for at most JobTimeout. A graceful stop ends
-// the wait with the job left in flight.
-func (r *Runner) waitJob(ctx context.Context, contract string, job extract.ExportJob, log *slog.Logger) (extract.ExportJob, error) {
-	deadline := time.Now().Add(r.cfg.JobTimeout)
-	delay := r.cfg.PollInitial
-	last := job.Status
-	for !job.Status.Done() {
-		if time.Now().After(deadline) {
-			return job, fmt.Errorf("export %d: %w after %s (status %s)", job.ID, ErrJobTimeout, r.cfg.JobTimeout, job.Status)
-		}
-		if err := r.sleep(ctx, delay); err != nil {
-			return job, err
-		}
-		next, err := r.api.AnalyticsExport(ctx, contract, job.ID)
-		if err != nil {
-			return job, fmt.Errorf("polling export %d: %w", job.ID, err)
-		}
-		job = next
-		if job.Status != last {
-			log.Info("export job status", "job", job.ID, "status", job.Status)
-			last = job.Status
-		}
-		delay = min(delay*2, r.cfg.PollMax)
-	}
-	if job.Status.Failed() {
-		return job, &extract.JobFailedError{JobID: job.ID, Status: job.Status}
-	}
-	if (job.DownloadURL == nil || *job.DownloadURL == "") && (job.RowCount == nil || *job.RowCount != 0) {
-		return job, fmt.Errorf("export %d is COMPLETED without a downloadUrl", job.ID)
-	}
-	return job, nil
 }
 
 // headerOnly is the CSV of an empty export of st.

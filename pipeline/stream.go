@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -34,7 +33,7 @@ func (r *Runner) runStream(ctx context.Context, sum *Summary, st *schema.Stream,
 		}
 	}
 	var spans []Span
-	if inflight != nil && !inflight.End.After(r.cfg.End) && r.cfg.Now().Sub(inflight.CreatedAt) < r.resumeLimit() {
+	if resumeWindow(inflight, r.cfg.End, r.cfg.Now(), r.resumeLimit()) {
 		// Resume the job a previous run created: its window first.
 		spans = append([]Span{{Start: inflight.Start, End: inflight.End}}, PlanWindows(inflight.End, r.cfg.End, r.cfg.WindowDays)...)
 	} else {
@@ -66,13 +65,9 @@ func (r *Runner) runStream(ctx context.Context, sum *Summary, st *schema.Stream,
 	return nil, nil
 }
 
-// resumeLimit is how old a job in flight may be and still be resumed: a
-// slow job that outlived one run's JobTimeout is picked up by the next
-// (creating another would only queue behind it), but one older than four
-// timeouts, or than LinkedIn's 7 days, is given up and created again.
-func (r *Runner) resumeLimit() time.Duration {
-	return min(7*24*time.Hour, 4*r.cfg.JobTimeout)
-}
+// resumeLimit is how old a job in flight may be and still be resumed
+// (resumeLimitFor).
+func (r *Runner) resumeLimit() time.Duration { return resumeLimitFor(r.cfg.JobTimeout) }
 
 // detached is ctx without its cancellation, bounded by its own deadline:
 // for bookkeeping that must finish once the data is in, even while the run
@@ -96,17 +91,20 @@ func (r *Runner) runWindow(ctx context.Context, sum *Summary, st *schema.Stream,
 	u := unit{st: st, contract: contract, sp: sp, log: r.log.With("stream", st.Name, "contract", contract,
 		"window_start", sp.Start.Format(time.DateOnly), "window_end", sp.End.Format(time.DateOnly))}
 	began := time.Now()
-	job, err := r.completedJob(ctx, u, resume)
-	var failed *extract.JobFailedError
-	if errors.As(err, &failed) && failed.Status == extract.StatusFailedExceededFileSize {
+	jobs := r.analyticsJobs(u)
+	job, err := completed(ctx, r, jobs, u.log, resume)
+	switch onJobFailure(err, sp.Days()) {
+	case windowTooLarge:
 		if err := r.forget(ctx, u); err != nil {
 			return err
 		}
-		if sp.Days() <= 1 {
-			return fmt.Errorf("a one-day window is still too large: %w", err)
+		return fmt.Errorf("a one-day window is still too large: %w", err)
+	case windowSplit:
+		if err := r.forget(ctx, u); err != nil {
+			return err
 		}
 		mid := sp.Start.AddDate(0, 0, sp.Days()/2)
-		u.log.Warn("export too large: splitting the window in halves", "job", failed.JobID, "split_at", mid.Format(time.DateOnly))
+		u.log.Warn("export too large: splitting the window in halves", "job", jobs.id(job), "split_at", mid.Format(time.DateOnly))
 		if err := r.runWindow(ctx, sum, st, contract, Span{Start: sp.Start, End: mid}, nil); err != nil {
 			return err
 		}
@@ -114,8 +112,7 @@ func (r *Runner) runWindow(ctx context.Context, sum *Summary, st *schema.Stream,
 			return errStopped
 		}
 		return r.runWindow(ctx, sum, st, contract, Span{Start: mid, End: sp.End}, nil)
-	}
-	if errors.As(err, &failed) && failed.Status == extract.StatusFailedDataDelay {
+	case windowDefer:
 		if ferr := r.forget(ctx, u); ferr != nil {
 			return ferr
 		}
@@ -128,21 +125,11 @@ func (r *Runner) runWindow(ctx context.Context, sum *Summary, st *schema.Stream,
 	r.cfg.Observer.JobWaited(st.Name, time.Since(began))
 	u.log.Info("export job completed", "row_count", deref(job.RowCount), "waited", time.Since(began).Round(time.Millisecond).String())
 
-	for attempt := 1; ; attempt++ {
-		err := r.loadJob(ctx, sum, u, job)
-		if err == nil || attempt >= r.cfg.DownloadAttempts || !retryableDownload(err) || r.stopping() {
-			if err == nil {
-				u.log.Info("window done", "duration", time.Since(began).Round(time.Millisecond).String())
-			}
-			return err
-		}
-		u.log.Warn("download failed: polling the job for a fresh URL and trying again", "attempt", attempt, "error", err)
-		next, perr := r.api.AnalyticsExport(ctx, contract, job.ID)
-		if perr != nil {
-			return fmt.Errorf("refreshing the URL of export %d: %w (after %v)", job.ID, perr, err)
-		}
-		job = next
+	err = loadFresh(ctx, r, jobs, u.log, job, func(j extract.ExportJob) error { return r.loadJob(ctx, sum, u, j) }, nil)
+	if err == nil {
+		u.log.Info("window done", "duration", time.Since(began).Round(time.Millisecond).String())
 	}
+	return err
 }
 
 // forget clears the (failed) job in flight of a unit.
