@@ -109,3 +109,20 @@ type WindowWriter interface {
 	// Abort discards the window; previous data stays. Safe after Commit.
 	Abort() error
 }
+
+// Abilities are what a sink can do besides loading windows, found once,
+// when the sink is given to a run: each is nil when the sink lacks it.
+type Abilities struct {
+	Dimensions DimensionSink
+	Merge      MergeSink
+	Reader     Reader
+}
+
+// AbilitiesOf finds s's abilities.
+func AbilitiesOf(s Sink) Abilities {
+	var a Abilities
+	a.Dimensions, _ = s.(DimensionSink)
+	a.Merge, _ = s.(MergeSink)
+	a.Reader, _ = s.(Reader)
+	return a
+}

@@ -14,8 +14,9 @@ import (
 )
 
 // Storage is where the Parquet sink keeps files, addressed by slash-separated
-// names relative to its root. Local disk implements it today; object stores
-// can implement it the same way (write whole, then publish).
+// names relative to its root: a local directory (DirStorage) or a bucket
+// of object storage (OpenBlobStorage), each writing a file whole before
+// publishing it.
 type Storage interface {
 	// Create stages a new file that will appear at name on Commit. Until
 	// then it is invisible to readers globbing *.parquet.

@@ -110,11 +110,10 @@ func ParseCRMInstance(urn string) (partner, instanceID string, err error) {
 // met an error are looked up again.
 func (r *Runner) associationKeys(ctx context.Context, st *schema.Stream) ([]extract.AssociationKey, error) {
 	keys := slices.Clone(r.cfg.AssociationKeys)
-	rd, ok := r.sink.(load.Reader)
-	if !ok {
+	if r.can.Reader == nil {
 		return keys, nil
 	}
-	crm, err := rd.Distinct(ctx, schema.CRMValidation.Name, []string{schema.LineageCRMInstance, schema.CRMRecordIDColumn})
+	crm, err := r.can.Reader.Distinct(ctx, schema.CRMValidation.Name, []string{schema.LineageCRMInstance, schema.CRMRecordIDColumn})
 	if err != nil {
 		return nil, fmt.Errorf("reading CRM records from %s: %w", schema.CRMValidation.Name, err)
 	}
@@ -129,7 +128,7 @@ func (r *Runner) associationKeys(ctx context.Context, st *schema.Stream) ([]extr
 		}
 		keys = append(keys, extract.AssociationKey{InstanceID: id, Partner: partner, RecordID: row[1]})
 	}
-	done, err := rd.Distinct(ctx, st.Name, []string{"instanceId", "partner", "recordId", "status"})
+	done, err := r.can.Reader.Distinct(ctx, st.Name, []string{"instanceId", "partner", "recordId", "status"})
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", st.Name, err)
 	}
@@ -155,8 +154,8 @@ func (r *Runner) associationKeys(ctx context.Context, st *schema.Stream) ([]extr
 // neither fails the run. A batch call that fails (after the client's
 // retries) stops the stream with what was fetched before it kept.
 func (r *Runner) runAssociations(ctx context.Context, sum *Summary, st *schema.Stream) error {
-	ms, ok := r.sink.(load.MergeSink)
-	if !ok {
+	ms := r.can.Merge
+	if ms == nil {
 		return fmt.Errorf("the sink keeps no merged tables (%s)", st.Name)
 	}
 	keys, err := r.associationKeys(ctx, st)
@@ -284,14 +283,14 @@ func AppendAssociation(b *schema.Builder, a extract.AssociationResult, status st
 // before (a match, or no match): those keys are kept as they are. It
 // returns what was merged; nothing when every result was such an error.
 func MergeAssociations(ctx context.Context, sink load.Sink, results []extract.AssociationResult, fetched time.Time, mem memory.Allocator) (load.Stats, error) {
-	ms, ok := sink.(load.MergeSink)
-	if !ok {
+	can := load.AbilitiesOf(sink)
+	if can.Merge == nil {
 		return load.Stats{}, fmt.Errorf("the sink keeps no merged tables (%s)", schema.ProfileAssociations.Name)
 	}
 	st := schema.ProfileAssociations
 	answered := map[extract.AssociationKey]bool{}
-	if rd, ok := sink.(load.Reader); ok {
-		rows, err := rd.Distinct(ctx, st.Name, []string{"instanceId", "partner", "recordId", "status"})
+	if can.Reader != nil {
+		rows, err := can.Reader.Distinct(ctx, st.Name, []string{"instanceId", "partner", "recordId", "status"})
 		if err != nil {
 			return load.Stats{}, fmt.Errorf("reading %s: %w", st.Name, err)
 		}
@@ -318,7 +317,7 @@ func MergeAssociations(ctx context.Context, sink load.Sink, results []extract.As
 	}
 	rec := b.NewRecordBatch()
 	defer rec.Release()
-	stats, err := ms.MergeDimension(ctx, st, rec)
+	stats, err := can.Merge.MergeDimension(ctx, st, rec)
 	if err != nil {
 		return load.Stats{}, fmt.Errorf("loading %s: %w", st.Name, err)
 	}

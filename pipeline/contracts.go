@@ -8,15 +8,14 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/salesnav-etl/salesnav-etl/extract"
-	"github.com/salesnav-etl/salesnav-etl/load"
 	"github.com/salesnav-etl/salesnav-etl/schema"
 )
 
 // loadContracts replaces the contracts dimension with the contracts the
 // member can see, stamped with when they were seen.
 func (r *Runner) loadContracts(ctx context.Context, sum *Summary, st *schema.Stream, contracts []extract.Contract) error {
-	ds, ok := r.sink.(load.DimensionSink)
-	if !ok {
+	ds := r.can.Dimensions
+	if ds == nil {
 		return fmt.Errorf("the sink keeps no dimension tables (%s)", st.Name)
 	}
 	b := schema.NewBuilder(r.cfg.Allocator, st.Schema())

@@ -39,6 +39,7 @@ type Runner struct {
 	cfg   Config
 	api   API
 	sink  load.Sink
+	can   load.Abilities // the sink's, found by New
 	state load.StateStore
 	log   *slog.Logger
 }
@@ -96,7 +97,7 @@ func New(cfg Config, api API, sink load.Sink, state load.StateStore) (*Runner, e
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Runner{cfg: cfg, api: api, sink: sink, state: state, log: log}, nil
+	return &Runner{cfg: cfg, api: api, sink: sink, can: load.AbilitiesOf(sink), state: state, log: log}, nil
 }
 
 func (r *Runner) stopping() bool {

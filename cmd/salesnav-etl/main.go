@@ -1,5 +1,5 @@
 // Command salesnav-etl loads LinkedIn Sales Navigator analytics exports into
-// a Parquet dataset, incrementally. See the README for configuration.
+// a Parquet dataset or ClickHouse, incrementally. See docs/configuration.md.
 package main
 
 import (
@@ -95,7 +95,7 @@ func execute(ctx context.Context, stop <-chan struct{}, args []string, lookup en
 func newRootCmd(lookup envconfig.Lookuper, stop <-chan struct{}, stdout, stderr io.Writer) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "salesnav-etl",
-		Short:         "Load LinkedIn Sales Navigator exports into Parquet, incrementally",
+		Short:         "Load LinkedIn Sales Navigator exports into Parquet or ClickHouse, incrementally",
 		Long:          "salesnav-etl extracts LinkedIn Sales Navigator data (the seat, activity and\nactivity outcome exports, CRM data validation exports, profile associations\nand contracts), checks it against its schemas and loads it into a\nHive-partitioned Parquet dataset or ClickHouse, picking up where the last run\nended.\n\n" + variablesHelp() + "\n" + exitCodesHelp,
 		SilenceUsage:  true,
 		SilenceErrors: true,

@@ -9,10 +9,10 @@ import (
 	"testing"
 )
 
-// Every row of RELIABILITY.md's table names at least one test, and every
+// Every row of docs/reliability.md's table names at least one test, and every
 // test it names exists in the repository.
 func TestReliabilityTableNamesTests(t *testing.T) {
-	raw, err := os.ReadFile("../../RELIABILITY.md")
+	raw, err := os.ReadFile("../../docs/reliability.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,11 +54,11 @@ func TestReliabilityTableNamesTests(t *testing.T) {
 		}
 		for _, n := range names {
 			if !defined[n[1]] {
-				t.Errorf("RELIABILITY.md names %s, which no test file defines", n[1])
+				t.Errorf("docs/reliability.md names %s, which no test file defines", n[1])
 			}
 		}
 	}
 	if rows < 10 {
-		t.Errorf("%d rows in RELIABILITY.md's table", rows)
+		t.Errorf("%d rows in docs/reliability.md's table", rows)
 	}
 }
