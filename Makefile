@@ -105,7 +105,7 @@ vet:
 ROWS ?= 5000000
 
 bench: clickhouse zookeeper duckdb s3rver
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 5x -count 3 ./transform ./load
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 5x -count 3 ./transform ./load/parquet
 	$(GO) test -run '^$$' -bench . -benchtime 3x -count 1 ./load/chsink
 	SALESNAV_BENCH=1 ROWS=$(ROWS) $(GO) test -count=1 -timeout 60m -run TestBenchHarness -v ./internal/bench
 

@@ -12,6 +12,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/salesnav-etl/salesnav-etl/load/storage"
 )
 
 // StateStore keeps each (stream, contract)'s cursor — the exclusive end of
@@ -123,13 +125,13 @@ type osFiles struct{}
 
 func (osFiles) ReadAll(_ context.Context, name string) ([]byte, error) { return os.ReadFile(name) }
 func (osFiles) WriteAll(_ context.Context, name string, data []byte) error {
-	return WriteFileAtomic(name, data, 0o600)
+	return storage.WriteFileAtomic(name, data, 0o600)
 }
 func (osFiles) Location(name string) string { return name }
 
 var (
 	_ stateFiles = osFiles{}
-	_ stateFiles = (*BlobStorage)(nil)
+	_ stateFiles = (*storage.BlobStorage)(nil)
 )
 
 // OpenFileState reads the state file at path; a missing file is an empty

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/salesnav-etl/salesnav-etl/load/storage"
 )
 
 // familyPattern matches the names of base's family: the file itself and
@@ -47,21 +49,9 @@ func StateFamily(base string) ([]string, error) {
 // ShardStatePath is shard i's state file beside base:
 // <base>.shard-<i><ext> (out/_state.shard-2.json).
 func ShardStatePath(base string, i int) string {
-	base, query := CutQuery(base)
+	base, query := storage.CutQuery(base)
 	ext := path.Ext(base)
 	return strings.TrimSuffix(base, ext) + ".shard-" + strconv.Itoa(i) + ext + query
-}
-
-// CutQuery splits a storage URL's query ("?…", options) from the rest; a
-// local path has none.
-func CutQuery(loc string) (rest, query string) {
-	if !IsURL(loc) {
-		return loc, ""
-	}
-	if i := strings.IndexByte(loc, '?'); i >= 0 {
-		return loc[:i], loc[i:]
-	}
-	return loc, ""
 }
 
 // OpenShardFileState opens the state file at path, which only this run
@@ -102,5 +92,46 @@ func openShardState(ctx context.Context, files stateFiles, path string, peers []
 			}
 		}
 	}
+	return s, nil
+}
+
+// OpenState opens the state at statePath, a local path or an object URL,
+// reading the cursors of its family (the files beside familyBase, its
+// unsharded path; see OpenShardFileState). A URL's state lives in its
+// bucket, written whole on every change. The caller closes it.
+func OpenState(ctx context.Context, statePath, familyBase string, opts storage.BlobOptions) (*FileState, error) {
+	if !storage.IsURL(statePath) {
+		peers, err := StateFamily(familyBase)
+		if err != nil {
+			return nil, err
+		}
+		return OpenShardFileState(statePath, peers)
+	}
+	dir, name := storage.SplitLocation(statePath)
+	_, base := storage.SplitLocation(familyBase)
+	bs, err := storage.OpenBlobStorage(ctx, dir, opts)
+	if err != nil {
+		return nil, fmt.Errorf("opening state %s: %w", statePath, err)
+	}
+	base, _, _ = strings.Cut(base, "?")
+	name, _, _ = strings.Cut(name, "?")
+	re := familyPattern(base)
+	keys, err := bs.TopLevel(ctx)
+	if err != nil {
+		bs.Close()
+		return nil, err
+	}
+	var peers []string
+	for _, k := range keys {
+		if re.MatchString(k) {
+			peers = append(peers, k)
+		}
+	}
+	s, err := openShardState(ctx, bs, name, peers)
+	if err != nil {
+		bs.Close()
+		return nil, err
+	}
+	s.closer = bs
 	return s, nil
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/salesnav-etl/salesnav-etl/extract"
-	"github.com/salesnav-etl/salesnav-etl/load"
+	"github.com/salesnav-etl/salesnav-etl/load/storage"
 	"github.com/salesnav-etl/salesnav-etl/schema"
 )
 
@@ -46,7 +46,7 @@ type Config struct {
 	RejectsDir string
 	// RejectsStorage, when set, receives them instead (a bucket): each
 	// file is uploaded whole when its window ends.
-	RejectsStorage load.Storage
+	RejectsStorage storage.Storage
 	// Concurrency is how many contracts run at once (default 2).
 	Concurrency int
 	// WindowDays caps a window (default and maximum 90).

@@ -20,6 +20,8 @@ import (
 	"github.com/salesnav-etl/salesnav-etl/fakeapi"
 	"github.com/salesnav-etl/salesnav-etl/internal/testkit"
 	"github.com/salesnav-etl/salesnav-etl/load"
+	"github.com/salesnav-etl/salesnav-etl/load/parquet"
+	"github.com/salesnav-etl/salesnav-etl/load/storage"
 	"github.com/salesnav-etl/salesnav-etl/pipeline"
 	"github.com/salesnav-etl/salesnav-etl/schema"
 )
@@ -45,7 +47,7 @@ func (e *env) run(start, end time.Time, mutate ...func(*pipeline.Config)) *pipel
 	e.t.Helper()
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(e.t, 0)
-	sink, err := load.NewParquetSink(load.ParquetConfig{Dir: e.dir, Allocator: mem})
+	sink, err := parquet.NewSink(parquet.Config{Dir: e.dir, Allocator: mem})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -361,7 +363,7 @@ func TestCompletedWithoutFileIsAnEmptyWindow(t *testing.T) {
 func TestUnreadableContractsFailTheRun(t *testing.T) {
 	api, _ := extract.New(extract.Config{BaseURL: "http://127.0.0.1:1/v2", Token: "x", MaxAttempts: 1})
 	dir := t.TempDir()
-	sink, _ := load.NewParquetSink(load.ParquetConfig{Dir: dir})
+	sink, _ := parquet.NewSink(parquet.Config{Dir: dir})
 	state, _ := load.OpenFileState(filepath.Join(dir, "s.json"))
 	r, err := pipeline.New(pipeline.Config{Streams: schema.Streams, End: date("2026-03-02"), Start: date("2026-03-01"), RejectsDir: dir}, api, sink, state)
 	if err != nil {
@@ -392,7 +394,7 @@ func TestConfigValidate(t *testing.T) {
 func TestRejectsInStorage(t *testing.T) {
 	e := newEnv(t, 50)
 	start, end := date("2026-03-01"), date("2026-03-03")
-	store, err := load.NewDirStorage(filepath.Join(t.TempDir(), "bucket"))
+	store, err := storage.NewDirStorage(filepath.Join(t.TempDir(), "bucket"))
 	if err != nil {
 		t.Fatal(err)
 	}

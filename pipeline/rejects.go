@@ -13,7 +13,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/salesnav-etl/salesnav-etl/load"
+	"github.com/salesnav-etl/salesnav-etl/load/storage"
 	"github.com/salesnav-etl/salesnav-etl/transform"
 )
 
@@ -24,7 +24,7 @@ import (
 // on commit.
 type rejectsFile struct {
 	path  string // for people: a path or a URL
-	store load.Storage
+	store storage.Storage
 	name  string // in store
 	tmp   *os.File
 	bw    *bufio.Writer
@@ -117,7 +117,7 @@ func (r *rejectsFile) upload() (string, error) {
 	if err == nil {
 		_, err = r.tmp.Seek(0, io.SeekStart)
 	}
-	var staged load.Staged
+	var staged storage.Staged
 	if err == nil {
 		staged, err = r.store.Create(ctx, r.name)
 	}

@@ -15,8 +15,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/salesnav-etl/salesnav-etl/extract"
-	"github.com/salesnav-etl/salesnav-etl/load"
 	"github.com/salesnav-etl/salesnav-etl/load/chsink"
+	"github.com/salesnav-etl/salesnav-etl/load/storage"
 )
 
 // version and commit are set at build time:
@@ -166,7 +166,7 @@ func checkConnections(ctx context.Context, cfg *Config, stdout io.Writer) []erro
 			fmt.Fprintf(stdout, "sink: ok (ClickHouse %s)\n", where)
 		}
 	default:
-		if load.IsURL(cfg.Parquet.Dir) {
+		if storage.IsURL(cfg.Parquet.Dir) {
 			if err := checkWritableBucket(ctx, cfg.Parquet.Dir, cfg.Blob); err != nil {
 				problems = append(problems, fmt.Errorf("parquet storage: %w", err))
 			} else {
@@ -199,8 +199,8 @@ func checkWritableDir(dir string) error {
 
 // checkWritableBucket opens the bucket of loc, writes an object in it and
 // deletes it.
-func checkWritableBucket(ctx context.Context, loc string, opts load.BlobOptions) error {
-	st, err := load.OpenBlobStorage(ctx, loc, opts)
+func checkWritableBucket(ctx context.Context, loc string, opts storage.BlobOptions) error {
+	st, err := storage.OpenBlobStorage(ctx, loc, opts)
 	if err != nil {
 		return err
 	}

@@ -21,6 +21,8 @@ import (
 	"github.com/salesnav-etl/salesnav-etl/internal/metrics"
 	"github.com/salesnav-etl/salesnav-etl/load"
 	"github.com/salesnav-etl/salesnav-etl/load/chsink"
+	"github.com/salesnav-etl/salesnav-etl/load/parquet"
+	"github.com/salesnav-etl/salesnav-etl/load/storage"
 	"github.com/salesnav-etl/salesnav-etl/pipeline"
 	"github.com/salesnav-etl/salesnav-etl/schema"
 )
@@ -124,10 +126,10 @@ func (e *Env) Override(ptr *string, flagName string, fs *pflag.FlagSet) {
 type Config struct {
 	API     extract.Config
 	Sink    string
-	Parquet load.ParquetConfig
+	Parquet parquet.Config
 	// Blob configures object storage (a Parquet directory or state path
 	// that is a URL).
-	Blob       load.BlobOptions
+	Blob       storage.BlobOptions
 	ClickHouse chsink.Config
 	StatePath  string
 	Pipeline   pipeline.Config
@@ -207,7 +209,7 @@ func (e *Env) Resolve(now time.Time, requireToken bool) (*Config, error) {
 	c.Sink = e.Sink
 	if strings.TrimSpace(e.ParquetDir) == "" {
 		bad(&e.ParquetDir, "is empty")
-	} else if load.IsURL(e.ParquetDir) {
+	} else if storage.IsURL(e.ParquetDir) {
 		if u, err := url.Parse(e.ParquetDir); err != nil {
 			bad(&e.ParquetDir, "%q is not a URL: %v", e.ParquetDir, err)
 		} else if !slices.Contains([]string{"s3", "gs", "azblob"}, u.Scheme) || u.Host == "" {
@@ -220,7 +222,7 @@ func (e *Env) Resolve(now time.Time, requireToken bool) (*Config, error) {
 			bad(&e.S3Endpoint, "%q is not an http(s) URL", redactURL(e.S3Endpoint))
 		}
 	}
-	c.Blob = load.BlobOptions{S3Endpoint: e.S3Endpoint}
+	c.Blob = storage.BlobOptions{S3Endpoint: e.S3Endpoint}
 
 	seen := map[string]bool{}
 	for _, name := range splitList(e.Streams) {
@@ -294,8 +296,8 @@ func (e *Env) Resolve(now time.Time, requireToken bool) (*Config, error) {
 	c.StatePath = e.StatePath
 	if c.StatePath == "" {
 		// In the bucket too when the dataset is.
-		c.StatePath = load.JoinLocation(e.ParquetDir, "_state.json")
-	} else if load.IsURL(c.StatePath) && c.Sink != "clickhouse" {
+		c.StatePath = storage.JoinLocation(e.ParquetDir, "_state.json")
+	} else if storage.IsURL(c.StatePath) && c.Sink != "clickhouse" {
 		if u, err := url.Parse(c.StatePath); err != nil || u.Host == "" || !strings.HasSuffix(u.Path, ".json") {
 			bad(&e.StatePath, "%q is not a storage URL of a .json object", c.StatePath)
 		}
@@ -306,7 +308,7 @@ func (e *Env) Resolve(now time.Time, requireToken bool) (*Config, error) {
 	// A path that names a shard's file names the family; a sharded run
 	// always writes the file of its own index.
 	c.StatePeers = c.StatePath
-	statePath, query := load.CutQuery(c.StatePath) // a URL's options stay at its end
+	statePath, query := storage.CutQuery(c.StatePath) // a URL's options stay at its end
 	if m := shardFile.FindStringSubmatch(statePath); m != nil {
 		c.StatePeers = m[1] + m[3] + query
 	}
@@ -316,7 +318,7 @@ func (e *Env) Resolve(now time.Time, requireToken bool) (*Config, error) {
 	c.Pipeline.RejectsDir = e.RejectsDir
 	if c.Pipeline.RejectsDir == "" {
 		// In the bucket too when the dataset is.
-		c.Pipeline.RejectsDir = load.JoinLocation(e.ParquetDir, "_rejects")
+		c.Pipeline.RejectsDir = storage.JoinLocation(e.ParquetDir, "_rejects")
 	}
 
 	c.Pipeline.MaxRejectRatio = parsed[float64](e, &e.MaxRejectRatio, bad)

@@ -22,6 +22,8 @@ import (
 	"github.com/salesnav-etl/salesnav-etl/internal/metrics"
 	"github.com/salesnav-etl/salesnav-etl/load"
 	"github.com/salesnav-etl/salesnav-etl/load/chsink"
+	"github.com/salesnav-etl/salesnav-etl/load/parquet"
+	"github.com/salesnav-etl/salesnav-etl/load/storage"
 	"github.com/salesnav-etl/salesnav-etl/pipeline"
 )
 
@@ -147,7 +149,7 @@ only then is its cursor saved: a re-run never duplicates or loses a row.
 				sum.WriteTable(stdout)
 				if summaryPath != "" {
 					raw, _ := json.MarshalIndent(sum, "", "  ")
-					if werr := load.WriteFileAtomic(summaryPath, append(raw, '\n'), 0o644); werr != nil {
+					if werr := storage.WriteFileAtomic(summaryPath, append(raw, '\n'), 0o644); werr != nil {
 						log.Error("writing summary", "error", werr)
 					}
 				}
@@ -242,8 +244,8 @@ func runPipeline(ctx context.Context, cfg *Config, log *slog.Logger) (*pipeline.
 		return nil, err
 	}
 	defer closeSink()
-	if load.IsURL(cfg.Pipeline.RejectsDir) {
-		rejects, err := load.OpenBlobStorage(ctx, cfg.Pipeline.RejectsDir, cfg.Blob)
+	if storage.IsURL(cfg.Pipeline.RejectsDir) {
+		rejects, err := storage.OpenBlobStorage(ctx, cfg.Pipeline.RejectsDir, cfg.Blob)
 		if err != nil {
 			return nil, fmt.Errorf("opening the rejects location: %w", err)
 		}
@@ -278,7 +280,7 @@ func openSink(ctx context.Context, cfg *Config, log *slog.Logger) (load.Sink, lo
 		return ch, state, func() { ch.Close() }, nil
 	}
 	cfg.Parquet.Logger = log
-	pq, err := load.OpenParquetSink(ctx, cfg.Parquet, cfg.Blob)
+	pq, err := parquet.Open(ctx, cfg.Parquet, cfg.Blob)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -311,7 +313,7 @@ func startFake(rowsPerDay int, now func() time.Time, log *slog.Logger) (stop fun
 }
 
 func printReadHints(w io.Writer, dir string) {
-	dir, _ = load.CutQuery(dir) // readers take the bucket's options their own way
+	dir, _ = storage.CutQuery(dir) // readers take the bucket's options their own way
 	fmt.Fprintf(w, `
 Read the dataset:
   duckdb -c "SELECT activityType, count(*) FROM read_parquet('%[1]s/activity/**/*.parquet', hive_partitioning=true) GROUP BY 1 ORDER BY 2 DESC"

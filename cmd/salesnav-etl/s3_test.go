@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/salesnav-etl/salesnav-etl/internal/testkit"
-	"github.com/salesnav-etl/salesnav-etl/load"
+	"github.com/salesnav-etl/salesnav-etl/load/storage"
 )
 
 // TestParquetOnObjectStorage runs the CLI with SALESNAV_PARQUET_DIR=s3://…
@@ -40,7 +40,7 @@ func TestParquetOnObjectStorage(t *testing.T) {
 		for k, v := range base {
 			env[k] = v
 		}
-		if load.IsURL(dir) {
+		if storage.IsURL(dir) {
 			env["SALESNAV_S3_ENDPOINT"] = srv.Endpoint
 		}
 		return env
@@ -55,7 +55,7 @@ func TestParquetOnObjectStorage(t *testing.T) {
 			if code != ExitOK {
 				t.Fatalf("run into %s to %s: exit %d\n%s\n%s", dir, end, code, stdout, stderr)
 			}
-			if load.IsURL(dir) && !strings.Contains(stdout, "read_parquet('s3://lake/salesnav/activity/**/*.parquet'") {
+			if storage.IsURL(dir) && !strings.Contains(stdout, "read_parquet('s3://lake/salesnav/activity/**/*.parquet'") {
 				t.Errorf("the read hints do not name the bucket:\n%s", stdout)
 			}
 		}

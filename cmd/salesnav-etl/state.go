@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/salesnav-etl/salesnav-etl/load"
+	"github.com/salesnav-etl/salesnav-etl/load/storage"
 	"github.com/salesnav-etl/salesnav-etl/schema"
 )
 
@@ -31,7 +32,7 @@ func newStateCmd(lookup envconfig.Lookuper, stdout, stderr io.Writer) *cobra.Com
 			return nil, nil, &exitError{ExitConfig, err}
 		}
 		log := newLogger(stderr, cfg.LogLevel, cfg.LogFormat, isTerminal(stderr))
-		if cfg.Sink != "clickhouse" && !load.IsURL(cfg.StatePath) {
+		if cfg.Sink != "clickhouse" && !storage.IsURL(cfg.StatePath) {
 			// Checked before the sink opens, which would make the directory.
 			if family, _ := load.StateFamily(cfg.StatePeers); len(family) == 0 {
 				if _, err := os.Stat(cfg.StatePath); err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/salesnav-etl/salesnav-etl/load"
 	"github.com/salesnav-etl/salesnav-etl/load/chsink"
+	"github.com/salesnav-etl/salesnav-etl/load/parquet"
 )
 
 // Target is a sink with its state store, and a way to read back each
@@ -45,7 +46,7 @@ func ParquetTarget(t testing.TB) *Target { return ParquetTargetAt(t, t.TempDir()
 
 // ParquetTargetAt is a Parquet sink and state file in dir.
 func ParquetTargetAt(t testing.TB, dir string) *Target {
-	sink, err := load.NewParquetSink(load.ParquetConfig{Dir: dir})
+	sink, err := parquet.NewSink(parquet.Config{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}

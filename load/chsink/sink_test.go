@@ -20,6 +20,7 @@ import (
 	"github.com/salesnav-etl/salesnav-etl/internal/testkit"
 	"github.com/salesnav-etl/salesnav-etl/load"
 	"github.com/salesnav-etl/salesnav-etl/load/chsink"
+	"github.com/salesnav-etl/salesnav-etl/load/parquet"
 	"github.com/salesnav-etl/salesnav-etl/pipeline"
 	"github.com/salesnav-etl/salesnav-etl/schema"
 	"github.com/salesnav-etl/salesnav-etl/transform"
@@ -130,7 +131,7 @@ func TestLoadMatchesParquet(t *testing.T) {
 	}
 
 	dir := t.TempDir()
-	pq, _ := load.NewParquetSink(load.ParquetConfig{Dir: dir})
+	pq, _ := parquet.NewSink(parquet.Config{Dir: dir})
 	fs, _ := load.OpenFileState(filepath.Join(dir, "_state.json"))
 	if _, err := testkit.Run(t, fake.URL, pq, fs, dir, nil, start, end); err != nil {
 		t.Fatal(err)

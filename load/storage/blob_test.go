@@ -1,4 +1,4 @@
-package load_test
+package storage_test
 
 import (
 	"bytes"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/salesnav-etl/salesnav-etl/internal/testkit"
 	"github.com/salesnav-etl/salesnav-etl/load"
+	"github.com/salesnav-etl/salesnav-etl/load/storage"
 )
 
 func TestLocations(t *testing.T) {
@@ -25,10 +26,10 @@ func TestLocations(t *testing.T) {
 		{"s3://b?region=eu-west-1", "s3://b/_state.json?region=eu-west-1", "s3://b?region=eu-west-1", "_state.json"},
 		{"s3://b/p?profile=prod.etl", "s3://b/p/_state.json?profile=prod.etl", "s3://b/p?profile=prod.etl", "_state.json"},
 	} {
-		if got := load.JoinLocation(c.loc, "_state.json"); got != c.join {
+		if got := storage.JoinLocation(c.loc, "_state.json"); got != c.join {
 			t.Errorf("JoinLocation(%q) = %q, want %q", c.loc, got, c.join)
 		}
-		if d, n := load.SplitLocation(c.join); d != c.dir || n != c.name {
+		if d, n := storage.SplitLocation(c.join); d != c.dir || n != c.name {
 			t.Errorf("SplitLocation(%q) = %q, %q; want %q, %q", c.join, d, n, c.dir, c.name)
 		}
 	}
@@ -41,7 +42,7 @@ func TestLocations(t *testing.T) {
 			t.Errorf("ShardStatePath(%q) = %q, want %q", base, got, want)
 		}
 	}
-	if !load.IsURL("s3://b") || !load.IsURL("gs://b/p") || load.IsURL("./out") || load.IsURL("/tmp/x") || load.IsURL(`C:\out`) {
+	if !storage.IsURL("s3://b") || !storage.IsURL("gs://b/p") || storage.IsURL("./out") || storage.IsURL("/tmp/x") || storage.IsURL(`C:\out`) {
 		t.Error("IsURL tells URLs from paths wrongly")
 	}
 }
@@ -55,8 +56,8 @@ func TestBlobStorageOnS3(t *testing.T) {
 	srv := testkit.StartS3(t, "lake")
 	srv.SetEnv(t)
 	ctx := context.Background()
-	opts := load.BlobOptions{S3Endpoint: srv.Endpoint}
-	st, err := load.OpenBlobStorage(ctx, "s3://lake/ds", opts)
+	opts := storage.BlobOptions{S3Endpoint: srv.Endpoint}
+	st, err := storage.OpenBlobStorage(ctx, "s3://lake/ds", opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +133,7 @@ func TestBlobStorageOnS3(t *testing.T) {
 	if err := st.Remove(ctx, "activity/contract=1/date=2026-02-01/data.parquet"); err != nil {
 		t.Errorf("removing a missing object: %v", err)
 	}
-	if _, err := st.Open(ctx, "activity/contract=1/date=2026-02-01/data.parquet"); !errors.Is(err, fs.ErrNotExist) || errors.Is(err, load.ErrStorageAccess) {
+	if _, err := st.Open(ctx, "activity/contract=1/date=2026-02-01/data.parquet"); !errors.Is(err, fs.ErrNotExist) || errors.Is(err, storage.ErrStorageAccess) {
 		t.Errorf("opening a removed object: %v, want fs.ErrNotExist", err)
 	}
 	if _, err := st.Create(ctx, "../escape.parquet"); err == nil {
@@ -184,8 +185,8 @@ func TestBlobStorageOnS3(t *testing.T) {
 	for k, v := range wrong {
 		srv.SetEnv(t)
 		t.Setenv(k, v)
-		_, err = load.OpenBlobStorage(ctx, "s3://lake/other", opts)
-		if !errors.Is(err, load.ErrStorageAccess) || !strings.Contains(err.Error(), "s3://lake/other") || !strings.Contains(err.Error(), "AWS_SECRET_ACCESS_KEY") {
+		_, err = storage.OpenBlobStorage(ctx, "s3://lake/other", opts)
+		if !errors.Is(err, storage.ErrStorageAccess) || !strings.Contains(err.Error(), "s3://lake/other") || !strings.Contains(err.Error(), "AWS_SECRET_ACCESS_KEY") {
 			t.Errorf("wrong %s: %v", k, err)
 		}
 		if strings.Contains(fmtErr(err), srv.Secret) {
@@ -196,10 +197,10 @@ func TestBlobStorageOnS3(t *testing.T) {
 		}
 	}
 	srv.SetEnv(t)
-	if _, err := load.OpenBlobStorage(ctx, "s3://no-such-bucket/x", opts); !errors.Is(err, load.ErrStorageAccess) || !strings.Contains(err.Error(), "no-such-bucket") {
+	if _, err := storage.OpenBlobStorage(ctx, "s3://no-such-bucket/x", opts); !errors.Is(err, storage.ErrStorageAccess) || !strings.Contains(err.Error(), "no-such-bucket") {
 		t.Errorf("missing bucket: %v", err)
 	}
-	if _, err := load.OpenBlobStorage(ctx, "ftp://lake/x", opts); err == nil || !strings.Contains(err.Error(), `"ftp"`) {
+	if _, err := storage.OpenBlobStorage(ctx, "ftp://lake/x", opts); err == nil || !strings.Contains(err.Error(), `"ftp"`) {
 		t.Errorf("unsupported scheme: %v", err)
 	}
 }

@@ -1,4 +1,4 @@
-package load_test
+package parquet_test
 
 import (
 	"context"
@@ -8,13 +8,14 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/salesnav-etl/salesnav-etl/internal/testkit"
-	"github.com/salesnav-etl/salesnav-etl/load"
+	"github.com/salesnav-etl/salesnav-etl/load/parquet"
+	"github.com/salesnav-etl/salesnav-etl/load/storage"
 )
 
 // BenchmarkParquetSink writes 20 days of activity (about 200k rows, 20
 // partitions) through the sink: zstd, dictionary, one file per day.
 func BenchmarkParquetSink(b *testing.B) {
-	sink, _ := load.NewParquetSink(load.ParquetConfig{Dir: b.TempDir(), Allocator: memory.DefaultAllocator})
+	sink, _ := parquet.NewSink(parquet.Config{Dir: b.TempDir(), Allocator: memory.DefaultAllocator})
 	benchParquetWindow(b, sink)
 }
 
@@ -24,19 +25,19 @@ func BenchmarkParquetSink(b *testing.B) {
 func BenchmarkParquetSinkS3(b *testing.B) {
 	srv := testkit.StartS3(b, "bench")
 	srv.SetEnv(b)
-	st, err := load.OpenBlobStorage(context.Background(), "s3://bench/ds", load.BlobOptions{S3Endpoint: srv.Endpoint})
+	st, err := storage.OpenBlobStorage(context.Background(), "s3://bench/ds", storage.BlobOptions{S3Endpoint: srv.Endpoint})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer st.Close()
-	sink, _ := load.NewParquetSink(load.ParquetConfig{Storage: st, Allocator: memory.DefaultAllocator})
+	sink, _ := parquet.NewSink(parquet.Config{Storage: st, Allocator: memory.DefaultAllocator})
 	benchParquetWindow(b, sink)
 	b.Logf("%s", srv)
 }
 
 // benchParquetWindow writes the 20-day activity window through sink b.N
 // times and reports rows/s, bytes/row and MB/s written.
-func benchParquetWindow(b *testing.B, sink *load.ParquetSink) {
+func benchParquetWindow(b *testing.B, sink *parquet.Sink) {
 	recs, s, w, rows := testkit.ActivityBatches(b, 20, 10_000)
 	defer func() {
 		for _, rec := range recs {
@@ -72,7 +73,7 @@ func BenchmarkS3Upload(b *testing.B) {
 	srv := testkit.StartS3(b, "bench")
 	srv.SetEnv(b)
 	ctx := context.Background()
-	st, err := load.OpenBlobStorage(ctx, "s3://bench/up", load.BlobOptions{S3Endpoint: srv.Endpoint})
+	st, err := storage.OpenBlobStorage(ctx, "s3://bench/up", storage.BlobOptions{S3Endpoint: srv.Endpoint})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package load
+package parquet
 
 import (
 	"bufio"
@@ -16,10 +16,12 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
+	"github.com/salesnav-etl/salesnav-etl/load"
+	"github.com/salesnav-etl/salesnav-etl/load/storage"
 	"github.com/salesnav-etl/salesnav-etl/schema"
 )
 
-// Defaults of ParquetConfig.
+// Defaults of Config.
 const (
 	DefaultRowGroupRows = 256 * 1024
 	// DataFileName is the one file of each partition. Replacing it is an
@@ -27,12 +29,12 @@ const (
 	DataFileName = "data.parquet"
 )
 
-// ParquetConfig configures a ParquetSink.
-type ParquetConfig struct {
+// Config configures a Sink.
+type Config struct {
 	// Dir is the dataset root on local disk; ignored when Storage is set.
 	Dir string
 	// Storage overrides Dir.
-	Storage Storage
+	Storage storage.Storage
 	// RowGroupRows caps rows per row group (default DefaultRowGroupRows).
 	// At most twice as many rows wait in memory for their row group,
 	// however large the window.
@@ -43,7 +45,7 @@ type ParquetConfig struct {
 }
 
 // Validate reports every problem of c.
-func (c ParquetConfig) Validate() error {
+func (c Config) Validate() error {
 	var errs []error
 	if c.Dir == "" && c.Storage == nil {
 		errs = append(errs, errors.New("parquet directory is empty"))
@@ -54,29 +56,29 @@ func (c ParquetConfig) Validate() error {
 	return errors.Join(errs...)
 }
 
-// ParquetSink writes a Hive-partitioned Parquet dataset (zstd):
+// Sink writes a Hive-partitioned Parquet dataset (zstd):
 //
 //	<dir>/<stream>/contract=<id>/date=YYYY-MM-DD/data.parquet
 //
 // where date is the record's own UTC date (event streams) or the snapshot
 // date (snapshot streams). Each partition is one file, staged under a name
 // no *.parquet glob matches and renamed into place on Commit.
-type ParquetSink struct {
-	cfg   ParquetConfig
-	st    Storage
+type Sink struct {
+	cfg   Config
+	st    storage.Storage
 	props *parquet.WriterProperties
 	aprop pqarrow.ArrowWriterProperties
 	log   *slog.Logger
-	owned io.Closer // storage opened by OpenParquetSink
+	owned io.Closer // storage opened by Open
 }
 
 var (
-	_ Sink          = (*ParquetSink)(nil)
-	_ DimensionSink = (*ParquetSink)(nil)
+	_ load.Sink          = (*Sink)(nil)
+	_ load.DimensionSink = (*Sink)(nil)
 )
 
-// NewParquetSink returns a sink for cfg.
-func NewParquetSink(cfg ParquetConfig) (*ParquetSink, error) {
+// NewSink returns a sink for cfg.
+func NewSink(cfg Config) (*Sink, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("configuring parquet sink: %w", err)
 	}
@@ -88,7 +90,7 @@ func NewParquetSink(cfg ParquetConfig) (*ParquetSink, error) {
 	}
 	st := cfg.Storage
 	if st == nil {
-		ds, err := NewDirStorage(cfg.Dir)
+		ds, err := storage.NewDirStorage(cfg.Dir)
 		if err != nil {
 			return nil, err
 		}
@@ -99,22 +101,22 @@ func NewParquetSink(cfg ParquetConfig) (*ParquetSink, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	aprop := pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema(), pqarrow.WithAllocator(cfg.Allocator))
-	p := &ParquetSink{cfg: cfg, st: st, aprop: aprop, log: log}
+	p := &Sink{cfg: cfg, st: st, aprop: aprop, log: log}
 	p.props = parquet.NewWriterProperties(p.baseProps()...)
 	return p, nil
 }
 
-// OpenParquetSink returns a sink writing to cfg.Dir, a local directory or
+// Open returns a sink writing to cfg.Dir, a local directory or
 // an object-storage URL (s3://bucket/prefix, gs://, azblob://; see
 // OpenBlobStorage), unless cfg.Storage is set. Close releases the bucket.
-func OpenParquetSink(ctx context.Context, cfg ParquetConfig, opts BlobOptions) (*ParquetSink, error) {
-	if cfg.Storage == nil && IsURL(cfg.Dir) {
-		st, err := OpenBlobStorage(ctx, cfg.Dir, opts)
+func Open(ctx context.Context, cfg Config, opts storage.BlobOptions) (*Sink, error) {
+	if cfg.Storage == nil && storage.IsURL(cfg.Dir) {
+		st, err := storage.OpenBlobStorage(ctx, cfg.Dir, opts)
 		if err != nil {
 			return nil, err
 		}
 		cfg.Storage = st
-		p, err := NewParquetSink(cfg)
+		p, err := NewSink(cfg)
 		if err != nil {
 			st.Close()
 			return nil, err
@@ -122,12 +124,12 @@ func OpenParquetSink(ctx context.Context, cfg ParquetConfig, opts BlobOptions) (
 		p.owned = st
 		return p, nil
 	}
-	return NewParquetSink(cfg)
+	return NewSink(cfg)
 }
 
 // baseProps are the writer properties of every file: zstd, dictionaries,
 // statistics, row groups of RowGroupRows.
-func (p *ParquetSink) baseProps() []parquet.WriterProperty {
+func (p *Sink) baseProps() []parquet.WriterProperty {
 	return []parquet.WriterProperty{
 		parquet.WithCompression(compress.Codecs.Zstd),
 		parquet.WithDictionaryDefault(true),
@@ -140,7 +142,7 @@ func (p *ParquetSink) baseProps() []parquet.WriterProperty {
 
 // dictionaryOff turns dictionary encoding off for the stream's columns of
 // distinct values.
-func (p *ParquetSink) dictionaryOff(st *schema.Stream) []parquet.WriterProperty {
+func (p *Sink) dictionaryOff(st *schema.Stream) []parquet.WriterProperty {
 	var out []parquet.WriterProperty
 	for _, c := range st.Columns {
 		if c.Distinct {
@@ -151,11 +153,11 @@ func (p *ParquetSink) dictionaryOff(st *schema.Stream) []parquet.WriterProperty 
 }
 
 // Storage returns the sink's storage.
-func (p *ParquetSink) Storage() Storage { return p.st }
+func (p *Sink) Storage() storage.Storage { return p.st }
 
-// Close releases storage that OpenParquetSink opened; every window closes
+// Close releases storage that Open opened; every window closes
 // its own files.
-func (p *ParquetSink) Close() error {
+func (p *Sink) Close() error {
 	if p.owned != nil {
 		return p.owned.Close()
 	}
@@ -175,7 +177,7 @@ func ExportPartitionName(stream, partitionID string, start time.Time) string {
 }
 
 // OpenWindow starts a window.
-func (p *ParquetSink) OpenWindow(_ context.Context, w Window, s *arrow.Schema) (WindowWriter, error) {
+func (p *Sink) OpenWindow(_ context.Context, w load.Window, s *arrow.Schema) (load.WindowWriter, error) {
 	if w.PartitionID == "" || strings.ContainsAny(w.PartitionID, `/\.`) {
 		return nil, fmt.Errorf("opening window: bad partition id %q", w.PartitionID)
 	}
@@ -199,17 +201,17 @@ func (p *ParquetSink) OpenWindow(_ context.Context, w Window, s *arrow.Schema) (
 func DimensionName(name string) string { return name + "/" + DataFileName }
 
 // ReplaceDimension writes rec as the dimension's one file, atomically.
-func (p *ParquetSink) ReplaceDimension(ctx context.Context, st *schema.Stream, rec arrow.RecordBatch) (Stats, error) {
+func (p *Sink) ReplaceDimension(ctx context.Context, st *schema.Stream, rec arrow.RecordBatch) (load.Stats, error) {
 	return p.writeWhole(ctx, DimensionName(st.Name), rec, func(fw *pqarrow.FileWriter) error { return fw.Write(rec) })
 }
 
 // writeWhole stages the file name with rec's schema, lets fill write its
 // rows, and publishes it, atomically; on any error nothing is published.
 // The stats count rec's rows.
-func (p *ParquetSink) writeWhole(ctx context.Context, name string, rec arrow.RecordBatch, fill func(*pqarrow.FileWriter) error) (Stats, error) {
+func (p *Sink) writeWhole(ctx context.Context, name string, rec arrow.RecordBatch, fill func(*pqarrow.FileWriter) error) (load.Stats, error) {
 	staged, err := p.st.Create(ctx, name)
 	if err != nil {
-		return Stats{}, err
+		return load.Stats{}, err
 	}
 	cw := &countingWriter{w: staged}
 	bw := bufio.NewWriter(cw)
@@ -225,10 +227,10 @@ func (p *ParquetSink) writeWhole(ctx context.Context, name string, rec arrow.Rec
 	}
 	if err != nil {
 		staged.Abort()
-		return Stats{}, fmt.Errorf("writing %s: %w", name, err)
+		return load.Stats{}, fmt.Errorf("writing %s: %w", name, err)
 	}
 	if err := staged.Commit(); err != nil {
-		return Stats{}, err
+		return load.Stats{}, err
 	}
-	return Stats{Rows: rec.NumRows(), Files: 1, Bytes: cw.n, Partitions: []string{name}}, nil
+	return load.Stats{Rows: rec.NumRows(), Files: 1, Bytes: cw.n, Partitions: []string{name}}, nil
 }

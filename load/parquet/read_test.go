@@ -1,4 +1,4 @@
-package load_test
+package parquet_test
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/salesnav-etl/salesnav-etl/internal/testkit"
-	"github.com/salesnav-etl/salesnav-etl/load"
+	"github.com/salesnav-etl/salesnav-etl/load/parquet"
 	"github.com/salesnav-etl/salesnav-etl/schema"
 )
 
@@ -42,7 +42,7 @@ func TestMergeDimensionAndDistinct(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	dir := t.TempDir()
-	p, err := load.NewParquetSink(load.ParquetConfig{Dir: dir, Allocator: mem})
+	p, err := parquet.NewSink(parquet.Config{Dir: dir, Allocator: mem})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,14 +97,14 @@ func TestMergeDimensionAndDistinct(t *testing.T) {
 	if _, err := p.MergeDimension(ctx, st, rec); err == nil || !strings.Contains(err.Error(), "has other columns") {
 		t.Errorf("merge into a file of other columns: %v", err)
 	}
-	os.WriteFile(filepath.Join(dir, load.DimensionName(st.Name)), []byte("not parquet"), 0o600)
+	os.WriteFile(filepath.Join(dir, parquet.DimensionName(st.Name)), []byte("not parquet"), 0o600)
 	if _, err := p.MergeDimension(ctx, st, rec); err == nil {
 		t.Error("merge into a broken file succeeded")
 	}
 }
 
 func TestExportPartitionName(t *testing.T) {
-	got := load.ExportPartitionName("crm_validation", "SFDC_00D1", time.UnixMilli(1772323200123))
+	got := parquet.ExportPartitionName("crm_validation", "SFDC_00D1", time.UnixMilli(1772323200123))
 	if want := "crm_validation/crm_instance=SFDC_00D1/export_start_at=1772323200123/data.parquet"; got != want {
 		t.Errorf("ExportPartitionName = %q, want %q", got, want)
 	}

@@ -1,4 +1,4 @@
-package load
+package storage
 
 import (
 	"context"
@@ -202,7 +202,7 @@ func (s *stagedFile) Write(p []byte) (int, error) { return s.f.Write(p) }
 
 func (s *stagedFile) Commit() error {
 	if s.done {
-		return ErrWindowClosed
+		return ErrStagedDone
 	}
 	s.done = true
 	if err := s.f.Sync(); err != nil {

@@ -1,4 +1,4 @@
-package load_test
+package parquet_test
 
 import (
 	"context"
@@ -20,6 +20,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/schema"
 
 	"github.com/salesnav-etl/salesnav-etl/load"
+	"github.com/salesnav-etl/salesnav-etl/load/parquet"
 	sschema "github.com/salesnav-etl/salesnav-etl/schema"
 	"github.com/salesnav-etl/salesnav-etl/transform"
 )
@@ -115,7 +116,7 @@ func TestParquetPartitionsAndTypes(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	dir := t.TempDir()
-	sink, err := load.NewParquetSink(load.ParquetConfig{Dir: dir, Allocator: mem})
+	sink, err := parquet.NewSink(parquet.Config{Dir: dir, Allocator: mem})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +172,7 @@ func TestSnapshotDatePartition(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	dir := t.TempDir()
-	sink, _ := load.NewParquetSink(load.ParquetConfig{Dir: dir, Allocator: mem})
+	sink, _ := parquet.NewSink(parquet.Config{Dir: dir, Allocator: mem})
 	w := load.Window{Stream: sschema.Seat, Contract: "c:1", PartitionID: "1", Start: day1, End: day1.AddDate(0, 0, 7), JobID: 1}
 	load1(t, sink, mem, sschema.Seat, w, "seatId,firstName\n1,Ada\n2,Grace\n")
 	p := filepath.Join(dir, "seat/contract=1/date=2026-03-07/data.parquet")
@@ -192,7 +193,7 @@ func TestReplacePartitions(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	dir := t.TempDir()
-	sink, _ := load.NewParquetSink(load.ParquetConfig{Dir: dir, Allocator: mem})
+	sink, _ := parquet.NewSink(parquet.Config{Dir: dir, Allocator: mem})
 	w := load.Window{Stream: sschema.Activity, Contract: "c:1", PartitionID: "1", Start: day1, End: day1.AddDate(0, 0, 3), JobID: 1}
 	load1(t, sink, mem, sschema.Activity, w, threeDays)
 	load1(t, sink, mem, sschema.Activity, w, threeDays) // the same window again
@@ -231,7 +232,7 @@ func TestStaleStagingCleaned(t *testing.T) {
 	os.MkdirAll(part, 0o750)
 	stale := filepath.Join(part, ".staging-data.parquet-123.tmp")
 	os.WriteFile(stale, []byte("half a file"), 0o600)
-	sink, _ := load.NewParquetSink(load.ParquetConfig{Dir: dir, Allocator: mem})
+	sink, _ := parquet.NewSink(parquet.Config{Dir: dir, Allocator: mem})
 	w := load.Window{Stream: sschema.Activity, Contract: "c:1", PartitionID: "1", Start: day1, End: day1.AddDate(0, 0, 3), JobID: 1}
 	load1(t, sink, mem, sschema.Activity, w, threeDays)
 	if _, err := os.Stat(stale); !os.IsNotExist(err) {
@@ -243,7 +244,7 @@ func TestAbortKeepsPreviousAndLeavesNothing(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	dir := t.TempDir()
-	sink, _ := load.NewParquetSink(load.ParquetConfig{Dir: dir, Allocator: mem})
+	sink, _ := parquet.NewSink(parquet.Config{Dir: dir, Allocator: mem})
 	w := load.Window{Stream: sschema.Activity, Contract: "c:1", PartitionID: "1", Start: day1, End: day1.AddDate(0, 0, 3), JobID: 1}
 	load1(t, sink, mem, sschema.Activity, w, threeDays)
 	s, recs := batches(t, mem, sschema.Activity, header+"z9,SAVED_LEAD,03-01-2026 05:00:00,1,\n", w)
@@ -260,7 +261,7 @@ func TestAbortKeepsPreviousAndLeavesNothing(t *testing.T) {
 		t.Errorf("want the published file and one staged file, got %v", matches)
 	}
 	for _, m := range matches {
-		if strings.HasSuffix(m, ".parquet") && filepath.Base(m) != load.DataFileName {
+		if strings.HasSuffix(m, ".parquet") && filepath.Base(m) != parquet.DataFileName {
 			t.Errorf("staged file %s matches *.parquet", m)
 		}
 	}
@@ -280,7 +281,7 @@ func TestAbortKeepsPreviousAndLeavesNothing(t *testing.T) {
 func TestRowOutsideWindowRefused(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	sink, _ := load.NewParquetSink(load.ParquetConfig{Dir: t.TempDir(), Allocator: mem})
+	sink, _ := parquet.NewSink(parquet.Config{Dir: t.TempDir(), Allocator: mem})
 	wide := load.Window{Stream: sschema.Activity, Contract: "c:1", PartitionID: "1", Start: day1, End: day1.AddDate(0, 0, 3)}
 	s, recs := batches(t, mem, sschema.Activity, threeDays, wide)
 	narrow := wide
@@ -294,7 +295,7 @@ func TestRowOutsideWindowRefused(t *testing.T) {
 		r.Release()
 	}
 	ww.Abort()
-	if !errors.Is(err, load.ErrOutsideWindow) {
+	if !errors.Is(err, parquet.ErrOutsideWindow) {
 		t.Fatalf("error %v, want ErrOutsideWindow", err)
 	}
 }
@@ -349,7 +350,7 @@ func peakAlloc(t *testing.T, days, rowsPerDay int) (int, []int) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	dir := t.TempDir()
-	sink, _ := load.NewParquetSink(load.ParquetConfig{Dir: dir, Allocator: mem, RowGroupRows: 4000})
+	sink, _ := parquet.NewSink(parquet.Config{Dir: dir, Allocator: mem, RowGroupRows: 4000})
 	w := load.Window{Stream: sschema.Activity, Contract: "c:1", PartitionID: "1", Start: day1, End: day1.AddDate(0, 0, days), JobID: 1}
 	var b strings.Builder
 	b.WriteString(header)
@@ -378,7 +379,7 @@ func peakAlloc(t *testing.T, days, rowsPerDay int) (int, []int) {
 	}
 	var groups []int
 	for d := range days {
-		rdr, err := file.OpenParquetFile(filepath.Join(dir, load.PartitionName("activity", "1", day1.AddDate(0, 0, d))), false)
+		rdr, err := file.OpenParquetFile(filepath.Join(dir, parquet.PartitionName("activity", "1", day1.AddDate(0, 0, d))), false)
 		if err != nil {
 			t.Fatal(err)
 		}

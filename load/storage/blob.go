@@ -1,4 +1,4 @@
-package load
+package storage
 
 import (
 	"context"
@@ -266,7 +266,7 @@ func (o *stagedObject) Write(p []byte) (int, error) { return o.f.Write(p) }
 // when the upload completes; a failed upload leaves no object.
 func (o *stagedObject) Commit() error {
 	if o.done {
-		return ErrWindowClosed
+		return ErrStagedDone
 	}
 	o.done = true
 	defer o.discard()
@@ -444,47 +444,33 @@ func OpenStorage(ctx context.Context, loc string, opts BlobOptions) (Storage, er
 	return NewDirStorage(loc)
 }
 
-// OpenState opens the state at statePath, a local path or an object URL,
-// reading the cursors of its family (the files beside familyBase, its
-// unsharded path; see OpenShardFileState). A URL's state lives in its
-// bucket, written whole on every change. The caller closes it.
-func OpenState(ctx context.Context, statePath, familyBase string, opts BlobOptions) (*FileState, error) {
-	if !IsURL(statePath) {
-		peers, err := StateFamily(familyBase)
-		if err != nil {
-			return nil, err
-		}
-		return OpenShardFileState(statePath, peers)
+// CutQuery splits a storage URL's query ("?…", options) from the rest; a
+// local path has none.
+func CutQuery(loc string) (rest, query string) {
+	if !IsURL(loc) {
+		return loc, ""
 	}
-	dir, name := SplitLocation(statePath)
-	_, base := SplitLocation(familyBase)
-	bs, err := OpenBlobStorage(ctx, dir, opts)
-	if err != nil {
-		return nil, fmt.Errorf("opening state %s: %w", statePath, err)
+	if i := strings.IndexByte(loc, '?'); i >= 0 {
+		return loc[:i], loc[i:]
 	}
-	base, _, _ = strings.Cut(base, "?")
-	name, _, _ = strings.Cut(name, "?")
-	re := familyPattern(base)
-	var peers []string
-	it := bs.bucket.List(&blob.ListOptions{Delimiter: "/"}) // the top level only
+	return loc, ""
+}
+
+// TopLevel lists the objects at the top of the bucket's prefix, not those
+// below a further "/" (the state files beside the dataset's directories).
+func (s *BlobStorage) TopLevel(ctx context.Context) ([]string, error) {
+	var keys []string
+	it := s.bucket.List(&blob.ListOptions{Delimiter: "/"})
 	for {
 		obj, err := it.Next(ctx)
 		if errors.Is(err, io.EOF) {
-			break
+			return keys, nil
 		}
 		if err != nil {
-			bs.Close()
-			return nil, bs.describe("listing state objects in "+bs.loc, err)
+			return nil, s.describe("listing state objects in "+s.loc, err)
 		}
-		if !obj.IsDir && re.MatchString(obj.Key) {
-			peers = append(peers, obj.Key)
+		if !obj.IsDir {
+			keys = append(keys, obj.Key)
 		}
 	}
-	s, err := openShardState(ctx, bs, name, peers)
-	if err != nil {
-		bs.Close()
-		return nil, err
-	}
-	s.closer = bs
-	return s, nil
 }

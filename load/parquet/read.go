@@ -1,4 +1,4 @@
-package load
+package parquet
 
 import (
 	"context"
@@ -11,17 +11,18 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
+	"github.com/salesnav-etl/salesnav-etl/load"
 	"github.com/salesnav-etl/salesnav-etl/schema"
 )
 
 var (
-	_ Reader    = (*ParquetSink)(nil)
-	_ MergeSink = (*ParquetSink)(nil)
+	_ load.Reader    = (*Sink)(nil)
+	_ load.MergeSink = (*Sink)(nil)
 )
 
 // readTable reads the columns cols of one Parquet file (all when cols is
 // nil). ok is false when the file lacks one of them.
-func (p *ParquetSink) readTable(ctx context.Context, name string, cols []string) (tbl arrow.Table, ok bool, err error) {
+func (p *Sink) readTable(ctx context.Context, name string, cols []string) (tbl arrow.Table, ok bool, err error) {
 	f, err := p.st.Open(ctx, name)
 	if err != nil {
 		return nil, false, err
@@ -65,7 +66,7 @@ func (p *ParquetSink) readTable(ctx context.Context, name string, cols []string)
 }
 
 // Distinct reads the columns cols of every file of stream.
-func (p *ParquetSink) Distinct(ctx context.Context, stream string, cols []string) ([][]string, error) {
+func (p *Sink) Distinct(ctx context.Context, stream string, cols []string) ([][]string, error) {
 	names, err := p.st.List(ctx, stream+"/", ".parquet")
 	if err != nil {
 		return nil, err
@@ -142,13 +143,13 @@ func sortRows(rows [][]string) {
 
 // MergeDimension rewrites the dimension's one file with its rows whose key
 // rec does not hold, then rec's rows, and publishes it atomically.
-func (p *ParquetSink) MergeDimension(ctx context.Context, st *schema.Stream, rec arrow.RecordBatch) (Stats, error) {
+func (p *Sink) MergeDimension(ctx context.Context, st *schema.Stream, rec arrow.RecordBatch) (load.Stats, error) {
 	name := DimensionName(st.Name)
 	keyIdx := make([]int, len(st.Key))
 	for i, k := range st.Key {
 		found := rec.Schema().FieldIndices(k)
 		if len(found) != 1 {
-			return Stats{}, fmt.Errorf("merging %s: batch has no key column %q", st.Name, k)
+			return load.Stats{}, fmt.Errorf("merging %s: batch has no key column %q", st.Name, k)
 		}
 		keyIdx[i] = found[0]
 	}
@@ -168,15 +169,15 @@ func (p *ParquetSink) MergeDimension(ctx context.Context, st *schema.Stream, rec
 	var old arrow.Table
 	exists, err := p.st.Exists(ctx, name)
 	if err != nil {
-		return Stats{}, err
+		return load.Stats{}, err
 	}
 	if exists {
 		if old, _, err = p.readTable(ctx, name, nil); err != nil {
-			return Stats{}, err
+			return load.Stats{}, err
 		}
 		defer old.Release()
 		if !sameColumns(old.Schema(), rec.Schema()) {
-			return Stats{}, fmt.Errorf("merging %s: %s has other columns than this load (%s): move it away to start afresh",
+			return load.Stats{}, fmt.Errorf("merging %s: %s has other columns than this load (%s): move it away to start afresh",
 				st.Name, p.st.Location(name), old.Schema())
 		}
 	}

@@ -1,4 +1,4 @@
-package load
+package parquet
 
 import (
 	"bufio"
@@ -14,11 +14,13 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/salesnav-etl/salesnav-etl/load"
+	"github.com/salesnav-etl/salesnav-etl/load/storage"
 )
 
 type parquetWindow struct {
-	sink             *ParquetSink
-	w                Window
+	sink             *Sink
+	w                load.Window
 	props            *parquet.WriterProperties
 	schema           *arrow.Schema
 	partCol          int
@@ -33,7 +35,7 @@ type parquetWindow struct {
 // slices of the batches written) until they make a row group.
 type partFile struct {
 	name        string
-	staged      Staged
+	staged      storage.Staged
 	cw          *countingWriter
 	bw          *bufio.Writer
 	fw          *pqarrow.FileWriter
@@ -147,7 +149,7 @@ func (pw *parquetWindow) afterBatch() error {
 // Write splits rec by partition date into zero-copy slices.
 func (pw *parquetWindow) Write(ctx context.Context, rec arrow.RecordBatch) error {
 	if pw.closed {
-		return ErrWindowClosed
+		return load.ErrWindowClosed
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -221,10 +223,10 @@ func (pw *parquetWindow) Write(ctx context.Context, rec arrow.RecordBatch) error
 
 // Commit finishes every partition file, publishes them, then removes the
 // files of covered dates that received no rows.
-func (pw *parquetWindow) Commit(ctx context.Context) (Stats, error) {
-	var st Stats
+func (pw *parquetWindow) Commit(ctx context.Context) (load.Stats, error) {
+	var st load.Stats
 	if pw.closed {
-		return st, ErrWindowClosed
+		return st, load.ErrWindowClosed
 	}
 	days := make([]arrow.Date32, 0, len(pw.parts))
 	for d := range pw.parts {
