@@ -125,7 +125,7 @@ func (r *rejectsFile) upload() (string, error) {
 		if _, err = io.Copy(staged, r.tmp); err != nil {
 			staged.Abort()
 		} else {
-			err = staged.Commit()
+			err = staged.Commit(ctx)
 		}
 	}
 	if err != nil {

@@ -108,7 +108,7 @@ func (s *Sink) OpenWindow(ctx context.Context, w load.Window, sc *arrow.Schema) 
 	if err := s.makeStage(ctx, conn, qstage, stage, makeStage, missing); err != nil {
 		return nil, fmt.Errorf("creating staging table for %s: %w", w.Stream.Name, err)
 	}
-	cw := &window{sink: s, conn: conn, ctx: ctx, stream: w.Stream, insert: ins, move: move, stage: qstage, stageName: stage, cols: cols, missing: missing,
+	cw := &window{sink: s, conn: conn, stream: w.Stream, insert: ins, move: move, stage: qstage, stageName: stage, cols: cols, missing: missing,
 		hash: needsRowHash(w.Stream), replace: replace}
 	identity := map[string]int{}
 	for i, f := range sc.Fields() {
@@ -196,7 +196,6 @@ func (s *Sink) dropStale(ctx context.Context, conn driver.Conn) error {
 type window struct {
 	sink         *Sink
 	conn         driver.Conn // the server of the staging table
-	ctx          context.Context
 	stream       *schema.Stream
 	insert       string // into the staging table
 	move         string // INSERT … SELECT, or REPLACE PARTITION, from staging into the table
@@ -229,7 +228,7 @@ func (w *window) Write(ctx context.Context, rec arrow.RecordBatch) error {
 		return nil
 	}
 	if w.batch == nil {
-		b, err := w.conn.PrepareBatch(w.ctx, w.insert)
+		b, err := w.conn.PrepareBatch(ctx, w.insert)
 		if err != nil {
 			return fmt.Errorf("preparing insert into %s: %w", w.stream.Name, err)
 		}
@@ -393,7 +392,7 @@ func (w *window) dropStage() {
 		return
 	}
 	w.stageDropped = true
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(w.ctx), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := w.conn.Exec(ctx, "DROP TABLE IF EXISTS "+w.stage); err != nil {
 		w.sink.log.Warn("dropping a staging table", "table", w.stage, "error", err)

@@ -95,7 +95,7 @@ func BenchmarkS3Upload(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		if err := w.Commit(); err != nil {
+		if err := w.Commit(context.Background()); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -229,7 +229,7 @@ func (p *Sink) writeWhole(ctx context.Context, name string, rec arrow.RecordBatc
 		staged.Abort()
 		return load.Stats{}, fmt.Errorf("writing %s: %w", name, err)
 	}
-	if err := staged.Commit(); err != nil {
+	if err := staged.Commit(ctx); err != nil {
 		return load.Stats{}, err
 	}
 	return load.Stats{Rows: rec.NumRows(), Files: 1, Bytes: cw.n, Partitions: []string{name}}, nil

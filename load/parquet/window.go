@@ -253,7 +253,7 @@ func (pw *parquetWindow) Commit(ctx context.Context) (load.Stats, error) {
 	pw.closed = true
 	for i, d := range days {
 		pf := pw.parts[d]
-		if err := pf.staged.Commit(); err != nil {
+		if err := pf.staged.Commit(ctx); err != nil {
 			for _, rest := range days[i+1:] {
 				pw.parts[rest].staged.Abort()
 			}

@@ -216,7 +216,7 @@ func (s *BlobStorage) Create(ctx context.Context, name string) (Staged, error) {
 	if err != nil {
 		return nil, fmt.Errorf("staging %s: %w", s.Location(name), err)
 	}
-	return &stagedObject{s: s, ctx: ctx, name: name, f: f}, nil
+	return &stagedObject{s: s, name: name, f: f}, nil
 }
 
 func contentType(name string) string {
@@ -254,7 +254,6 @@ func sweepUploads() {
 
 type stagedObject struct {
 	s    *BlobStorage
-	ctx  context.Context
 	name string
 	f    *os.File
 	done bool
@@ -264,7 +263,7 @@ func (o *stagedObject) Write(p []byte) (int, error) { return o.f.Write(p) }
 
 // Commit uploads the file: the object appears whole, replacing any, only
 // when the upload completes; a failed upload leaves no object.
-func (o *stagedObject) Commit() error {
+func (o *stagedObject) Commit(ctx context.Context) error {
 	if o.done {
 		return ErrStagedDone
 	}
@@ -274,7 +273,7 @@ func (o *stagedObject) Commit() error {
 		return fmt.Errorf("uploading %s: %w", o.s.Location(o.name), err)
 	}
 	// A stalled connection must not hold the run for ever.
-	ctx, cancel := context.WithTimeout(o.ctx, uploadTimeout)
+	ctx, cancel := context.WithTimeout(ctx, uploadTimeout)
 	defer cancel()
 	w, err := o.s.bucket.NewWriter(ctx, o.name, &blob.WriterOptions{ContentType: contentType(o.name),
 		BufferSize: uploadPartSize, MaxConcurrency: uploadConcurrency})
@@ -385,9 +384,12 @@ func (s *BlobStorage) WriteAll(ctx context.Context, name string, data []byte) er
 		st.Abort()
 		return s.describe("uploading "+s.Location(name), err)
 	}
-	return st.Commit()
+	return st.Commit(ctx)
 }
 
+// blobFile reads an object through ranged reads. It keeps the context of
+// Open: io.ReaderAt, which the Parquet reader asks for, has no context of
+// its own.
 type blobFile struct {
 	ctx  context.Context
 	s    *BlobStorage

@@ -83,7 +83,7 @@ func TestBlobStorageOnS3(t *testing.T) {
 	if keys := srv.Keys(t); len(keys) != 0 {
 		t.Fatalf("objects listed while uploading: %v", keys)
 	}
-	if err := w.Commit(); err != nil {
+	if err := w.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if calls := srv.Calls(); count(calls, "POST uploads") != 1 || count(calls, "PUT part") != 3 || count(calls, "POST complete") != 1 {

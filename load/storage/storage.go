@@ -46,8 +46,9 @@ type File interface {
 type Staged interface {
 	io.Writer
 	// Commit publishes the file atomically at its name, replacing any file
-	// there, and makes it durable.
-	Commit() error
+	// there, and makes it durable. Cancelling ctx abandons an upload (the
+	// object is then left as it was).
+	Commit(ctx context.Context) error
 	// Abort discards the staged file. Safe after Commit.
 	Abort() error
 }
@@ -200,7 +201,7 @@ type stagedFile struct {
 
 func (s *stagedFile) Write(p []byte) (int, error) { return s.f.Write(p) }
 
-func (s *stagedFile) Commit() error {
+func (s *stagedFile) Commit(context.Context) error {
 	if s.done {
 		return ErrStagedDone
 	}
@@ -266,5 +267,5 @@ func WriteFileAtomic(path string, data []byte, perm fs.FileMode) error {
 		s.Abort()
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	return s.Commit()
+	return s.Commit(context.Background())
 }
