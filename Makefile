@@ -39,7 +39,7 @@ staticcheck:
 # duration run with a spurious "context deadline exceeded" as it ends
 # (golang/go#75804, fixed in Go 1.27); a count has no deadline to race.
 FUZZTIME ?= 30000x
-FUZZ_TARGETS = ./extract:FuzzAssociationKeys ./extract:FuzzAPIAnswers ./transform:FuzzReader ./cmd/salesnav-etl:FuzzConfig
+FUZZ_TARGETS = ./extract:FuzzAssociationKeys ./extract:FuzzAPIAnswers ./transform:FuzzReader ./internal/cli:FuzzConfig
 
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
@@ -58,7 +58,7 @@ SEEDS ?= 20
 
 chaos: clickhouse duckdb
 	SALESNAV_CHAOS_SEEDS=$(SEEDS) $(GO) test -count=1 -timeout 60m -run '^TestChaos$$' -v ./pipeline
-	SALESNAV_CRASH_EPISODES=$(SEEDS) $(GO) test -count=1 -timeout 60m -run '^(TestCrashSIGKILL|TestClickHouseRestartedMidLoad)$$' -v ./cmd/salesnav-etl
+	SALESNAV_CRASH_EPISODES=$(SEEDS) $(GO) test -count=1 -timeout 60m -run '^(TestCrashSIGKILL|TestClickHouseRestartedMidLoad)$$' -v ./internal/e2e
 
 # DuckDB (npm @duckdb/node-api), which the tests use to read the dataset back.
 duckdb: tools/duckdb/node_modules/@duckdb/node-api

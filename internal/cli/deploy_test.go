@@ -1,4 +1,4 @@
-package main
+package cli
 
 // Issue 6: the container, Kubernetes and Airflow files are checked for the
 // fields that matter, against the binary's own variables and exit codes.
@@ -234,7 +234,7 @@ func TestDockerfile(t *testing.T) {
 	}
 	chtest.SkipIfShort(t) // the static build
 	bin := filepath.Join(t.TempDir(), "salesnav-etl")
-	cmd := exec.Command("go", "build", "-trimpath", "-buildvcs=false", "-ldflags", "-s -w -X main.version=test -X main.commit=abc123", "-o", bin, ".")
+	cmd := exec.Command("go", "build", "-trimpath", "-buildvcs=false", "-ldflags", "-s -w -X main.version=test -X main.commit=abc123", "-o", bin, "../../cmd/salesnav-etl")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("static build: %v\n%s", err, out)

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"os"
@@ -62,7 +62,7 @@ func TestParquetOnObjectStorage(t *testing.T) {
 		mirror := srv.Mirror(t, "salesnav")
 		for _, st := range streams {
 			want, got := testkit.ParquetRows(t, local, st), testkit.ParquetRows(t, mirror, st)
-			if len(want) == 0 || !slices.Equal(stripped(want), stripped(got)) {
+			if len(want) == 0 || !slices.Equal(testkit.Stripped(want), testkit.Stripped(got)) {
 				t.Errorf("to %s, %s: %d rows in the bucket, %d on disk, or they differ", end, st, len(got), len(want))
 			}
 		}

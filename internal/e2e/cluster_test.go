@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"fmt"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/salesnav-etl/salesnav-etl/fakeapi"
 	"github.com/salesnav-etl/salesnav-etl/internal/chtest"
+	"github.com/salesnav-etl/salesnav-etl/internal/cli"
 	"github.com/salesnav-etl/salesnav-etl/internal/testkit"
 	"github.com/salesnav-etl/salesnav-etl/load/chsink"
 	"github.com/salesnav-etl/salesnav-etl/schema"
@@ -51,7 +52,7 @@ func TestClickHouseCluster(t *testing.T) {
 	run := func(t *testing.T, what string, e map[string]string) {
 		t.Helper()
 		c := startCLI(t, e)
-		if code := c.wait(); code != ExitOK {
+		if code := c.wait(); code != cli.ExitOK {
 			t.Fatalf("%s: exit %d\n%s", what, code, strings.Join(c.log.lastErrors(), "\n"))
 		}
 	}
@@ -63,7 +64,7 @@ func TestClickHouseCluster(t *testing.T) {
 	want := map[string][]string{}
 	ref := testkit.ClickHouseTarget(t, single.DSN("one"))
 	for _, st := range streams {
-		want[st] = stripped(ref.Rows(t, st))
+		want[st] = testkit.Stripped(ref.Rows(t, st))
 		if len(want[st]) == 0 {
 			t.Fatalf("the single server has no %s rows", st)
 		}
@@ -72,7 +73,7 @@ func TestClickHouseCluster(t *testing.T) {
 		t.Helper()
 		tg := testkit.ClickHouseTarget(t, dsn)
 		for _, st := range streams {
-			if got := stripped(tg.Rows(t, st)); !slices.Equal(got, want[st]) {
+			if got := testkit.Stripped(tg.Rows(t, st)); !slices.Equal(got, want[st]) {
 				t.Errorf("%s: %s has %d rows, the single server %d, or they differ", what, st, len(got), len(want[st]))
 			}
 		}
@@ -140,7 +141,7 @@ func TestClickHouseCluster(t *testing.T) {
 			}
 		}
 		total := c.log.count("window loaded") + c.log.count("export loaded")
-		if code := <-c.done; code != ExitOK || !stopped || total <= before {
+		if code := <-c.done; code != cli.ExitOK || !stopped || total <= before {
 			t.Fatalf("second run with node 1 stopped: exit %d, %d windows loaded before node 1 was down, %d after\n%s", code, before, total-before, strings.Join(c.log.lastLines(), "\n"))
 		}
 		if err := cluster.Nodes[1].Restart(); err != nil {

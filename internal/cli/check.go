@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -19,8 +19,8 @@ import (
 	"github.com/salesnav-etl/salesnav-etl/load/storage"
 )
 
-// version and commit are set at build time:
-// -ldflags "-X main.version=v1.2.3 -X main.commit=<sha>"; without them
+// version and commit are the build's, given to Main (set at build time:
+// -ldflags "-X main.version=v1.2.3 -X main.commit=<sha>"); without them
 // they come from the module and VCS information Go stamps.
 var version, commit = "dev", ""
 

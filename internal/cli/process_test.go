@@ -1,9 +1,8 @@
-package main
+package cli
 
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -24,14 +23,10 @@ import (
 // set), so tests can kill a real process, not cancel a context.
 func TestMain(m *testing.M) {
 	if os.Getenv("SALESNAV_ETL_AS_CLI") == "1" {
-		main()
+		Main(version, commit)
 		return
 	}
-	code := m.Run()
-	if binPath != "" {
-		os.RemoveAll(filepath.Dir(binPath))
-	}
-	os.Exit(code)
+	os.Exit(m.Run())
 }
 
 // cliProcess starts the CLI as a child process with env.
@@ -48,17 +43,6 @@ func cliProcess(t *testing.T, env map[string]string, args ...string) (*exec.Cmd,
 		t.Fatal(err)
 	}
 	return cmd, &out
-}
-
-func exitCode(err error) int {
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		return ee.ExitCode()
-	}
-	if err != nil {
-		return -1
-	}
-	return 0
 }
 
 // processSink is where a child process loads: Parquet or ClickHouse.
@@ -175,7 +159,7 @@ func TestSIGTERMStopsGracefully(t *testing.T) {
 	began := time.Now()
 	cmd.Process.Signal(syscall.SIGTERM)
 	err := cmd.Wait()
-	if code := exitCode(err); code != ExitTemporary || time.Since(began) > 5*time.Second {
+	if code := testkit.ExitCode(err); code != ExitTemporary || time.Since(began) > 5*time.Second {
 		t.Fatalf("exit %d after %v\n%s", code, time.Since(began), out)
 	}
 	if j, _ := ps.state(t).InFlight(context.Background(), "activity", "urn:li:salesContract:1001"); j == nil {

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // Issue 7: the crash suite. The real binary (this test binary acting as
 // the CLI) is killed with SIGKILL at random moments, then run again, until
@@ -27,6 +27,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/salesnav-etl/salesnav-etl/fakeapi"
 	"github.com/salesnav-etl/salesnav-etl/internal/chtest"
+	"github.com/salesnav-etl/salesnav-etl/internal/cli"
 	"github.com/salesnav-etl/salesnav-etl/internal/testkit"
 )
 
@@ -176,7 +177,7 @@ func realBinary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(dir, "salesnav-etl")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		out, err := exec.Command("go", "build", "-o", binPath, "../../cmd/salesnav-etl").CombinedOutput()
 		if err != nil {
 			binErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}
@@ -218,7 +219,7 @@ func startCLIArgs(t *testing.T, env map[string]string, args ...string) *child {
 	go func() {
 		err := cmd.Wait()
 		pw.Close()
-		c.done <- exitCode(err)
+		c.done <- testkit.ExitCode(err)
 	}()
 	return c
 }
@@ -322,22 +323,6 @@ type crashSink struct {
 	fresh func(t *testing.T) (map[string]string, func(t *testing.T, stream string) []string, string)
 }
 
-// stripped drops columns that hold the time of the run (a contract's
-// seenAt, an association's fetchedAt): they differ from run to run.
-func stripped(rows []string) []string {
-	out := make([]string, 0, len(rows))
-	for _, r := range rows {
-		var m map[string]any
-		json.Unmarshal([]byte(r), &m)
-		delete(m, "seenAt")
-		delete(m, "fetchedAt")
-		b, _ := json.Marshal(m)
-		out = append(out, string(b))
-	}
-	slices.Sort(out)
-	return out
-}
-
 // TestCrashSIGKILL: episodes of runs killed at random moments, each
 // episode ending with runs until one completes; the dataset then equals a
 // clean run's in every stream.
@@ -363,13 +348,13 @@ func TestCrashSIGKILL(t *testing.T) {
 			rig := newCrashRig(t)
 			env, rows, _ := cs.fresh(t)
 			began := time.Now()
-			if code := startCLI(t, rig.with(env)).wait(); code != ExitOK {
+			if code := startCLI(t, rig.with(env)).wait(); code != cli.ExitOK {
 				t.Fatalf("clean run: exit %d", code)
 			}
 			span := time.Since(began)
 			want := map[string][]string{}
 			for _, st := range crashStreams {
-				if want[st] = stripped(rows(t, st)); len(want[st]) == 0 {
+				if want[st] = testkit.Stripped(rows(t, st)); len(want[st]) == 0 {
 					t.Fatalf("%s: the clean run loaded nothing", st)
 				}
 			}
@@ -388,7 +373,7 @@ func TestCrashSIGKILL(t *testing.T) {
 						phase, code = crashRun(t, env, rng, span/time.Duration(runs))
 					} else {
 						c := startCLI(t, env)
-						if code = c.wait(); code != ExitOK && runs >= 10 {
+						if code = c.wait(); code != cli.ExitOK && runs >= 10 {
 							t.Fatalf("episode %d: run %d after the kills exits %d:\n%s\nlast lines:\n%s", ep, runs, code, strings.Join(c.log.lastErrors(), "\n"), strings.Join(c.log.lastLines(), "\n"))
 						}
 					}
@@ -400,12 +385,12 @@ func TestCrashSIGKILL(t *testing.T) {
 						}
 						continue
 					}
-					if code == ExitOK {
+					if code == cli.ExitOK {
 						break
 					}
 				}
 				for _, st := range crashStreams {
-					if got := stripped(rows(t, st)); !slices.Equal(got, want[st]) {
+					if got := testkit.Stripped(rows(t, st)); !slices.Equal(got, want[st]) {
 						t.Errorf("episode %d, %s: %d rows (%d distinct), a clean run loads %d", ep, st, len(got),
 							len(slices.Compact(slices.Clone(got))), len(want[st]))
 					}
@@ -467,13 +452,13 @@ func TestClickHouseRestartedMidLoad(t *testing.T) {
 	chEnv := func(db string) map[string]string {
 		return rig.with(map[string]string{"SALESNAV_SINK": "clickhouse", "SALESNAV_CLICKHOUSE_DSN": ch.DSN(db), "SALESNAV_PARQUET_DIR": t.TempDir()})
 	}
-	if code := startCLI(t, chEnv("clean")).wait(); code != ExitOK {
+	if code := startCLI(t, chEnv("clean")).wait(); code != cli.ExitOK {
 		t.Fatalf("clean run: exit %d", code)
 	}
 	want := map[string][]string{}
 	clean := testkit.ClickHouseTarget(t, ch.DSN("clean"))
 	for _, st := range crashStreams {
-		want[st] = stripped(clean.Rows(t, st))
+		want[st] = testkit.Stripped(clean.Rows(t, st))
 	}
 	c := startCLI(t, chEnv("restarted"))
 	restarted := false
@@ -489,11 +474,11 @@ func TestClickHouseRestartedMidLoad(t *testing.T) {
 		}
 	}
 	first := <-c.done
-	if !restarted || first == ExitOK {
+	if !restarted || first == cli.ExitOK {
 		t.Fatalf("the stop did not hit the load (restarted %v, exit %d)", restarted, first)
 	}
 	runs := 1
-	for code := first; code != ExitOK; runs++ {
+	for code := first; code != cli.ExitOK; runs++ {
 		if runs > 5 {
 			t.Fatalf("no complete run after the restart in %d", runs)
 		}
@@ -502,7 +487,7 @@ func TestClickHouseRestartedMidLoad(t *testing.T) {
 	t.Logf("the run during the restart exited %d; complete after %d run(s)", first, runs)
 	got := testkit.ClickHouseTarget(t, ch.DSN("restarted"))
 	for _, st := range crashStreams {
-		if rows := stripped(got.Rows(t, st)); !slices.Equal(rows, want[st]) {
+		if rows := testkit.Stripped(got.Rows(t, st)); !slices.Equal(rows, want[st]) {
 			t.Errorf("%s: %d rows (%d distinct), a clean run loads %d", st, len(rows), len(slices.Compact(slices.Clone(rows))), len(want[st]))
 		}
 	}

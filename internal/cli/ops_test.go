@@ -1,4 +1,4 @@
-package main
+package cli
 
 // Issue 6: what operators see: help, version, config check, logs,
 // progress lines and metrics.
