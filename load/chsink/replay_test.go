@@ -66,16 +66,23 @@ func replay(t *testing.T, current chsink.Version, dsn string, layout chsink.Layo
 	if err != nil {
 		t.Fatal(err)
 	}
-	fake := testkit.NewFake(t, fakeapi.Config{RowsPerDay: 20})
+	// One fixed clock, half-way through a minute, for the fake and both
+	// runs: the second run's CRM export runs from the first one's end (the
+	// minute's start) to the same minute, so it holds no rows, whenever
+	// the test runs.
+	now := time.Now().UTC().Truncate(time.Minute).Add(30 * time.Second)
+	clock := func() time.Time { return now }
+	fake := testkit.NewFake(t, fakeapi.Config{RowsPerDay: 20, Now: clock})
 	fake.Mangle = withRegion
 	instances := []string{"urn:li:crmInstance:(SFDC,00D5e000000abc)"}
-	end := pipeline.Day(time.Now().UTC())
+	end := pipeline.Day(now)
 	start := end.AddDate(0, 0, -3)
 	all := func(c *pipeline.Config) {
 		c.Streams = schema.All()
 		c.CRMInstances = instances
 		c.LookbackDays = 2
 		c.RetryDelay = time.Millisecond
+		c.Now = clock
 	}
 	for run := 1; run <= 2; run++ {
 		sum, err := testkit.Run(t, fake.URL, sink, state, t.TempDir(), nil, start, end, all)
