@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"encoding/csv"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/salesnav-etl/salesnav-etl/schema"
@@ -59,12 +58,6 @@ func builtinExports() map[string]Export {
 	}
 }
 
-// header is a stream's CSV header line: its known columns, as the stream
-// registry declares them.
-func header(st *schema.Stream) string {
-	return strings.Join(st.ColumnNames(), ",") + "\n"
-}
-
 // chunked writes rows into w through a 64 KiB buffer; add appends one row
 // to buf and says whether to go on.
 type chunked struct {
@@ -99,7 +92,7 @@ func (activityExport) Rows(d Data, contract string, startMs, endMs int64) int64 
 
 func (activityExport) WriteCSV(w *bufio.Writer, d Data, contract string, startMs, endMs int64) error {
 	c := &chunked{w: w}
-	c.buf = append(c.buf, header(schema.Activity)...)
+	c.buf = append(c.buf, schema.Activity.CSVHeader()...)
 	d.Activities(contract, startMs, endMs, func(a Activity) bool {
 		c.buf = append(c.buf, a.ActivityID...)
 		c.buf = append(c.buf, ',')
@@ -126,7 +119,7 @@ func (outcomeExport) Rows(d Data, contract string, startMs, endMs int64) int64 {
 
 func (outcomeExport) WriteCSV(w *bufio.Writer, d Data, contract string, startMs, endMs int64) error {
 	c := &chunked{w: w}
-	c.buf = append(c.buf, header(schema.ActivityOutcome)...)
+	c.buf = append(c.buf, schema.ActivityOutcome.CSVHeader()...)
 	d.Outcomes(contract, startMs, endMs, func(o Outcome) bool {
 		c.buf = append(c.buf, o.ActivityID...)
 		c.buf = append(c.buf, ',')

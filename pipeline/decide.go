@@ -36,10 +36,10 @@ func resumeLimitFor(jobTimeout time.Duration) time.Duration {
 	return min(7*24*time.Hour, 4*jobTimeout)
 }
 
-// retryJob reports whether a failed job is created again: its failure is
-// one that may pass, after retries earlier tries of at most maxRetries.
-func retryJob(retryable bool, retries, maxRetries int) bool {
-	return retryable && retries < maxRetries
+// retryJob reports whether a failed job, whose failure may pass, is
+// created again after retries retries, of at most maxRetries.
+func retryJob(retries, maxRetries int) bool {
+	return retries < maxRetries
 }
 
 // retryWait is the wait before creating a failed job again: base,

@@ -58,14 +58,13 @@ func TestResumeDecisions(t *testing.T) {
 
 func TestRetryDecisions(t *testing.T) {
 	for _, c := range []struct {
-		retryable           bool
 		retries, maxRetries int
 		want                bool
 	}{
-		{true, 0, 3, true}, {true, 2, 3, true}, {true, 3, 3, false}, {false, 0, 3, false}, {true, 0, 0, false},
+		{0, 3, true}, {2, 3, true}, {3, 3, false}, {0, 0, false},
 	} {
-		if got := retryJob(c.retryable, c.retries, c.maxRetries); got != c.want {
-			t.Errorf("retryJob(%v, %d, %d) = %v", c.retryable, c.retries, c.maxRetries, got)
+		if got := retryJob(c.retries, c.maxRetries); got != c.want {
+			t.Errorf("retryJob(%d, %d) = %v", c.retries, c.maxRetries, got)
 		}
 	}
 	for retries, want := range []time.Duration{time.Minute, 2 * time.Minute, 4 * time.Minute, 8 * time.Minute} {

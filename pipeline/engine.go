@@ -93,7 +93,7 @@ func completed[J any](ctx context.Context, r *Runner, k jobKind[J], log *slog.Lo
 		if !errors.As(err, &failed) || !k.retryable(done) {
 			return done, err
 		}
-		if !retryJob(true, retries, r.cfg.JobRetries) {
+		if !retryJob(retries, r.cfg.JobRetries) {
 			return done, fmt.Errorf("%w, %d times", err, retries+1)
 		}
 		delay := retryWait(r.cfg.RetryDelay, retries)

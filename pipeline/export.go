@@ -91,7 +91,7 @@ func (r *Runner) loadJob(ctx context.Context, sum *Summary, u unit, job extract.
 	if job.DownloadURL == nil || *job.DownloadURL == "" {
 		// COMPLETED, rowCount 0 and no file (waitJob allows only that):
 		// the window is empty, which a header-only file says as well.
-		body = strings.NewReader(headerOnly(st))
+		body = strings.NewReader(st.CSVHeader())
 	} else {
 		if job.ExpireAt != nil && job.ExpireAt.Time().Before(r.cfg.Now()) {
 			return fmt.Errorf("export %d: %w at %s", job.ID, errURLExpired, job.ExpireAt.Time().Format(time.RFC3339))
@@ -216,15 +216,6 @@ func (r *Runner) refuseOverRatio(sum *Summary, st *schema.Stream, rej *rejectsFi
 	sum.addUnloadedRejects(st.Name, rejected, path)
 	return fmt.Errorf("%s: %w: %d of %d rows (max ratio %v); %s not loaded, rejects in %s",
 		what, ErrTooManyRejects, rejected, rows+rejected, r.cfg.MaxRejectRatio, unit, path)
-}
-
-// headerOnly is the CSV of an empty export of st.
-func headerOnly(st *schema.Stream) string {
-	names := make([]string, len(st.Columns))
-	for i, c := range st.Columns {
-		names[i] = c.Name
-	}
-	return strings.Join(names, ",") + "\n"
 }
 
 func deref(p *int64) int64 {

@@ -276,6 +276,10 @@ func (s *Stream) ColumnNames() []string {
 	return names
 }
 
+// CSVHeader is the header line of an export of the stream's known
+// columns: an empty export's whole file.
+func (s *Stream) CSVHeader() string { return strings.Join(s.ColumnNames(), ",") + "\n" }
+
 // LineageFields returns the stream's lineage fields, in order.
 func (s *Stream) LineageFields() []arrow.Field {
 	if s.PerExport() {
