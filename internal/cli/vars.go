@@ -16,7 +16,8 @@ import (
 // computedDefaults), the flag that overrides it
 // (flag) and what it does (doc). That one declaration drives reading the
 // environment (go-envconfig), the names in messages, --help, config check
-// and the README's table, which a test keeps in step.
+// and the configuration reference (docs/configuration.md), which a test
+// keeps in step.
 type varDoc struct {
 	Env, Default, Flag, Doc string
 	// Parse is how a value of a plain kind is parsed (parse tag):
