@@ -114,10 +114,7 @@ func (r *Runner) stopping() bool {
 // complete. The error is set only when the run could not start (contracts
 // unreadable), was cancelled, or met a spent API quota.
 func (r *Runner) Run(ctx context.Context) (*Summary, error) {
-	names := make([]string, len(r.cfg.Streams))
-	for i, s := range r.cfg.Streams {
-		names[i] = s.Name
-	}
+	names := schema.Names(r.cfg.Streams)
 	sum := newSummary(names, r.cfg.Now(), r.cfg.End)
 	sum.Shard = r.cfg.Shard.String()
 	defer func() { sum.finish(r.cfg.Now()) }()

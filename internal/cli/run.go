@@ -25,6 +25,7 @@ import (
 	"github.com/salesnav-etl/salesnav-etl/load/parquet"
 	"github.com/salesnav-etl/salesnav-etl/load/storage"
 	"github.com/salesnav-etl/salesnav-etl/pipeline"
+	"github.com/salesnav-etl/salesnav-etl/schema"
 )
 
 func newRunCmd(lookup envconfig.Lookuper, stop <-chan struct{}, stdout, stderr io.Writer) *cobra.Command {
@@ -118,10 +119,7 @@ only then is its cursor saved: a re-run never duplicates or loses a row.
 				defer func() { pprof.StopCPUProfile(); f.Close() }()
 			}
 			began := time.Now()
-			names := make([]string, len(cfg.Pipeline.Streams))
-			for i, st := range cfg.Pipeline.Streams {
-				names[i] = st.Name
-			}
+			names := schema.Names(cfg.Pipeline.Streams)
 			m := metrics.New(names)
 			cfg.API.OnCall, cfg.Pipeline.Observer = m.OnCall, m
 			terminal := isTerminal(stderr)

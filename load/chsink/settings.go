@@ -31,6 +31,7 @@ package chsink
 
 import (
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 
@@ -117,12 +118,10 @@ func ReplaceSettings(v Version) clickhouse.Settings {
 // connSettings merges the sink's settings for a server into the DSN's:
 // a setting the DSN gives is sent as the DSN gives it.
 func connSettings(sink, dsn clickhouse.Settings) clickhouse.Settings {
-	out := clickhouse.Settings{}
-	for k, v := range sink {
-		out[k] = v
+	out := maps.Clone(sink)
+	if out == nil {
+		out = clickhouse.Settings{}
 	}
-	for k, v := range dsn {
-		out[k] = v
-	}
+	maps.Copy(out, dsn)
 	return out
 }
