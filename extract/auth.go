@@ -5,11 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"strings"
 	"sync"
 	"time"
 
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/salesnav-etl/salesnav-etl/internal/secret"
 )
 
 // DefaultTokenURL is LinkedIn's OAuth 2.0 token endpoint.
@@ -50,7 +54,10 @@ func (c AuthConfig) Validate() error {
 }
 
 // TokenSources builds the member and application token sources. hc is the
-// HTTP client used to reach the token endpoint (nil: one with c.Timeout).
+// HTTP client used to reach the token endpoint (nil: one with c.Timeout);
+// whatever its CheckRedirect, a redirect to another host, or from https
+// to http, is refused (ErrTokenRedirect): Go sends a POST body again on a
+// 307 or 308, and that body holds the client secret and refresh token.
 func (c AuthConfig) TokenSources(hc *http.Client) (member, app TokenSource, err error) {
 	if err := c.Validate(); err != nil {
 		return nil, nil, err
@@ -66,13 +73,19 @@ func (c AuthConfig) TokenSources(hc *http.Client) (member, app TokenSource, err 
 		}
 		hc = &http.Client{Timeout: timeout}
 	}
+	hc = guardRedirects(hc)
 	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, hc)
+	// The endpoint's error description is its own text: it may echo what
+	// it was sent.
+	scrub := func(t *oauth2.Token, err error) (*oauth2.Token, error) {
+		return t, secret.Scrub(redactOAuth(err), c.ClientSecret, c.RefreshToken)
+	}
 	if c.RefreshToken != "" {
 		conf := &oauth2.Config{ClientID: c.ClientID, ClientSecret: c.ClientSecret,
 			Endpoint: oauth2.Endpoint{TokenURL: url, AuthStyle: oauth2.AuthStyleInParams}}
 		// A fresh source per fetch: our cache decides when to refresh.
 		member = NewRefreshingSource(func() (*oauth2.Token, error) {
-			return conf.TokenSource(ctx, &oauth2.Token{RefreshToken: c.RefreshToken}).Token()
+			return scrub(conf.TokenSource(ctx, &oauth2.Token{RefreshToken: c.RefreshToken}).Token())
 		})
 	} else if c.AccessToken != "" {
 		member = StaticToken(c.AccessToken)
@@ -84,7 +97,7 @@ func (c AuthConfig) TokenSources(hc *http.Client) (member, app TokenSource, err 
 	app = member
 	if c.ClientID != "" {
 		cc := &clientcredentials.Config{ClientID: c.ClientID, ClientSecret: c.ClientSecret, TokenURL: url, AuthStyle: oauth2.AuthStyleInParams}
-		app = NewRefreshingSource(func() (*oauth2.Token, error) { return cc.Token(ctx) })
+		app = NewRefreshingSource(func() (*oauth2.Token, error) { return scrub(cc.Token(ctx)) })
 	}
 	return member, app, nil
 }
@@ -156,4 +169,37 @@ func redactOAuth(err error) error {
 		return fmt.Errorf("token endpoint answered HTTP %d: %s %s", re.Response.StatusCode, re.ErrorCode, re.ErrorDescription)
 	}
 	return err
+}
+
+// guardRedirects returns a copy of hc that refuses a token endpoint's
+// redirect to another host or from https to http, and checks others as hc
+// did.
+func guardRedirects(hc *http.Client) *http.Client {
+	c := *hc
+	next := hc.CheckRedirect
+	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if err := tokenRedirectAllowed(via[0].URL, req.URL); err != nil {
+			return err
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
+	return &c
+}
+
+// tokenRedirectAllowed decides whether a token request to from may follow
+// a redirect to to: the same host and port, and never down to http.
+func tokenRedirectAllowed(from, to *url.URL) error {
+	switch {
+	case !strings.EqualFold(from.Host, to.Host):
+		return fmt.Errorf("%w: %s redirected to %s, another host", ErrTokenRedirect, from.Host, to.Host)
+	case from.Scheme == "https" && to.Scheme != "https":
+		return fmt.Errorf("%w: %s redirected from https to %s", ErrTokenRedirect, from.Host, to.Scheme)
+	}
+	return nil
 }

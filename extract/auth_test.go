@@ -3,8 +3,11 @@ package extract_test
 import (
 	"context"
 	"errors"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -99,5 +102,80 @@ func TestAuthConfigValidate(t *testing.T) {
 	c, _ := extract.New(extract.Config{BaseURL: srv.URL + "/v2", Token: "nope"})
 	if _, err := c.Contracts(context.Background()); !errors.Is(err, extract.ErrUnauthorized) || fake.Calls()["getContracts"] != 1 {
 		t.Errorf("static token 401: %v after %d calls", err, fake.Calls()["getContracts"])
+	}
+}
+
+// A token endpoint that answers 307 to another host: Go would POST the
+// same body (client secret, refresh token) there. The refresh fails with
+// extract.ErrTokenRedirect and the other host receives nothing; a 307 on the same
+// host is followed.
+func TestTokenEndpointRedirectToAnotherHostRefused(t *testing.T) {
+	var mu sync.Mutex
+	var stolen []string
+	thief := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		stolen = append(stolen, string(body))
+		mu.Unlock()
+		http.Error(w, "nope", http.StatusBadRequest)
+	}))
+	defer thief.Close()
+	fake := fakeapi.New(fakeapi.Config{})
+	mux := http.NewServeMux()
+	mux.HandleFunc("/away", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, thief.URL+"/oauth/v2/accessToken", http.StatusTemporaryRedirect)
+	})
+	mux.HandleFunc("/moved", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/oauth/v2/accessToken", http.StatusPermanentRedirect)
+	})
+	mux.Handle("/", fake.Handler())
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+
+	for _, tc := range []struct {
+		path string
+		ok   bool
+	}{{"/away", false}, {"/moved", true}} {
+		auth := extract.AuthConfig{ClientID: fakeapi.DefaultClientID, ClientSecret: fakeapi.DefaultClientSecret,
+			RefreshToken: fakeapi.DefaultRefreshToken, TokenURL: srv.URL + tc.path}
+		member, _, err := auth.TokenSources(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = member.Token()
+		if tc.ok && err != nil {
+			t.Errorf("%s: a redirect on the same host: %v", tc.path, err)
+		}
+		if !tc.ok && (!errors.Is(err, extract.ErrTokenRedirect) || !strings.Contains(err.Error(), "another host")) {
+			t.Errorf("%s: %v, want %v naming another host", tc.path, err, extract.ErrTokenRedirect)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(stolen) > 0 {
+		t.Errorf("the other host received %d token requests: %q", len(stolen), stolen)
+	}
+}
+
+// A token endpoint whose error description echoes the client secret and
+// refresh token it was sent: the error masks both.
+func TestTokenErrorEchoMasked(t *testing.T) {
+	const cs, rt = "client-Secret-50d", "refresh-Tok-2b8"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		_, _ = io.WriteString(w, `{"error":"invalid_client","error_description":"bad `+r.PostForm.Get("client_secret")+` `+r.PostForm.Get("refresh_token")+`"}`)
+	}))
+	defer srv.Close()
+	member, app, err := extract.AuthConfig{ClientID: "cid", ClientSecret: cs, RefreshToken: rt, TokenURL: srv.URL}.TokenSources(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, src := range []extract.TokenSource{member, app} {
+		_, err := src.Token()
+		if err == nil || strings.Contains(err.Error(), cs) || strings.Contains(err.Error(), rt) || !strings.Contains(err.Error(), "invalid_client") {
+			t.Errorf("error: %v", err)
+		}
 	}
 }

@@ -35,6 +35,11 @@ var (
 	// ErrShortDownload: a download ended before the Content-Length it
 	// announced. Another try, with a fresh URL, may cure it.
 	ErrShortDownload = errors.New("download shorter than its Content-Length")
+	// ErrTokenRedirect: the token endpoint redirected to another host, or
+	// from https to http; the request, which carries the client secret and
+	// refresh token, was not sent there. Configure the endpoint's final
+	// URL (SALESNAV_TOKEN_URL).
+	ErrTokenRedirect = errors.New("token endpoint redirect refused")
 )
 
 // APIError is an error answered by the API: an HTTP status and the decoded

@@ -35,16 +35,16 @@ const envPrefix = "SALESNAV_"
 // here so that every bad one can be reported at once by Resolve.
 type Env struct {
 	APIURL          string `env:"API_URL, default=https://api.linkedin.com/v2" doc:"API root"`
-	AccessToken     string `env:"ACCESS_TOKEN" doc:"OAuth2 bearer token of the member (or the refresh-token flow); never logged"`
+	AccessToken     string `env:"ACCESS_TOKEN" secret:"value" doc:"OAuth2 bearer token of the member (or the refresh-token flow); never logged"`
 	ClientID        string `env:"CLIENT_ID" doc:"LinkedIn application id: with the secret and a refresh token, member tokens are renewed; with the secret, CRM and profile calls use client credentials"`
-	ClientSecret    string `env:"CLIENT_SECRET" doc:"LinkedIn application secret; never logged"`
-	RefreshToken    string `env:"REFRESH_TOKEN" doc:"the member's refresh token (365 days); never logged"`
+	ClientSecret    string `env:"CLIENT_SECRET" secret:"value" doc:"LinkedIn application secret; never logged"`
+	RefreshToken    string `env:"REFRESH_TOKEN" secret:"value" doc:"the member's refresh token (365 days); never logged"`
 	TokenURL        string `env:"TOKEN_URL, default=https://www.linkedin.com/oauth/v2/accessToken" doc:"OAuth2 token endpoint"`
 	TokenHosts      string `env:"TOKEN_HOSTS" doc:"extra hosts that may receive the token on downloads (default: the API's and LinkedIn's)"`
 	Sink            string `env:"SINK, default=parquet" doc:"parquet or clickhouse"`
 	ParquetDir      string `env:"PARQUET_DIR, default=./out" flag:"parquet-dir" doc:"dataset root: a local directory, or s3://bucket/prefix, gs://bucket/prefix, azblob://container/prefix (credentials from the provider's standard chain)"`
-	S3Endpoint      string `env:"S3_ENDPOINT" doc:"base URL of an S3-compatible server (MinIO, Ceph, R2): path-style requests, region us-east-1 unless AWS_REGION says otherwise"`
-	ClickHouseDSN   string `env:"CLICKHOUSE_DSN" doc:"clickhouse://user:password@host:9000/database (SALESNAV_SINK=clickhouse); the password is never logged"`
+	S3Endpoint      string `env:"S3_ENDPOINT" secret:"url" doc:"base URL of an S3-compatible server (MinIO, Ceph, R2): path-style requests, region us-east-1 unless AWS_REGION says otherwise"`
+	ClickHouseDSN   string `env:"CLICKHOUSE_DSN" secret:"url" doc:"clickhouse://user:password@host:9000/database (SALESNAV_SINK=clickhouse); the password is never logged"`
 	CHCluster       string `env:"CLICKHOUSE_CLUSTER" doc:"a cluster of the servers' remote_servers: every DDL ON CLUSTER, tables ReplicatedReplacingMergeTree, a Distributed table <stream>_dist per stream that the views read (default: a single server)"`
 	CHZKPath        string `env:"CLICKHOUSE_ZK_PATH, default=/clickhouse/tables/{shard}/{database}/{table}" doc:"ZooKeeper path of the replicated tables (SALESNAV_CLICKHOUSE_CLUSTER): {database} and {table} filled in, other macros by each server; tables replicated to every node (state, dimensions) get {shard}=all"`
 	CHReplica       string `env:"CLICKHOUSE_REPLICA, default={replica}" doc:"replica name of the replicated tables, unique per node of the cluster (a server macro by default)"`
@@ -72,7 +72,7 @@ type Env struct {
 	LogFormat       string `env:"LOG_FORMAT, default=auto" parse:"oneof:auto|json|text:log format" doc:"auto (text on a terminal, JSON otherwise), json or text"`
 	ProgressEvery   string `env:"PROGRESS_INTERVAL, default=30s" parse:"duration0" doc:"not on a terminal: a progress log line this often (0: none)"`
 	MetricsFile     string `env:"METRICS_FILE" doc:"write Prometheus metrics here at the end of a run (node_exporter textfile collector)"`
-	PushgatewayURL  string `env:"PUSHGATEWAY_URL" doc:"push Prometheus metrics to this Pushgateway at the end of a run"`
+	PushgatewayURL  string `env:"PUSHGATEWAY_URL" secret:"url" doc:"push Prometheus metrics to this Pushgateway at the end of a run"`
 	MetricsInstance string `env:"METRICS_INSTANCE" doc:"Pushgateway grouping key instance, to tell deployments apart"`
 	MemoryLimit     string `env:"MEMORY_LIMIT, default=auto" doc:"the Go runtime's soft memory limit: auto (3/4 of the container's limit, at most 256MiB), off, or a size such as 512MiB; GOMEMLIMIT wins"`
 	Shard           string `env:"SHARD" flag:"shard" doc:"i/n: this run takes the contracts and CRM instances of shard i of n (a stable hash); shard 0 also loads contracts and profile_associations"`

@@ -73,10 +73,17 @@ func Main(ver, com string) {
 
 // execute runs the CLI and returns the exit code. Closing stop asks for a
 // graceful stop; cancelling ctx abandons the work.
-func execute(ctx context.Context, stop <-chan struct{}, args []string, lookup envconfig.Lookuper, stdout, stderr io.Writer) int {
+//
+// Every byte written to stdout and stderr goes through a mask of the
+// environment's secrets (secretsOf), whatever wrote it: our messages, a
+// library's error text, a panic.
+func execute(ctx context.Context, stop <-chan struct{}, args []string, lookup envconfig.Lookuper, stdout, stderr io.Writer) (code int) {
 	if stop == nil {
 		stop = make(chan struct{})
 	}
+	secrets := secretsOf(lookup)
+	stdout, stderr = secrets.Writer(stdout), secrets.Writer(stderr)
+	defer recoverMasked(secrets, stderr, &code)
 	root := newRootCmd(lookup, stop, stdout, stderr)
 	root.SetArgs(args)
 	root.SetOut(stdout)

@@ -1,11 +1,20 @@
 package cli
 
 import (
+	"bytes"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/sethvargo/go-envconfig"
 
 	"github.com/salesnav-etl/salesnav-etl/fakeapi"
 	"github.com/salesnav-etl/salesnav-etl/internal/chtest"
@@ -84,5 +93,115 @@ func TestNoSecretsInAnyOutput(t *testing.T) {
 			i := strings.Index(out, secret)
 			t.Errorf("%q appears in the output: …%s…", secret, out[max(0, i-200):min(len(out), i+100)])
 		}
+	}
+}
+
+// Issue 17: every error path that carries a credentialed URL, driven
+// through the command line, with all it prints searched for the secrets:
+// a Pushgateway that refuses the push (its password in the URL), a token
+// endpoint that redirects to another host (which must receive nothing), a
+// token endpoint whose error echoes the client secret, a ClickHouse DSN
+// and an S3 endpoint with passwords that cannot be reached, and a
+// Pushgateway URL that is not valid. A panic's text is masked too.
+func TestNoSecretOnCredentialedErrorPaths(t *testing.T) {
+	fake := testkit.NewFake(t, fakeapi.Config{RowsPerDay: 5})
+	const (
+		pgPW     = "pg-Pa55-3e9"
+		chPW     = "ch-Pa55-77a"
+		s3Secret = "s3-Secret-19c"
+		cs       = "client-Secret-50d"
+		rt       = "refresh-Tok-2b8"
+	)
+	var mu sync.Mutex
+	var stolen []string
+	thief := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		stolen = append(stolen, string(body))
+		mu.Unlock()
+	}))
+	defer thief.Close()
+	tokens := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/redirect":
+			http.Redirect(w, r, thief.URL+"/oauth/v2/accessToken", http.StatusTemporaryRedirect)
+		default: // an endpoint that echoes what it was sent in its error
+			_ = r.ParseForm()
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprintf(w, `{"error":"invalid_client","error_description":"bad secret %s for refresh %s"}`, r.PostForm.Get("client_secret"), r.PostForm.Get("refresh_token"))
+		}
+	}))
+	defer tokens.Close()
+	refusing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "no pushes today: "+r.URL.String(), http.StatusUnauthorized)
+	}))
+	defer refusing.Close()
+
+	dir := t.TempDir()
+	base := map[string]string{"SALESNAV_API_URL": fake.URL, "SALESNAV_ACCESS_TOKEN": fakeapi.DefaultToken, "SALESNAV_STREAMS": "contracts",
+		"SALESNAV_PARQUET_DIR": filepath.Join(dir, "out"), "SALESNAV_LOG_LEVEL": "debug", "SALESNAV_METRICS_FILE": filepath.Join(dir, "m.prom")}
+	oauth := map[string]string{"SALESNAV_ACCESS_TOKEN": "", "SALESNAV_CLIENT_ID": "cid", "SALESNAV_CLIENT_SECRET": cs, "SALESNAV_REFRESH_TOKEN": rt}
+	var all strings.Builder
+	for _, tc := range []struct {
+		name     string
+		env      []map[string]string
+		args     []string
+		wantCode int
+		want     string
+	}{
+		{"pushgateway refuses", []map[string]string{{"SALESNAV_PUSHGATEWAY_URL": strings.Replace(refusing.URL, "://", "://ops:"+pgPW+"@", 1)}},
+			[]string{"run", "--summary", filepath.Join(dir, "summary.json")}, ExitOK, "401"},
+		{"token endpoint redirects away", []map[string]string{oauth, {"SALESNAV_TOKEN_URL": tokens.URL + "/redirect"}},
+			[]string{"run"}, ExitFailure, "redirect refused"},
+		{"token endpoint echoes the secret", []map[string]string{oauth, {"SALESNAV_TOKEN_URL": tokens.URL + "/token"}},
+			[]string{"run"}, ExitFailure, "invalid_client"},
+		{"clickhouse unreachable", []map[string]string{{"SALESNAV_SINK": "clickhouse", "SALESNAV_CLICKHOUSE_DSN": "clickhouse://etl:" + chPW + "@127.0.0.1:1/db"}},
+			[]string{"run"}, ExitFailure, "127.0.0.1:1"},
+		{"object storage unreachable", []map[string]string{{"SALESNAV_PARQUET_DIR": "s3://bucket/data", "SALESNAV_S3_ENDPOINT": "http://127.0.0.1:1",
+			"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": s3Secret}}, []string{"run"}, ExitFailure, "bucket"},
+		{"pushgateway URL invalid", []map[string]string{{"SALESNAV_PUSHGATEWAY_URL": "ftp://ops:" + pgPW + "@gw:9091"}},
+			[]string{"run"}, ExitConfig, "SALESNAV_PUSHGATEWAY_URL"},
+	} {
+		env := maps.Clone(base)
+		for _, e := range tc.env {
+			maps.Copy(env, e)
+		}
+		code, stdout, stderr := runCLI(t, env, tc.args...)
+		all.WriteString(stdout + stderr)
+		for _, f := range []string{"summary.json", "m.prom"} {
+			raw, _ := os.ReadFile(filepath.Join(dir, f))
+			all.Write(raw)
+		}
+		if code != tc.wantCode || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%s: exit %d (want %d), and stderr should say %q:\n%s", tc.name, code, tc.wantCode, tc.want, stderr)
+		}
+	}
+	var panicked bytes.Buffer
+	func() {
+		code := 0
+		defer func() {
+			if code != ExitFailure {
+				t.Errorf("a panic: exit %d", code)
+			}
+		}()
+		set := secretsOf(envconfig.MapLookuper(map[string]string{"SALESNAV_CLIENT_SECRET": cs}))
+		defer recoverMasked(set, &panicked, &code)
+		panic("boom with " + cs)
+	}()
+	all.Write(panicked.Bytes())
+	if !strings.Contains(panicked.String(), "boom with xxxxx") {
+		t.Errorf("a panic printed %q", panicked.String())
+	}
+	out := all.String()
+	for _, s := range []string{pgPW, chPW, s3Secret, cs, rt} {
+		if i := strings.Index(out, s); i >= 0 {
+			t.Errorf("%q appears in the output: …%s…", s, out[max(0, i-200):min(len(out), i+100)])
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(stolen) > 0 {
+		t.Errorf("the other host received %q", stolen)
 	}
 }

@@ -24,7 +24,11 @@ type varDoc struct {
 	// duration (positive), duration0 (0 or more), int:MIN:MAX, ratio (0 to
 	// 1) or oneof:A|B|C:NOUN. Values of other kinds are checked by Resolve.
 	Parse string
-	field int // index in Env
+	// Secret marks a credential (secret tag): "value" when the whole
+	// value is one, "url" when a URL's password and query are. Secrets are
+	// masked in everything the command line writes (secrets.go).
+	Secret string
+	field  int // index in Env
 }
 
 // varDocs are Env's variables, in declaration order.
@@ -38,7 +42,7 @@ var varDocs = func() []varDoc {
 			continue
 		}
 		name, opts, _ := strings.Cut(tag, ",")
-		v := varDoc{Env: strings.TrimSpace(name), Flag: f.Tag.Get("flag"), Doc: f.Tag.Get("doc"), Parse: f.Tag.Get("parse"), field: i}
+		v := varDoc{Env: strings.TrimSpace(name), Flag: f.Tag.Get("flag"), Doc: f.Tag.Get("doc"), Parse: f.Tag.Get("parse"), Secret: f.Tag.Get("secret"), field: i}
 		if _, d, ok := strings.Cut(opts, "default="); ok {
 			v.Default = d
 		}

@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/salesnav-etl/salesnav-etl/internal/secret"
 	"github.com/salesnav-etl/salesnav-etl/pipeline"
 )
 
@@ -212,7 +213,7 @@ func (r *Run) Push(ctx context.Context, gateway, instance string, client *http.C
 		return slices.DeleteFunc(fams, func(f *dto.MetricFamily) bool { return f.GetName() == lastSuccessName }), err
 	})
 	if err := pusher(main).Grouping("mode", mode).PushContext(ctx); err != nil {
-		return fmt.Errorf("pushing metrics to %s: %w", Redact(gateway), err)
+		return fmt.Errorf("pushing metrics to %s: %w", Redact(gateway), secret.Scrub(err, secret.FromURL(gateway)...))
 	}
 	for _, s := range r.succeeded {
 		reg := prometheus.NewRegistry()
@@ -221,7 +222,7 @@ func (r *Run) Push(ctx context.Context, gateway, instance string, client *http.C
 		g.Set(gaugeValue(r.lastSuccess.WithLabelValues(s)))
 		reg.MustRegister(g)
 		if err := pusher(reg).Grouping("stream", s).PushContext(ctx); err != nil {
-			return fmt.Errorf("pushing the last success of %s to %s: %w", s, Redact(gateway), err)
+			return fmt.Errorf("pushing the last success of %s to %s: %w", s, Redact(gateway), secret.Scrub(err, secret.FromURL(gateway)...))
 		}
 	}
 	return nil

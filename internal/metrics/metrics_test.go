@@ -130,3 +130,23 @@ func TestPushGroups(t *testing.T) {
 		t.Errorf("push to a closed gateway: %v", err)
 	}
 }
+
+// A Pushgateway that refuses a push: the client library's error names the
+// full push URL, password included; Push masks it at the boundary.
+func TestPushRefusedHidesPassword(t *testing.T) {
+	const pw = "pg-Pa55word-81f"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "refused: "+r.URL.String(), http.StatusForbidden)
+	}))
+	defer srv.Close()
+	gw := strings.Replace(srv.URL, "http://", "http://ops:"+pw+"@", 1)
+	r := metrics.New([]string{"seat"})
+	r.Finish(nil, 0, time.Second, time.Unix(1e9, 0), false)
+	err := r.Push(context.Background(), gw, "", nil)
+	if err == nil {
+		t.Fatal("a refused push returned no error")
+	}
+	if strings.Contains(err.Error(), pw) || !strings.Contains(err.Error(), "403") {
+		t.Errorf("error text: %v", err)
+	}
+}
