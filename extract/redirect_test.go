@@ -26,4 +26,3 @@ func TestTokenRedirectAllowed(t *testing.T) {
 		}
 	}
 }
-
