@@ -65,6 +65,10 @@ type Config struct {
 	// HTTP status (0 when no answer came) and how long it took. For
 	// metrics; it must be quick.
 	OnCall func(op string, status int, d time.Duration)
+	// DownloadIdleTimeout ends a download whose server sends no byte for
+	// this long while the reader waits (default 2m): Body's Read then fails
+	// with ErrDownloadIdle, which a fresh URL may cure.
+	DownloadIdleTimeout time.Duration
 	// UserAgent is sent on every call.
 	UserAgent string
 	// Logger receives one line per retry. Nil discards.
@@ -130,6 +134,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	if cfg.MaxRetryAfter <= 0 {
 		cfg.MaxRetryAfter = 5 * time.Minute
+	}
+	if cfg.DownloadIdleTimeout <= 0 {
+		cfg.DownloadIdleTimeout = 2 * time.Minute
 	}
 	if cfg.UserAgent == "" {
 		cfg.UserAgent = "salesnav-etl"

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/salesnav-etl/salesnav-etl/internal/iox"
 )
@@ -127,16 +128,22 @@ func (c *Client) download(ctx context.Context, rawURL string, app bool) (*Downlo
 	if err != nil {
 		return nil, fmt.Errorf("downloading from %s: %w", redactedURL(rawURL), err)
 	}
-	resp, err := c.do(ctx, request{op: "download", method: http.MethodGet, url: u.String(), auth: true, app: app})
+	// The body is read under a context of its own, ended when the server
+	// goes quiet (idleReader) or the download is closed.
+	dctx, cancel := context.WithCancelCause(ctx)
+	resp, err := c.do(dctx, request{op: "download", method: http.MethodGet, url: u.String(), auth: true, app: app})
 	if err != nil {
+		cancel(nil)
 		return nil, fmt.Errorf("downloading from %s: %w", redactedURL(rawURL), err)
 	}
-	cr := &countingReader{r: resp.Body, want: resp.ContentLength}
+	idle := newIdleReader(dctx, resp.Body, c.cfg.DownloadIdleTimeout, cancel)
+	cr := &countingReader{r: idle, want: resp.ContentLength}
 	body, gz, err := iox.MaybeGunzip(cr)
 	if err != nil {
 		// The body broke or ended within its first bytes (a gzip
 		// header cut short): a transfer problem, another copy may do.
 		resp.Body.Close()
+		idle.Close()
 		if !errors.Is(err, ErrShortDownload) {
 			err = fmt.Errorf("%w: %w", ErrShortDownload, err)
 		}
@@ -147,7 +154,7 @@ func (c *Client) download(ctx context.Context, rawURL string, app bool) (*Downlo
 		ContentLength: resp.ContentLength,
 		Gzip:          gz,
 		BytesRead:     func() int64 { return cr.n },
-		closers:       []io.Closer{resp.Body, body},
+		closers:       []io.Closer{idle, resp.Body, body},
 		refetch:       func(ctx context.Context) (*Download, error) { return c.download(ctx, rawURL, app) },
 	}
 	// Go decompresses a Content-Encoding: gzip answer itself (and checks
@@ -188,4 +195,44 @@ func (c *countingReader) Read(p []byte) (int, error) {
 		return n, fmt.Errorf("%w: %d of %d bytes", ErrShortDownload, c.n, c.want)
 	}
 	return n, err
+}
+
+// idleReader fails a Read that waits longer than idle for the server's
+// next byte: it cancels the download's context with ErrDownloadIdle as
+// the cause, and returns that cause. Time the caller spends between Reads
+// (a slow sink) does not count. Close stops the clock and ends the
+// context.
+type idleReader struct {
+	ctx    context.Context
+	r      io.Reader
+	idle   time.Duration
+	cancel context.CancelCauseFunc
+	timer  *time.Timer
+}
+
+func newIdleReader(ctx context.Context, r io.Reader, idle time.Duration, cancel context.CancelCauseFunc) *idleReader {
+	ir := &idleReader{ctx: ctx, r: r, idle: idle, cancel: cancel}
+	ir.timer = time.AfterFunc(time.Hour, func() {
+		cancel(fmt.Errorf("%w: no byte received for %v", ErrDownloadIdle, idle))
+	})
+	ir.timer.Stop()
+	return ir
+}
+
+func (r *idleReader) Read(p []byte) (int, error) {
+	r.timer.Reset(r.idle)
+	n, err := r.r.Read(p)
+	r.timer.Stop()
+	if err != nil && !errors.Is(err, io.EOF) {
+		if cause := context.Cause(r.ctx); errors.Is(cause, ErrDownloadIdle) {
+			err = cause
+		}
+	}
+	return n, err
+}
+
+func (r *idleReader) Close() error {
+	r.timer.Stop()
+	r.cancel(nil)
+	return nil
 }

@@ -35,6 +35,10 @@ var (
 	// ErrShortDownload: a download ended before the Content-Length it
 	// announced. Another try, with a fresh URL, may cure it.
 	ErrShortDownload = errors.New("download shorter than its Content-Length")
+	// ErrDownloadIdle: a download's server sent no byte for
+	// Config.DownloadIdleTimeout. Another try, with a fresh URL, may cure
+	// it.
+	ErrDownloadIdle = errors.New("download idle")
 	// ErrTokenRedirect: the token endpoint redirected to another host, or
 	// from https to http; the request, which carries the client secret and
 	// refresh token, was not sent there. Configure the endpoint's final

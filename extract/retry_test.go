@@ -444,3 +444,28 @@ func TestCreateNotRetriedAfterBrokenConnection(t *testing.T) {
 		t.Fatalf("error %v after %d connections; want a failure after one", err, conns.Load())
 	}
 }
+
+// Issue 17: no sleep runs past the quota budget. The API asks to wait a
+// minute (Retry-After) and the backoff would wait an hour; the budget is
+// 200ms. The call must end with ErrQuotaExhausted, not sleep: were either
+// wait taken, the test's context (20s, a hundred times the budget) would
+// end the call instead.
+func TestQuotaStopWithinBudget(t *testing.T) {
+	for _, retryAfter := range []string{"60", ""} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if retryAfter != "" {
+				w.Header().Set("Retry-After", retryAfter)
+			}
+			w.WriteHeader(http.StatusTooManyRequests)
+		}))
+		c, _ := extract.New(extract.Config{BaseURL: srv.URL + "/v2", Token: "tok", RetryInitial: time.Hour, RetryMax: time.Hour,
+			MaxRetryAfter: 10 * time.Minute, QuotaBudget: 200 * time.Millisecond})
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		_, err := c.Contracts(ctx)
+		cancel()
+		srv.Close()
+		if !errors.Is(err, extract.ErrQuotaExhausted) {
+			t.Errorf("Retry-After %q: %v, want %v", retryAfter, err, extract.ErrQuotaExhausted)
+		}
+	}
+}

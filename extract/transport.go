@@ -36,10 +36,13 @@ type request struct {
 }
 
 // hintedBackOff is exponential backoff that waits at least what the API's
-// Retry-After asked for, without starting the backoff over.
+// Retry-After asked for, without starting the backoff over, and never
+// longer than the limit set for the next wait (what is left of the quota
+// budget).
 type hintedBackOff struct {
 	*backoff.ExponentialBackOff
-	hint time.Duration
+	hint  time.Duration
+	limit time.Duration // 0: none
 }
 
 func (h *hintedBackOff) NextBackOff() time.Duration {
@@ -47,7 +50,10 @@ func (h *hintedBackOff) NextBackOff() time.Duration {
 	if h.hint > d {
 		d = h.hint
 	}
-	h.hint = 0
+	if h.limit > 0 && d > h.limit {
+		d = h.limit
+	}
+	h.hint, h.limit = 0, 0
 	return d
 }
 
@@ -140,13 +146,16 @@ func (c *Client) do(ctx context.Context, req request) (*http.Response, error) {
 			return nil, apiErr
 		case apiErr.StatusCode == http.StatusTooManyRequests:
 			d, hasRA := parseRetryAfter(apiErr.RetryAfter, time.Now())
-			if qe := c.quota429(apiErr, hasRA && d > c.cfg.MaxRetryAfter); qe != nil {
+			left, qe := c.quota429(apiErr, hasRA && d > c.cfg.MaxRetryAfter)
+			if qe != nil {
 				return nil, backoff.Permanent(qe)
 			}
 			c.log.Warn("api call throttled (429), retrying", "op", req.op, "attempt", attempt)
 			if hasRA {
 				b.hint = d // at least that long; never less than the backoff
 			}
+			// No sleep runs past the budget: the last try comes as it ends.
+			b.limit = left
 			return nil, apiErr
 		case !apiErr.Retryable(), req.once && apiErr.StatusCode != http.StatusServiceUnavailable:
 			return nil, backoff.Permanent(apiErr)
@@ -168,20 +177,29 @@ func (c *Client) quotaOK() {
 }
 
 // quota429 records a 429 and returns a *QuotaError once the streak has
-// lasted longer than the budget, or at once when the API asks to wait
-// longer than the client does.
-func (c *Client) quota429(last *APIError, tooLong bool) error {
+// lasted as long as the budget, or at once when the API asks to wait
+// longer than the client does; otherwise what is left of the budget, the
+// longest the next wait may be.
+func (c *Client) quota429(last *APIError, tooLong bool) (time.Duration, error) {
 	c.quotaMu.Lock()
 	defer c.quotaMu.Unlock()
 	now := time.Now()
 	if c.first429.IsZero() {
 		c.first429 = now
 	}
-	if !tooLong && now.Sub(c.first429) <= c.cfg.QuotaBudget {
-		return nil
+	left, stop := quotaLeft(c.first429, now, c.cfg.QuotaBudget)
+	if !tooLong && !stop {
+		return left, nil
 	}
 	y, m, d := now.UTC().Date()
-	return &QuotaError{Last: last, Since: c.first429, ResetAt: time.Date(y, m, d+1, 0, 0, 0, 0, time.UTC)}
+	return 0, &QuotaError{Last: last, Since: c.first429, ResetAt: time.Date(y, m, d+1, 0, 0, 0, 0, time.UTC)}
+}
+
+// quotaLeft is what is left at now of a budget of 429s that began at
+// first, and whether it is spent.
+func quotaLeft(first, now time.Time, budget time.Duration) (left time.Duration, spent bool) {
+	left = first.Add(budget).Sub(now)
+	return left, left <= 0
 }
 
 // parseRetryAfter reads a Retry-After value in seconds or as an HTTP date.

@@ -73,6 +73,10 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 	if s.takeDrop() {
 		fault = dlDrop
 	}
+	if s.takeStall() {
+		s.serveStalled(w, r, j, file)
+		return
+	}
 	if s.cfg.CacheDir != "" && !s.cfg.Gzip && !j.crm && fault == dlNone {
 		if err := s.serveCached(w, r, j, file); err != nil {
 			s.log.Warn("fake api cached download failed", "job", id, "error", err)
@@ -130,6 +134,32 @@ func (s *Server) serveFault(w http.ResponseWriter, j *job, file int, fault downl
 		panic(http.ErrAbortHandler)
 	}
 	serveBroken(w, fault, buf.Bytes(), cut, contentType)
+}
+
+// stallCap is the longest a stalled download waits for its client to give
+// up; after it, the fake drops the connection and counts "stallOutlasted".
+const stallCap = 30 * time.Second
+
+// serveStalled sends half of a file, flushed, then nothing until the
+// client goes away (or stallCap passes).
+func (s *Server) serveStalled(w http.ResponseWriter, r *http.Request, j *job, file int) {
+	var buf bytes.Buffer
+	bw := bufio.NewWriter(&buf)
+	_ = s.writeCSV(bw, j, file)
+	bw.Flush()
+	w.Header().Set("Content-Type", "text/csv")
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.Write(buf.Bytes()[:buf.Len()/2])
+	if f, ok := w.(http.Flusher); ok {
+		f.Flush()
+	}
+	s.count("stalled")
+	select {
+	case <-r.Context().Done():
+	case <-time.After(stallCap):
+		s.count("stallOutlasted")
+		panic(http.ErrAbortHandler)
+	}
 }
 
 // serveCached serves a job's file from CacheDir, generating it there first

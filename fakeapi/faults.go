@@ -26,6 +26,9 @@ type Faults struct {
 	// DropDownloads cuts the next N downloads off halfway (the connection
 	// closes mid-body).
 	DropDownloads int
+	// StallDownloads makes the next N downloads send half their body and
+	// then nothing more, the connection open, until the client gives up.
+	StallDownloads int
 	// FailJobs makes the next N jobs created end with FailStatus.
 	FailJobs   int
 	FailStatus string
@@ -116,11 +119,18 @@ func (s *Server) outcomeOf(j *job) string {
 }
 
 // takeDrop reports whether this download is to be cut off.
-func (s *Server) takeDrop() bool {
+func (s *Server) takeDrop() bool { return s.take(&s.faults.DropDownloads) }
+
+// takeStall reports whether this download is to stall.
+func (s *Server) takeStall() bool { return s.take(&s.faults.StallDownloads) }
+
+// take counts one use of a fault counter down, reporting whether there
+// was one left.
+func (s *Server) take(n *int) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.faults.DropDownloads > 0 {
-		s.faults.DropDownloads--
+	if *n > 0 {
+		*n--
 		return true
 	}
 	return false

@@ -87,7 +87,7 @@ func onJobFailure(err error, days int) windowAction {
 // fresh URL may cure, from problems of the data or the destination.
 func retryableDownload(err error) bool {
 	return errors.Is(err, extract.ErrForbidden) || errors.Is(err, transform.ErrRead) || errors.Is(err, extract.ErrShortDownload) ||
-		errors.Is(err, ErrShortExport) || errors.Is(err, ErrNoHeader) || errors.Is(err, errURLExpired)
+		errors.Is(err, extract.ErrDownloadIdle) || errors.Is(err, ErrShortExport) || errors.Is(err, ErrNoHeader) || errors.Is(err, errURLExpired)
 }
 
 // retryDownload reports whether a failed load is tried again with fresh

@@ -564,3 +564,18 @@ func TestContractsDimension(t *testing.T) {
 		}
 	})
 }
+
+// Issue 17: a download whose server sends half the file and then nothing
+// is given up after the idle timeout and tried again with a fresh URL;
+// the run completes with the clean run's rows. The fake would wait 30s
+// for the client to give up and then drop the connection itself, counted
+// as stallOutlasted: a client without the idle timeout is seen that way.
+func TestFaultStalledDownloadRetried(t *testing.T) {
+	k := kinds()[0]
+	r := newRig(t, k, fakeapi.Config{Faults: fakeapi.Faults{StallDownloads: 2}}, func(c *extract.Config) { c.DownloadIdleTimeout = 100 * time.Millisecond })
+	r.mustComplete(d0, d5, func(c *pipeline.Config) { c.DownloadAttempts = 3 })
+	if c := r.fake.Server.Calls(); c["stalled"] != 2 || c["stallOutlasted"] != 0 {
+		t.Errorf("calls %v: want 2 stalled downloads, each given up by the client", c)
+	}
+	r.sameAsClean(k, d0, ends(d5), true)
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/url"
 	"os"
 	"reflect"
@@ -63,6 +62,7 @@ type Env struct {
 	JobTimeout      string `env:"JOB_TIMEOUT, default=3h" parse:"duration" doc:"longest wait for one export job"`
 	JobRetries      string `env:"JOB_RETRIES, default=3" parse:"int:0:20" doc:"new jobs after TIMED_OUT or INTERNAL_ERROR"`
 	RetryDelay      string `env:"RETRY_DELAY, default=1m" parse:"duration" doc:"wait before the first of them, doubling"`
+	DownloadIdle    string `env:"DOWNLOAD_IDLE_TIMEOUT, default=2m" parse:"duration" doc:"a download whose server sends no byte for this long is given up and tried again with a fresh URL"`
 	DownloadTries   string `env:"DOWNLOAD_ATTEMPTS, default=3" parse:"int:1:20" doc:"tries of a file: expired URL, dropped connection, short file"`
 	QuotaBudget     string `env:"QUOTA_BUDGET, default=2m" parse:"duration" doc:"429s with no success in between before the run stops (exit 75)"`
 	Lookback        string `env:"LOOKBACK, default=2d" doc:"days re-extracted before the cursor, for late data"`
@@ -189,6 +189,7 @@ func (e *Env) Resolve(now time.Time, requireToken bool) (*Config, error) {
 			bad(&e.TokenURL, "%q is not an https URL", e.TokenURL)
 		}
 	}
+	e.resolveGuards(c, now, bad)
 	if e.TokenHosts != "" {
 		c.API.TokenHosts = splitList(e.TokenHosts)
 	}
@@ -380,49 +381,6 @@ func (e *ConfigError) Error() string {
 
 func (e *ConfigError) Unwrap() []error { return e.Problems }
 
-func isLoopbackHost(h string) bool {
-	if strings.EqualFold(h, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
-}
-
-// splitURNs splits a list of URNs on commas and white space outside
-// parentheses: urn:li:crmInstance:(SFDC,00D1),urn:li:crmInstance:(SFDC,00D2).
-func splitURNs(s string) []string {
-	var out []string
-	depth, start := 0, 0
-	flush := func(end int) {
-		if p := strings.TrimSpace(s[start:end]); p != "" {
-			out = append(out, p)
-		}
-	}
-	for i, r := range s {
-		switch {
-		case r == '(':
-			depth++
-		case r == ')':
-			depth = max(0, depth-1)
-		case depth == 0 && (r == ',' || r == ';' || r == ' ' || r == '\t' || r == '\n'):
-			flush(i)
-			start = i + 1
-		}
-	}
-	flush(len(s))
-	return out
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
 // shard resolves SALESNAV_SHARD ("i/n"), or SALESNAV_SHARDS with
 // Kubernetes' JOB_COMPLETION_INDEX; neither: the zero Shard (all).
 func (e *Env) shard(bad func(ptr *string, format string, args ...any)) pipeline.Shard {
@@ -477,19 +435,4 @@ func (e *Env) layout(bad func(*string, string, ...any)) chsink.Layout {
 		bad(&e.CHReplica, "%v", err)
 	}
 	return l
-}
-
-// redactURL hides the password of a URL's user:password@ part.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		if i := strings.LastIndexByte(raw, '@'); i >= 0 {
-			return "xxxxx@" + raw[i+1:]
-		}
-		return raw
-	}
-	if _, has := u.User.Password(); has {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
-	}
-	return u.String()
 }

@@ -420,3 +420,23 @@ func TestFixedClock(t *testing.T) {
 		t.Errorf("a date alone: %v", err)
 	}
 }
+
+// Issue 17: an end day after today is refused, naming the variable (or
+// flag); today itself is the latest end (it loads up to yesterday).
+func TestEndAfterTodayRefused(t *testing.T) {
+	dir := t.TempDir()
+	now := "2026-03-10T08:00:00Z"
+	env := map[string]string{"SALESNAV_ACCESS_TOKEN": "x", "SALESNAV_PARQUET_DIR": dir, "SALESNAV_END": "2026-03-11"}
+	code, _, stderr := runCLI(t, env, "run", "--fake-api", "--fake-now", now)
+	if code != ExitConfig || !strings.Contains(stderr, "SALESNAV_END: 2026-03-11 is after today (2026-03-10") {
+		t.Errorf("exit %d, stderr:\n%s", code, stderr)
+	}
+	env["SALESNAV_END"], env["SALESNAV_START"] = "2026-03-10", "2026-03-08"
+	if code, _, stderr := runCLI(t, env, "run", "--fake-api", "--fake-now", now); code != ExitOK {
+		t.Errorf("end today: exit %d, stderr:\n%s", code, stderr)
+	}
+	code, _, stderr = runCLI(t, map[string]string{"SALESNAV_ACCESS_TOKEN": "x", "SALESNAV_PARQUET_DIR": dir}, "run", "--from", "2026-03-01", "--to", "2999-01-01")
+	if code != ExitConfig || !strings.Contains(stderr, "--to: 2999-01-01 is after today") {
+		t.Errorf("backfill to 2999: exit %d, stderr:\n%s", code, stderr)
+	}
+}
