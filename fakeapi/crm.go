@@ -79,6 +79,9 @@ func (s *Server) getCRM(w http.ResponseWriter, r *http.Request) {
 		out["status"] = "COMPLETED"
 		out["exportEndAt"] = j.endMs
 		out["nextExportStartAt"] = j.endMs
+		if s.Faults().CursorInMicros {
+			out["nextExportStartAt"] = j.endMs * 1000
+		}
 		out["downloadUrls"] = urls
 		out["expireAt"] = exp
 	}

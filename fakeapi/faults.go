@@ -38,6 +38,9 @@ type Faults struct {
 	// DataDelayAfter fails jobs whose window ends after it with
 	// FAILED_DUE_TO_DATA_DELAY.
 	DataDelayAfter time.Time
+	// CursorInMicros answers a completed CRM validation export's
+	// nextExportStartAt in microseconds instead of milliseconds.
+	CursorInMicros bool
 	// StuckJobs keeps jobs PROCESSING forever.
 	StuckJobs bool
 	// Chaos, when set, mixes faults at random from a seed (see Chaos).

@@ -60,6 +60,9 @@ type Entry struct {
 	Cursor    *time.Time `json:"cursor,omitempty"`
 	UpdatedAt time.Time  `json:"updatedAt,omitempty"`
 	Job       *Job       `json:"job,omitempty"`
+	// Problem says why the entry could not be read (it has no cursor and
+	// no job then); state reset clears it.
+	Problem string `json:"problem,omitempty"`
 }
 
 // SortEntries orders entries by stream, then contract.
@@ -102,6 +105,10 @@ type FileState struct {
 	closer io.Closer
 	mu     sync.Mutex
 	doc    stateDoc
+	// bad are the entries that could not be read (state_entries.go): kept
+	// as they were, reported by Cursor, InFlight and List for their own
+	// (stream, contract) only, cleared by Reset.
+	bad map[entryKey]badEntry
 	// peers are the cursors of other shards' state files, read once at
 	// open, and peerPaths those files (see OpenShardFileState).
 	peers     map[string]map[string]time.Time
@@ -151,27 +158,11 @@ func openState(ctx context.Context, files stateFiles, path string) (*FileState, 
 		return nil, fmt.Errorf("reading state %s: %w", where, err)
 	}
 	s.found = true
-	var doc stateDoc
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		return nil, fmt.Errorf("reading state %s: %w: %v", where, ErrStateCorrupt, err)
+	doc, bad, err := decodeState(raw)
+	if err != nil {
+		return nil, fmt.Errorf("reading state %s: %w", where, err)
 	}
-	if doc.Version != stateVersion {
-		return nil, fmt.Errorf("reading state %s: %w: version %d, want %d", where, ErrStateCorrupt, doc.Version, stateVersion)
-	}
-	for stream, m := range doc.Streams {
-		for contract, e := range m {
-			if _, err := parseCursor(e.Cursor); err != nil {
-				return nil, fmt.Errorf("reading state %s: %w: cursor of %s/%s: %q is not a date or an RFC 3339 time", where, ErrStateCorrupt, stream, contract, e.Cursor)
-			}
-		}
-	}
-	if doc.Streams == nil {
-		doc.Streams = map[string]map[string]CursorEntry{}
-	}
-	if doc.Jobs == nil {
-		doc.Jobs = map[string]map[string]Job{}
-	}
-	s.doc = doc
+	s.doc, s.bad = doc, bad
 	return s, nil
 }
 
@@ -194,6 +185,9 @@ func (s *FileState) Found() bool { return s.found }
 func (s *FileState) Cursor(_ context.Context, stream, contract string) (time.Time, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.badErr(stream, contract); err != nil {
+		return time.Time{}, false, err
+	}
 	peer, fromPeer := s.peers[stream][contract]
 	e, ok := s.doc.Streams[stream][contract]
 	if !ok {
@@ -220,6 +214,23 @@ func FormatCursor(t time.Time) string {
 	return t.Format(cursorTime)
 }
 
+// CheckCursor refuses a cursor that a state store could not write and
+// read back as the same instant to the millisecond: a year outside
+// 1970-2199 (ClickHouse's Date ends in 2149; a nextExportStartAt in
+// microseconds lands near the year 50000). Every StateStore calls it in
+// SetCursor.
+func CheckCursor(t time.Time) error {
+	t = t.UTC()
+	if y := t.Year(); y < 1970 || y >= 2150 {
+		return fmt.Errorf("%w: %s is outside the years 1970-2149", ErrBadCursor, t.Format(time.RFC3339Nano))
+	}
+	back, err := parseCursor(FormatCursor(t))
+	if err != nil || !back.Equal(t.Truncate(time.Millisecond)) {
+		return fmt.Errorf("%w: %s does not read back", ErrBadCursor, t.Format(time.RFC3339Nano))
+	}
+	return nil
+}
+
 func parseCursor(s string) (time.Time, error) {
 	if t, err := time.Parse(time.DateOnly, s); err == nil {
 		return t, nil
@@ -230,6 +241,9 @@ func parseCursor(s string) (time.Time, error) {
 
 // SetCursor saves the cursor of (stream, contract) and rewrites the file.
 func (s *FileState) SetCursor(_ context.Context, stream, contract string, cursor time.Time) error {
+	if err := CheckCursor(cursor); err != nil {
+		return fmt.Errorf("saving cursor of %s/%s: %w", stream, contract, err)
+	}
 	return s.change(func() {
 		m := s.doc.Streams[stream]
 		if m == nil {
@@ -244,6 +258,9 @@ func (s *FileState) SetCursor(_ context.Context, stream, contract string, cursor
 func (s *FileState) InFlight(_ context.Context, stream, contract string) (*Job, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.badErr(stream, contract); err != nil {
+		return nil, err
+	}
 	if j, ok := s.doc.Jobs[stream][contract]; ok {
 		return &j, nil
 	}
@@ -309,6 +326,10 @@ func (s *FileState) List(context.Context) ([]Entry, error) {
 			get(st, c).Job = &j
 		}
 	}
+	for k, b := range s.bad {
+		e := get(k.stream, k.contract)
+		e.Cursor, e.Job, e.Problem = nil, nil, b.problem
+	}
 	out := make([]Entry, 0, len(idx))
 	for _, e := range idx {
 		out = append(out, *e)
@@ -368,6 +389,11 @@ func (s *FileState) reset(stream, contract string) ([]string, error) {
 			cleared = append(cleared, c)
 		}
 	}
+	for k := range s.bad {
+		if k.stream == stream && (contract == "" || k.contract == contract) && !slices.Contains(cleared, k.contract) {
+			cleared = append(cleared, k.contract)
+		}
+	}
 	s.mu.Unlock()
 	if len(cleared) == 0 {
 		return nil, nil
@@ -376,6 +402,7 @@ func (s *FileState) reset(stream, contract string) ([]string, error) {
 		for _, c := range cleared {
 			delete(s.doc.Streams[stream], c)
 			delete(s.doc.Jobs[stream], c)
+			delete(s.bad, entryKey{stream, c})
 		}
 	})
 }
@@ -390,9 +417,9 @@ func (s *FileState) change(fn func()) error {
 		return err
 	}
 	fn()
-	raw, err := json.MarshalIndent(s.doc, "", "  ")
+	raw, err := encodeState(s.doc, s.bad)
 	if err == nil {
-		err = s.files.WriteAll(context.Background(), s.path, append(raw, '\n'))
+		err = s.files.WriteAll(context.Background(), s.path, raw)
 	}
 	if err != nil {
 		var back stateDoc

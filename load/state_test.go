@@ -57,7 +57,7 @@ func TestFileStateCorrupt(t *testing.T) {
 	for name, content := range map[string]string{
 		"garbage.json": "{not json",
 		"version.json": `{"version": 99, "streams": {}}`,
-		"cursor.json":  `{"version": 1, "streams": {"activity": {"c": {"cursor": "yesterday"}}}}`,
+		"streams.json": `{"version": 1, "streams": []}`,
 	} {
 		path := filepath.Join(dir, name)
 		os.WriteFile(path, []byte(content), 0o600)
@@ -146,5 +146,94 @@ func TestShardFileStatePeers(t *testing.T) {
 	again, _ := load.OpenShardFileState(filepath.Join(dir, "_state.json"), family)
 	if c, ok, _ := again.Cursor(ctx, "activity", "urn:a"); ok {
 		t.Errorf("urn:a at %v after a reset", c)
+	}
+}
+
+// Issue 17: one unreadable entry fails only its own (stream, contract):
+// Cursor and InFlight of that pair name the file, the entry and how to
+// clear it; every other pair works and can be written; the entry is kept
+// as it was through those writes; List reports it; Reset clears it.
+func TestFileStateUnreadableEntryIsolated(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.json")
+	os.WriteFile(path, []byte(`{"version": 1,
+		"streams": {"activity": {"c1": {"cursor": "50000-01-01T00:00:00.000Z"}, "c2": {"cursor": "2026-03-01"}},
+		            "seat": {"c1": {"cursor": 17}}},
+		"jobs": {"activity_outcome": {"c1": {"id": "seven"}}}}`), 0o600)
+	s, err := load.OpenFileState(path)
+	if err != nil {
+		t.Fatalf("one bad entry stopped the whole state: %v", err)
+	}
+	ctx := context.Background()
+	for _, k := range [][2]string{{"activity", "c1"}, {"seat", "c1"}, {"activity_outcome", "c1"}} {
+		_, _, cerr := s.Cursor(ctx, k[0], k[1])
+		_, jerr := s.InFlight(ctx, k[0], k[1])
+		for _, err := range []error{cerr, jerr} {
+			if !errors.Is(err, load.ErrStateCorrupt) || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), k[0]+"/"+k[1]) ||
+				!strings.Contains(err.Error(), "state reset --stream "+k[0]) {
+				t.Errorf("%s/%s: %v, want ErrStateCorrupt naming the file, the entry and state reset", k[0], k[1], err)
+			}
+		}
+	}
+	if c, ok, err := s.Cursor(ctx, "activity", "c2"); err != nil || !ok || c.Format(time.DateOnly) != "2026-03-01" {
+		t.Errorf("a good entry beside a bad one: %v %v %v", c, ok, err)
+	}
+	if err := s.SetCursor(ctx, "activity", "c2", time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := os.ReadFile(path)
+	for _, kept := range []string{"50000-01-01T00:00:00.000Z", `"cursor": 17`, `"seven"`, "2026-03-02"} {
+		if !strings.Contains(string(raw), kept) {
+			t.Errorf("the state file lost %s on a write:\n%s", kept, raw)
+		}
+	}
+	es, _ := s.List(ctx)
+	problems := 0
+	for _, e := range es {
+		if e.Problem != "" {
+			problems++
+		}
+	}
+	if problems != 3 {
+		t.Errorf("List reports %d unreadable entries, want 3: %+v", problems, es)
+	}
+	if n, err := s.Reset(ctx, "activity", "c1"); err != nil || n != 1 {
+		t.Fatalf("reset: %d, %v", n, err)
+	}
+	s2, err := load.OpenFileState(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := s2.Cursor(ctx, "activity", "c1"); ok || err != nil {
+		t.Errorf("after reset: %v %v", ok, err)
+	}
+	if _, _, err := s2.Cursor(ctx, "seat", "c1"); !errors.Is(err, load.ErrStateCorrupt) {
+		t.Errorf("reset of another entry cleared seat/c1: %v", err)
+	}
+}
+
+// Issue 17: a cursor that could not be read back is refused, and nothing
+// is written.
+func TestCheckCursor(t *testing.T) {
+	for _, tc := range []struct {
+		t  time.Time
+		ok bool
+	}{
+		{time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), true},
+		{time.Date(2026, 3, 1, 10, 11, 12, 345e6, time.UTC), true},
+		{time.UnixMilli(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC).UnixMilli() * 1000), false},
+		{time.Date(1969, 12, 31, 0, 0, 0, 0, time.UTC), false},
+		{time.Date(2150, 1, 1, 0, 0, 0, 0, time.UTC), false},
+	} {
+		if err := load.CheckCursor(tc.t); (err == nil) != tc.ok || (err != nil && !errors.Is(err, load.ErrBadCursor)) {
+			t.Errorf("%s: %v, want ok=%v", tc.t, err, tc.ok)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "state.json")
+	s, _ := load.OpenFileState(path)
+	if err := s.SetCursor(context.Background(), "crm_validation", "i", time.UnixMilli(1772323200000*1000)); !errors.Is(err, load.ErrBadCursor) {
+		t.Errorf("a cursor in the year 58000: %v", err)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a refused cursor wrote the state file: %v", err)
 	}
 }

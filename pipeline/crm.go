@@ -161,9 +161,8 @@ func (r *Runner) loadCRMJob(ctx context.Context, sum *Summary, u crmUnit, job ex
 		return fmt.Errorf("CRM validation export %d: %w at %s", job.JobID, errURLExpired, job.ExpireAt.Time().Format(time.RFC3339))
 	}
 	next := nextStart(job)
-	if next.Before(u.from) {
-		return fmt.Errorf("CRM validation export %d: nextExportStartAt %s is before its exportStartAt %s", job.JobID,
-			next.Format(time.RFC3339Nano), u.from.Format(time.RFC3339Nano))
+	if err := checkNextCursor(next, u.from, r.cfg.Now()); err != nil {
+		return fmt.Errorf("CRM validation export %d: nextExportStartAt: %w", job.JobID, err)
 	}
 	win := load.Window{Stream: st, Contract: u.instance, PartitionID: load.PartitionID(u.instance), Start: u.from, End: next, JobID: job.JobID}
 	rej := r.newRejects(path.Join(st.Name, schema.ExportPartitionKeys[0]+"="+win.PartitionID,

@@ -640,3 +640,29 @@ func TestCRMValidationFilesWithOtherColumns(t *testing.T) {
 		t.Errorf("%d rows loaded from a refused export", len(rows))
 	}
 }
+
+// Issue 17: a completed CRM export whose nextExportStartAt is absurd (in
+// microseconds: the year 50000) fails its window with an error naming it;
+// the cursor stays, nothing is loaded, and the state stays readable: the
+// next run, with sane answers, loads from the same start.
+func TestCRMValidationAbsurdCursorRefused(t *testing.T) {
+	k := kinds()[0]
+	clk := newClock()
+	r := newRig(t, k, fakeapi.Config{Now: clk.Now, Faults: fakeapi.Faults{CursorInMicros: true}})
+	start := pipeline.Day(clk.Now()).AddDate(0, 0, -1)
+	sum, _ := runAPI(t, r, r.api, start, pipeline.Day(clk.Now()).AddDate(0, 0, 1), crmOnly(clk))
+	if sum.Status == pipeline.StatusComplete || sum.Streams["crm_validation"].Rows != 0 || len(sum.Errors) != len(crmInstances) ||
+		!strings.Contains(sum.Errors[0].Error, "nextExportStartAt") || !strings.Contains(sum.Errors[0].Error, pipeline.ErrCursorOutOfRange.Error()) {
+		t.Fatalf("status %s, %d rows, errors %+v", sum.Status, sum.Streams["crm_validation"].Rows, sum.Errors)
+	}
+	for _, inst := range crmInstances {
+		if c, ok, err := r.target.State.Cursor(context.Background(), "crm_validation", inst); ok || err != nil {
+			t.Errorf("%s: cursor %v, %v after a refused export", inst, c, err)
+		}
+	}
+	r.fake.Server.SetFaults(fakeapi.Faults{})
+	sum, err := runAPI(t, r, r.api, start, pipeline.Day(clk.Now()).AddDate(0, 0, 1), crmOnly(clk))
+	if err != nil || sum.Status != pipeline.StatusComplete || sum.Streams["crm_validation"].Rows == 0 {
+		t.Fatalf("the next run: %v, %s, %+v", err, sum.Status, sum.Errors)
+	}
+}

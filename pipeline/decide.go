@@ -7,6 +7,7 @@ package pipeline
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/salesnav-etl/salesnav-etl/extract"
@@ -99,4 +100,22 @@ func retryDownload(err error, attempt, maxAttempts int, stopping bool) bool {
 // overRejectRatio reports whether rejected rows exceed maxRatio of all.
 func overRejectRatio(rows, rejected int64, maxRatio float64) bool {
 	return rejected > 0 && float64(rejected) > maxRatio*float64(rows+rejected)
+}
+
+// maxCursorSkew is how far past the run's clock a cursor from the API may
+// lie: the two clocks differ a little.
+const maxCursorSkew = 15 * time.Minute
+
+// checkNextCursor decides whether a completed CRM export's
+// nextExportStartAt can become the cursor: not before the export's start,
+// nor after now plus maxCursorSkew (a value in microseconds, say, lands
+// in the year 50000).
+func checkNextCursor(next, from, now time.Time) error {
+	switch {
+	case next.Before(from):
+		return fmt.Errorf("%w: %s is before the export's start %s", ErrCursorOutOfRange, next.Format(time.RFC3339Nano), from.Format(time.RFC3339Nano))
+	case next.After(now.Add(maxCursorSkew)):
+		return fmt.Errorf("%w: %s is after now (%s)", ErrCursorOutOfRange, next.Format(time.RFC3339Nano), now.UTC().Format(time.RFC3339))
+	}
+	return nil
 }

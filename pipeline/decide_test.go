@@ -139,3 +139,24 @@ func TestWindowDecisions(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckNextCursor(t *testing.T) {
+	from := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	now := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		next time.Time
+		ok   bool
+	}{
+		{from, true},
+		{now, true},
+		{now.Add(maxCursorSkew), true},
+		{now.Add(maxCursorSkew + time.Millisecond), false},
+		{from.Add(-time.Millisecond), false},
+		{time.UnixMilli(now.UnixMilli() * 1000), false}, // microseconds read as milliseconds
+	} {
+		err := checkNextCursor(tc.next, from, now)
+		if (err == nil) != tc.ok || (err != nil && !errors.Is(err, ErrCursorOutOfRange)) {
+			t.Errorf("next %s: %v, want ok=%v", tc.next, err, tc.ok)
+		}
+	}
+}

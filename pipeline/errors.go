@@ -20,6 +20,10 @@ var (
 	// ErrNoCursor: a completed CRM validation export gave no
 	// nextExportStartAt (nor exportEndAt), so the cursor cannot move.
 	ErrNoCursor = errors.New("no next export start")
+	// ErrCursorOutOfRange: a completed CRM validation export's
+	// nextExportStartAt lies before its exportStartAt or after now (plus
+	// maxCursorSkew); the window fails and the cursor stays.
+	ErrCursorOutOfRange = errors.New("next export start out of range")
 	// ErrFilesDiffer: the files of one CRM validation export have
 	// different columns.
 	ErrFilesDiffer = errors.New("the export's files differ")

@@ -83,6 +83,9 @@ func newStateCmd(lookup envconfig.Lookuper, stdout, stderr io.Writer) *cobra.Com
 						job = fmt.Sprintf("%d from %s created %s", e.Job.ID, load.FormatCursor(e.Job.Start), e.Job.CreatedAt.UTC().Format(time.RFC3339))
 					}
 				}
+				if e.Problem != "" {
+					cur, job = "UNREADABLE", e.Problem
+				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.Stream, e.Contract, cur, upd, job)
 			}
 			return tw.Flush()

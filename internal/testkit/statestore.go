@@ -2,6 +2,7 @@ package testkit
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -23,6 +24,11 @@ func StateStoreContract(t *testing.T, open, reopen func() load.StateStore) {
 		if err := s.SetCursor(ctx, "activity", "c1", c); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// A cursor that could not be read back (a time in microseconds taken
+	// for milliseconds) is refused, and the saved one stays.
+	if err := s.SetCursor(ctx, "activity", "c1", time.UnixMilli(d.UnixMilli()*1000)); !errors.Is(err, load.ErrBadCursor) {
+		t.Errorf("a cursor in the year 58000: %v, want %v", err, load.ErrBadCursor)
 	}
 	job := load.Job{ID: 42, Stream: "activity", Contract: "c1", Start: d, End: d.AddDate(0, 0, 3), CreatedAt: d.Add(time.Hour)}
 	if err := s.SetInFlight(ctx, job); err != nil {

@@ -126,6 +126,9 @@ var stateCols = []string{"stream", "contract", "cursor", "cursor_ms", "updated_a
 
 // SetCursor inserts the new cursor; it is durable when the INSERT returns.
 func (st *State) SetCursor(ctx context.Context, stream, contract string, cursor time.Time) error {
+	if err := load.CheckCursor(cursor); err != nil {
+		return fmt.Errorf("saving cursor of %s/%s: %w", stream, contract, err)
+	}
 	now, v := st.version()
 	if err := st.insert(ctx, StateTable, stateCols, stream, contract, day(cursor.UTC()), cursor.UnixMilli(), now, uint8(0), v); err != nil {
 		return fmt.Errorf("saving cursor of %s/%s: %w", stream, contract, err)
