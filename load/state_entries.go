@@ -121,7 +121,9 @@ func encodeState(doc stateDoc, bad map[entryKey]badEntry) ([]byte, error) {
 	for k := range bad {
 		keys = append(keys, k)
 	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i].stream+"\x00"+keys[i].contract < keys[j].stream+"\x00"+keys[j].contract })
+	sort.Slice(keys, func(i, j int) bool {
+		return keys[i].stream+"\x00"+keys[i].contract < keys[j].stream+"\x00"+keys[j].contract
+	})
 	for _, k := range keys {
 		b := bad[k]
 		if _, ok := rs.Streams[k.stream][k.contract]; b.cursor != nil && !ok {
