@@ -23,7 +23,10 @@ func (c *Client) ProfileAssociation(ctx context.Context, key AssociationKey) (Pr
 // ProfileAssociations looks up many CRM records in one call
 // (GET /salesNavigatorProfileAssociations?ids=List(...)). It returns one
 // result per key, in the order given; a key without a match has Status 404
-// and no Association, which is not an error.
+// (as the answer's statuses, or an error of its own, say) and no
+// Association, which is not an error. A key the answer says nothing about
+// (no result, no status, no error) has Status 0 and an Error: it is not
+// taken for a key without a match.
 func (c *Client) ProfileAssociations(ctx context.Context, keys []AssociationKey) ([]AssociationResult, error) {
 	if len(keys) == 0 {
 		return nil, nil
@@ -60,8 +63,13 @@ func (c *Client) ProfileAssociations(ctx context.Context, keys []AssociationKey)
 	idx := byKey(names)
 	res := make([]AssociationResult, len(keys))
 	for i, k := range keys {
-		r := AssociationResult{Key: k, Status: http.StatusNotFound}
+		r := AssociationResult{Key: k, Error: errNotAnswered}
 		if s, ok := idx[k]; ok {
+			r.Error = ""
+			if _, ok := out.Statuses[s]; !ok {
+				// Listed under results or errors only.
+				r.Status = http.StatusNotFound
+			}
 			if pa, ok := out.Results[s]; ok {
 				pa := pa
 				r.Association = &pa
@@ -84,3 +92,6 @@ func (c *Client) ProfileAssociations(ctx context.Context, keys []AssociationKey)
 	}
 	return res, nil
 }
+
+// errNotAnswered is the error of a key the batch answer left out.
+const errNotAnswered = "the answer says nothing about this key (no result, status or error): asked again next run"

@@ -325,7 +325,8 @@ func TestDownloadURLExpiresAndSignatureChecked(t *testing.T) {
 
 // Batch answers in the forms Rest.li servers use: a no-match filed under
 // errors as an object with its own 404, an error string with a status, a
-// key missing from every map.
+// key missing from every map (issue 17: an error for that key, asked
+// again, never taken for a no-match).
 func TestProfileAssociationsAnswerForms(t *testing.T) {
 	keys := []extract.AssociationKey{
 		{InstanceID: "i", Partner: "SFDC", RecordID: "a"}, {InstanceID: "i", Partner: "SFDC", RecordID: "b"},
@@ -352,7 +353,7 @@ func TestProfileAssociationsAnswerForms(t *testing.T) {
 		status  int
 		matched bool
 		err     string
-	}{{200, true, ""}, {404, false, "no match"}, {500, false, "boom"}, {404, false, ""}, {500, false, "odd"}}
+	}{{200, true, ""}, {404, false, "no match"}, {500, false, "boom"}, {0, false, "the answer says nothing about this key (no result, status or error): asked again next run"}, {500, false, "odd"}}
 	for i, w := range want {
 		if r := res[i]; r.Status != w.status || r.Matched() != w.matched || r.Error != w.err {
 			t.Errorf("key %s: status %d, matched %v, error %q; want %+v", keys[i].RecordID, r.Status, r.Matched(), r.Error, w)

@@ -13,9 +13,11 @@ const contractsPage = 100
 // Contracts lists the contracts in which the member has an active seat
 // (GET /salesContracts?q=contractsByMember), following Rest.li paging
 // (start, count): it asks for the next page while a page comes back full,
-// or while paging.total says more remain.
+// or while paging.total says more remain. A contract listed again (pages
+// that shifted between calls) is returned once, as first listed.
 func (c *Client) Contracts(ctx context.Context) ([]Contract, error) {
 	var all []Contract
+	seen := map[string]bool{}
 	start := 0
 	for page := 0; page < 1000; page++ {
 		q := "q=contractsByMember&start=" + strconv.Itoa(start) + "&count=" + strconv.Itoa(contractsPage)
@@ -26,7 +28,12 @@ func (c *Client) Contracts(ctx context.Context) ([]Contract, error) {
 		if _, _, err := c.callJSON(ctx, "getContracts", http.MethodGet, "/salesContracts", q, nil, &out); err != nil {
 			return nil, err
 		}
-		all = append(all, out.Elements...)
+		for _, e := range out.Elements {
+			if !seen[e.Contract] {
+				seen[e.Contract] = true
+				all = append(all, e)
+			}
+		}
 		start += len(out.Elements)
 		size := contractsPage
 		if out.Paging != nil && out.Paging.Count > 0 {

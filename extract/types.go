@@ -79,6 +79,16 @@ func (s JobStatus) Done() bool { return s == StatusCompleted || s.Failed() }
 // Failed reports whether s is one of the FAILED_DUE_TO_* statuses.
 func (s JobStatus) Failed() bool { return len(s) > 7 && s[:7] == "FAILED_" }
 
+// Known reports whether s is one of the documented statuses.
+func (s JobStatus) Known() bool {
+	switch s {
+	case StatusEnqueued, StatusProcessing, StatusCompleted, StatusFailedExceededFileSize, StatusFailedTimedOut,
+		StatusFailedDataDelay, StatusFailedInternalError:
+		return true
+	}
+	return false
+}
+
 // ExportJob is an analytics export job.
 type ExportJob struct {
 	ID          int64        `json:"id"`
@@ -137,6 +147,13 @@ const (
 	CRMStatusCompleted           CRMValidationStatus = "COMPLETED"
 	CRMStatusFailedInternalError CRMValidationStatus = "FAILED_DUE_TO_INTERNAL_ERROR"
 )
+
+// Known reports whether s is documented for CRM exports (PROCESSING,
+// COMPLETED, FAILED_DUE_TO_INTERNAL_ERROR) or one of the analytics
+// exports' failures, which are handled alike.
+func (s CRMValidationStatus) Known() bool {
+	return s == CRMStatusProcessing || s == CRMStatusCompleted || (JobStatus(s).Failed() && JobStatus(s).Known())
+}
 
 // CRMValidationJob is a CRM data validation export job.
 type CRMValidationJob struct {

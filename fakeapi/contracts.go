@@ -50,8 +50,16 @@ func (s *Server) contracts(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "query parameter q must be contractsByMember")
 		return
 	}
-	els := make([]map[string]any, 0, len(s.cfg.Contracts))
-	for _, c := range s.cfg.Contracts {
+	f := s.Faults()
+	list := s.cfg.Contracts
+	switch {
+	case f.NoContracts:
+		list = nil
+	case f.DuplicateContracts:
+		list = append(append([]Contract(nil), list...), list...)
+	}
+	els := make([]map[string]any, 0, len(list))
+	for _, c := range list {
 		e := map[string]any{"contract": c.URN, "name": c.Name, "hasReportingAccess": c.HasReportingAccess}
 		if c.Description != "" {
 			e["description"] = c.Description

@@ -1,6 +1,7 @@
 package fakeapi
 
 import (
+	"cmp"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -41,10 +42,11 @@ func (s *Server) createCRM(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	j := s.newJob(&job{crm: true, action: "crm", contract: inst, startMs: *body.ExportStartAt, endMs: end})
-	if s.Faults().FailJobs > 0 {
-		// A CRM validation job can only fail with an internal error.
+	if f := s.Faults(); f.FailJobs > 0 {
+		// A CRM validation job fails with an internal error, the one
+		// failure documented for it, unless CRMFailStatus says otherwise.
 		s.jobOutcome(j)
-		j.outcome = "FAILED_DUE_TO_INTERNAL_ERROR"
+		j.outcome = cmp.Or(f.CRMFailStatus, "FAILED_DUE_TO_INTERNAL_ERROR")
 	} else {
 		j.outcome = s.chaosJobOutcome(true)
 	}

@@ -32,6 +32,9 @@ type Faults struct {
 	// FailJobs makes the next N jobs created end with FailStatus.
 	FailJobs   int
 	FailStatus string
+	// CRMFailStatus is what failed CRM validation jobs end with (default
+	// FAILED_DUE_TO_INTERNAL_ERROR, the one documented for them).
+	CRMFailStatus string
 	// ExceedFileSizeDays fails jobs covering more days than this with
 	// FAILED_DUE_TO_EXCEEDED_FILE_SIZE_ERROR.
 	ExceedFileSizeDays int
@@ -41,6 +44,12 @@ type Faults struct {
 	// CursorInMicros answers a completed CRM validation export's
 	// nextExportStartAt in microseconds instead of milliseconds.
 	CursorInMicros bool
+	// NoContracts lists no contract; DuplicateContracts lists each one
+	// twice (pages that shifted between calls).
+	NoContracts, DuplicateContracts bool
+	// SilentAssociations answers batch profile association lookups with
+	// {}: nothing about any key asked.
+	SilentAssociations bool
 	// StuckJobs keeps jobs PROCESSING forever.
 	StuckJobs bool
 	// Chaos, when set, mixes faults at random from a seed (see Chaos).

@@ -23,6 +23,10 @@ import (
 // DefaultAssociationBatch is how many keys one batch lookup asks for.
 const DefaultAssociationBatch = 100
 
+// DefaultAssociationRecheck is how long a key without a match stays
+// unasked: CRM records and profiles change.
+const DefaultAssociationRecheck = 30 * 24 * time.Hour
+
 // MaxAssociationBatch bounds a batch (LinkedIn documents no limit; the
 // request URL grows with every key).
 const MaxAssociationBatch = 500
@@ -106,8 +110,8 @@ func ParseCRMInstance(urn string) (partner, instanceID string, err error) {
 
 // associationKeys returns the keys to look up: those of the configured
 // list and of every CRM record in the loaded CRM validation data, less
-// those already looked up with an answer (matched or unmatched); keys that
-// met an error are looked up again.
+// those already looked up with an answer (matched, or unmatched less than
+// AssociationRecheck ago); keys that met an error are looked up again.
 func (r *Runner) associationKeys(ctx context.Context, st *schema.Stream) ([]extract.AssociationKey, error) {
 	keys := slices.Clone(r.cfg.AssociationKeys)
 	if r.can.Reader == nil {
@@ -128,13 +132,13 @@ func (r *Runner) associationKeys(ctx context.Context, st *schema.Stream) ([]extr
 		}
 		keys = append(keys, extract.AssociationKey{InstanceID: id, Partner: partner, RecordID: row[1]})
 	}
-	done, err := r.can.Reader.Distinct(ctx, st.Name, []string{"instanceId", "partner", "recordId", "status"})
+	done, err := r.can.Reader.Distinct(ctx, st.Name, []string{"instanceId", "partner", "recordId", "status", "fetchedAt"})
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", st.Name, err)
 	}
 	skip := map[extract.AssociationKey]bool{}
 	for _, row := range done {
-		if row[3] != schema.AssociationError {
+		if !askAgain(row[3], row[4], r.cfg.Now(), r.cfg.AssociationRecheck) {
 			skip[extract.AssociationKey{InstanceID: row[0], Partner: row[1], RecordID: row[2]}] = true
 		}
 	}

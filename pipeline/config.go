@@ -28,6 +28,10 @@ type Config struct {
 	// AssociationBatch is how many keys one lookup asks for (default
 	// DefaultAssociationBatch, at most MaxAssociationBatch).
 	AssociationBatch int
+	// AssociationRecheck is how long a key without a match stays
+	// unasked (default DefaultAssociationRecheck); negative: asked again
+	// every run.
+	AssociationRecheck time.Duration
 	// Start is the first day loaded by a (stream, contract) with no cursor,
 	// or of a backfill.
 	Start time.Time

@@ -43,3 +43,27 @@ func (r *Runner) loadContracts(ctx context.Context, sum *Summary, st *schema.Str
 	r.log.Info("dimension loaded", "stream", st.Name, "rows", stats.Rows)
 	return nil
 }
+
+// hadContracts reports whether the member had contracts before this run:
+// a cursor or job of an analytics stream in the state, or rows in the
+// contracts dimension. An empty list then is LinkedIn's fault or a wrong
+// token, not a member without contracts.
+func (r *Runner) hadContracts(ctx context.Context) bool {
+	es, err := r.state.List(ctx)
+	if err != nil {
+		r.log.Warn("reading state to check an empty contract list", "error", err)
+	}
+	for _, e := range es {
+		if st, err := schema.Lookup(e.Stream); err == nil && st.Extract == schema.AnalyticsExport {
+			return true
+		}
+	}
+	if r.can.Reader == nil {
+		return false
+	}
+	rows, err := r.can.Reader.Distinct(ctx, schema.Contracts.Name, []string{"contract"})
+	if err != nil {
+		r.log.Warn("reading the contracts dimension to check an empty contract list", "error", err)
+	}
+	return len(rows) > 0
+}

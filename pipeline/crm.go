@@ -74,6 +74,10 @@ func (r *Runner) runCRM(ctx context.Context, sum *Summary, st *schema.Stream, in
 			if ferr := r.forgetCRM(ctx, u); ferr != nil {
 				return ferr
 			}
+			if onJobFailure(err, 1) == windowDefer {
+				// LinkedIn lacks the data yet: the next run tries again.
+				return &DeferredError{Err: err}
+			}
 		}
 		return err
 	}
@@ -107,9 +111,11 @@ func (r *Runner) crmJobs(u crmUnit) jobKind[extract.CRMValidationJob] {
 		noun: crmNoun, logNoun: crmNoun, manyFiles: true,
 		id:     func(j extract.CRMValidationJob) int64 { return j.JobID },
 		status: func(j extract.CRMValidationJob) string { return string(j.Status) },
-		state: func(j extract.CRMValidationJob) (bool, bool) {
-			failed := j.Status == extract.CRMStatusFailedInternalError
-			return j.Status == extract.CRMStatusCompleted || failed, failed
+		// Failures as the analytics exports': the documented one and
+		// theirs.
+		state: func(j extract.CRMValidationJob) (bool, bool, bool) {
+			failed := extract.JobStatus(j.Status).Failed()
+			return j.Status == extract.CRMStatusCompleted || failed, failed, j.Status.Known()
 		},
 		create: func(ctx context.Context) (extract.CRMValidationJob, error) {
 			job, err := r.api.CreateCRMValidationExport(ctx, u.instance, u.from)
@@ -129,8 +135,12 @@ func (r *Runner) crmJobs(u crmUnit) jobKind[extract.CRMValidationJob] {
 			}
 			return true
 		},
-		// Processing can take two hours; its one failure may pass.
-		retryable: func(extract.CRMValidationJob) bool { return true },
+		// Processing can take two hours; a timeout or an internal error
+		// may pass.
+		retryable: func(j extract.CRMValidationJob) bool {
+			s := extract.JobStatus(j.Status)
+			return s == extract.StatusFailedTimedOut || s == extract.StatusFailedInternalError
+		},
 		complete: func(j extract.CRMValidationJob) error {
 			if j.NextExportStartAt == nil && j.ExportEndAt == nil {
 				return fmt.Errorf("CRM validation export %d is COMPLETED without nextExportStartAt: %w", j.JobID, ErrNoCursor)

@@ -666,3 +666,112 @@ func TestCRMValidationAbsurdCursorRefused(t *testing.T) {
 		t.Fatalf("the next run: %v, %s, %+v", err, sum.Status, sum.Errors)
 	}
 }
+
+// Issue 17: a job status outside the documented set fails its window at
+// once with an error naming it, for analytics and CRM exports alike (it
+// is not polled until the job timeout, 20s here); a CRM
+// export's FAILED_DUE_TO_DATA_DELAY defers it as it does an analytics
+// window, and its FAILED_DUE_TO_TIMED_OUT is created again.
+func TestUnknownJobStatusFailsAtOnce(t *testing.T) {
+	k := kinds()[0]
+	clk := newClock()
+	streams := func(c *pipeline.Config) {
+		crmOnly(clk)(c)
+		c.Streams = []*schema.Stream{schema.Activity, schema.CRMValidation}
+		c.JobTimeout = 20 * time.Second
+	}
+	start := pipeline.Day(clk.Now()).AddDate(0, 0, -2)
+	end := pipeline.Day(clk.Now())
+	for _, status := range []string{"ON_HOLD", "FAILED_DUE_TO_SOLAR_FLARES"} {
+		r := newRig(t, k, fakeapi.Config{Now: clk.Now, Faults: fakeapi.Faults{FailJobs: 100, FailStatus: status, CRMFailStatus: status}})
+		sum, _ := runAPI(t, r, r.api, start, end, streams)
+		if len(sum.Errors) == 0 {
+			t.Fatalf("%s: no error; status %s", status, sum.Status)
+		}
+		seen := map[string]bool{}
+		for _, e := range sum.Errors {
+			seen[e.Stream] = true
+			if !strings.Contains(e.Error, pipeline.ErrUnknownJobStatus.Error()) || !strings.Contains(e.Error, status) {
+				t.Errorf("%s: %s: %s", status, e.Stream, e.Error)
+			}
+		}
+		if !seen["activity"] || !seen["crm_validation"] {
+			t.Errorf("%s: errors of %v, want both streams", status, seen)
+		}
+	}
+	r := newRig(t, k, fakeapi.Config{Now: clk.Now, Faults: fakeapi.Faults{FailJobs: 100, CRMFailStatus: "FAILED_DUE_TO_DATA_DELAY"}})
+	sum, _ := runAPI(t, r, r.api, start, end, crmOnly(clk))
+	if len(sum.Errors) != 0 || len(sum.Deferred) != len(crmInstances) {
+		t.Errorf("data delay: errors %+v, deferred %+v; want every CRM instance deferred", sum.Errors, sum.Deferred)
+	}
+	r = newRig(t, k, fakeapi.Config{Now: clk.Now, Faults: fakeapi.Faults{FailJobs: 1, CRMFailStatus: "FAILED_DUE_TO_TIMED_OUT"}})
+	if sum, err := runAPI(t, r, r.api, start, end, crmOnly(clk)); err != nil || sum.Status != pipeline.StatusComplete {
+		t.Errorf("a timed-out CRM export: %v, %s, %+v; want it created again", err, sum.Status, sum.Errors)
+	}
+}
+
+// Issue 17: a batch answer that says nothing about the keys asked ({})
+// records them as errors, never as UNMATCHED, and the next run asks them
+// again; keys without a match are asked again once
+// AssociationRecheck has passed since their lookup, not before.
+func TestAssociationsSilentAnswerAndRecheck(t *testing.T) {
+	forBoth(t, func(t *testing.T, k sinkKind) { associationsSilentAndRecheck(t, k) })
+}
+
+func associationsSilentAndRecheck(t *testing.T, k sinkKind) {
+	clk := newClock()
+	r := newRig(t, k, fakeapi.Config{Now: clk.Now, Faults: fakeapi.Faults{SilentAssociations: true}})
+	var keys []extract.AssociationKey
+	for i := range 40 {
+		keys = append(keys, extract.AssociationKey{InstanceID: "00D5e000000abc", Partner: "SFDC", RecordID: fmt.Sprintf("003%05d", i)})
+	}
+	api := &batchCounter{API: r.api}
+	cfg := func(c *pipeline.Config) {
+		c.Streams = []*schema.Stream{schema.ProfileAssociations}
+		c.AssociationKeys = keys
+		c.Now = clk.Now
+	}
+	statuses := func() map[string]int {
+		out := map[string]int{}
+		for _, row := range r.target.Rows(t, "profile_associations") {
+			var m map[string]any
+			if err := json.Unmarshal([]byte(row), &m); err != nil {
+				t.Fatal(err)
+			}
+			out[m["status"].(string)]++
+		}
+		return out
+	}
+	if _, err := runAPI(t, r, api, d0, d5, cfg); err != nil {
+		t.Fatal(err)
+	}
+	if got := statuses(); got[schema.AssociationError] != 40 || got[schema.AssociationUnmatched] != 0 {
+		t.Fatalf("a silent answer gave %v, want 40 errors and no UNMATCHED", got)
+	}
+	api.take()
+	r.fake.Server.SetFaults(fakeapi.Faults{})
+	if _, err := runAPI(t, r, api, d0, d5, cfg); err != nil {
+		t.Fatal(err)
+	}
+	if got := api.take(); !slices.Equal(got, []int{40}) {
+		t.Errorf("the next run asked %v, want all 40 keys again", got)
+	}
+	unmatched := statuses()[schema.AssociationUnmatched]
+	if unmatched == 0 || statuses()[schema.AssociationError] != 0 {
+		t.Fatalf("after a sane answer: %v", statuses())
+	}
+	clk.Add(29 * 24 * time.Hour)
+	if _, err := runAPI(t, r, api, d0, d5, cfg); err != nil {
+		t.Fatal(err)
+	}
+	if got := api.take(); len(got) != 0 {
+		t.Errorf("29 days on, the run asked %v: unmatched keys are rechecked after 30 days", got)
+	}
+	clk.Add(24 * time.Hour)
+	if _, err := runAPI(t, r, api, d0, d5, cfg); err != nil {
+		t.Fatal(err)
+	}
+	if got := api.take(); !slices.Equal(got, []int{unmatched}) {
+		t.Errorf("30 days on, the run asked %v, want the %d unmatched keys", got, unmatched)
+	}
+}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/salesnav-etl/salesnav-etl/extract"
 	"github.com/salesnav-etl/salesnav-etl/load"
+	"github.com/salesnav-etl/salesnav-etl/schema"
 	"github.com/salesnav-etl/salesnav-etl/transform"
 )
 
@@ -118,4 +119,32 @@ func checkNextCursor(next, from, now time.Time) error {
 		return fmt.Errorf("%w: %s is after now (%s)", ErrCursorOutOfRange, next.Format(time.RFC3339Nano), now.UTC().Format(time.RFC3339))
 	}
 	return nil
+}
+
+// askAgain decides whether a key looked up before is looked up again: one
+// that met an error, always; one without a match, once recheck has passed
+// since (CRM records and profiles change), or when when it was asked
+// cannot be read; one with a match, never. fetched is the fetchedAt
+// column as a sink's Distinct renders it.
+func askAgain(status, fetched string, now time.Time, recheck time.Duration) bool {
+	switch status {
+	case schema.AssociationMatched:
+		return false
+	case schema.AssociationUnmatched:
+		at, ok := parseFetched(fetched)
+		return !ok || now.Sub(at) >= recheck
+	}
+	return true
+}
+
+// parseFetched reads a timestamp as the sinks render it: Arrow's text
+// (2026-03-01 10:00:00.123Z) or ClickHouse's DateTime('UTC')
+// (2026-03-01 10:00:00).
+func parseFetched(s string) (time.Time, bool) {
+	for _, layout := range []string{"2006-01-02 15:04:05.999999999Z07:00", "2006-01-02 15:04:05.999999999Z0700", "2006-01-02 15:04:05.999999999", time.RFC3339Nano} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/salesnav-etl/salesnav-etl/extract"
 	"github.com/salesnav-etl/salesnav-etl/load"
+	"github.com/salesnav-etl/salesnav-etl/schema"
 	"github.com/salesnav-etl/salesnav-etl/transform"
 )
 
@@ -157,6 +158,27 @@ func TestCheckNextCursor(t *testing.T) {
 		err := checkNextCursor(tc.next, from, now)
 		if (err == nil) != tc.ok || (err != nil && !errors.Is(err, ErrCursorOutOfRange)) {
 			t.Errorf("next %s: %v, want ok=%v", tc.next, err, tc.ok)
+		}
+	}
+}
+
+func TestAskAgain(t *testing.T) {
+	now := time.Date(2026, 4, 1, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		status, fetched string
+		want            bool
+	}{
+		{schema.AssociationMatched, "2020-01-01 00:00:00", false},
+		{schema.AssociationError, "2026-04-01 11:00:00", true},
+		{schema.AssociationUnmatched, "2026-03-20 12:00:00", false},     // ClickHouse's form, 12 days ago
+		{schema.AssociationUnmatched, "2026-03-02 12:00:00", true},      // 30 days ago
+		{schema.AssociationUnmatched, "2026-03-20 12:00:00.5Z", false},  // Arrow's form
+		{schema.AssociationUnmatched, "2026-02-01 12:00:00.123Z", true}, // Arrow's form, long ago
+		{schema.AssociationUnmatched, "2026-03-20T12:00:00.5+00:00", false},
+		{schema.AssociationUnmatched, "not a time", true},
+	} {
+		if got := askAgain(tc.status, tc.fetched, now, 30*24*time.Hour); got != tc.want {
+			t.Errorf("askAgain(%s, %q) = %v, want %v", tc.status, tc.fetched, got, tc.want)
 		}
 	}
 }

@@ -28,8 +28,10 @@ type jobKind[J any] struct {
 	// id and status read a job.
 	id     func(J) int64
 	status func(J) string
-	// state says whether a job is done, and whether it failed.
-	state func(J) (done, failed bool)
+	// state says whether a job is done, whether it failed, and whether
+	// its status is a documented one (an unknown status fails the window
+	// at once: it is not polled for hours).
+	state func(J) (done, failed, known bool)
 	// create makes a new job; poll reads one.
 	create func(ctx context.Context) (J, error)
 	poll   func(ctx context.Context, id int64) (J, error)
@@ -114,7 +116,10 @@ func wait[J any](ctx context.Context, r *Runner, k jobKind[J], log *slog.Logger,
 	delay := r.cfg.PollInitial
 	last := k.status(job)
 	for {
-		done, failed := k.state(job)
+		done, failed, known := k.state(job)
+		if !known {
+			return job, fmt.Errorf("%s %d: %w %q", k.noun, k.id(job), ErrUnknownJobStatus, k.status(job))
+		}
 		if failed {
 			return job, &extract.JobFailedError{JobID: k.id(job), Status: extract.JobStatus(k.status(job))}
 		}

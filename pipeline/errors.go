@@ -24,6 +24,13 @@ var (
 	// nextExportStartAt lies before its exportStartAt or after now (plus
 	// maxCursorSkew); the window fails and the cursor stays.
 	ErrCursorOutOfRange = errors.New("next export start out of range")
+	// ErrUnknownJobStatus: an export job answered a status outside the
+	// documented set; its window fails at once (the job is not polled).
+	ErrUnknownJobStatus = errors.New("undocumented job status")
+	// ErrNoContracts: the API listed no contract for a member who had
+	// some (cursors in the state, rows in the contracts dimension): the run
+	// fails rather than empty the contracts table.
+	ErrNoContracts = errors.New("the API listed no contract, but the member had contracts before; nothing was changed (check the token's member and seats)")
 	// ErrFilesDiffer: the files of one CRM validation export have
 	// different columns.
 	ErrFilesDiffer = errors.New("the export's files differ")

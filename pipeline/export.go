@@ -32,7 +32,9 @@ func (r *Runner) analyticsJobs(u unit) jobKind[extract.ExportJob] {
 		noun: exportNoun, logNoun: "export job",
 		id:     func(j extract.ExportJob) int64 { return j.ID },
 		status: func(j extract.ExportJob) string { return string(j.Status) },
-		state:  func(j extract.ExportJob) (bool, bool) { return j.Status.Done(), j.Status.Failed() },
+		state: func(j extract.ExportJob) (bool, bool, bool) {
+			return j.Status.Done(), j.Status.Failed(), j.Status.Known()
+		},
 		create: func(ctx context.Context) (extract.ExportJob, error) {
 			job, err := r.api.CreateAnalyticsExport(ctx, extract.Action(u.st.Action), extract.ExportRequest{
 				Contract: u.contract, StartAt: extract.Millis(u.sp.StartAt()), EndAt: extract.Millis(u.sp.EndAt()),

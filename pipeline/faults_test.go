@@ -579,3 +579,30 @@ func TestFaultStalledDownloadRetried(t *testing.T) {
 	}
 	r.sameAsClean(k, d0, ends(d5), true)
 }
+
+// Issue 17: contracts listed twice run once, and load once; an empty
+// list from a member who had contracts fails the run and leaves the
+// contracts dimension as it was; an empty list on a first run is a member
+// without contracts, complete.
+func TestContractsListedTwiceOrVanished(t *testing.T) {
+	k := kinds()[0]
+	withContracts := func(c *pipeline.Config) { c.Streams = []*schema.Stream{schema.Contracts, schema.Activity} }
+	r := newRig(t, k, fakeapi.Config{Faults: fakeapi.Faults{DuplicateContracts: true}})
+	sum := r.mustComplete(d0, d5, withContracts)
+	if len(sum.Contracts) != 2 || sum.Streams["contracts"].Rows != 3 || len(r.target.Rows(t, "contracts")) != 3 {
+		t.Errorf("contracts listed twice: ran %v, loaded %d rows", sum.Contracts, sum.Streams["contracts"].Rows)
+	}
+	if c := r.fake.Server.Calls()["createAnalyticsExport"]; c != 2 {
+		t.Errorf("%d exports created, want one per contract", c)
+	}
+	r.fake.Server.SetFaults(fakeapi.Faults{NoContracts: true})
+	sum, err := r.run(d0, d5.AddDate(0, 0, 1), withContracts)
+	if !errors.Is(err, pipeline.ErrNoContracts) || sum.Status != pipeline.StatusFailed {
+		t.Errorf("an empty list after contracts: %v, %s", err, sum.Status)
+	}
+	if n := len(r.target.Rows(t, "contracts")); n != 3 {
+		t.Errorf("the contracts dimension holds %d rows after an empty list, want 3", n)
+	}
+	fresh := newRig(t, k, fakeapi.Config{Faults: fakeapi.Faults{NoContracts: true}})
+	fresh.mustComplete(d0, d5, withContracts)
+}

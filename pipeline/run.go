@@ -77,6 +77,9 @@ func New(cfg Config, api API, sink load.Sink, state load.StateStore) (*Runner, e
 	if cfg.DownloadAttempts == 0 {
 		cfg.DownloadAttempts = 3
 	}
+	if cfg.AssociationRecheck == 0 {
+		cfg.AssociationRecheck = DefaultAssociationRecheck
+	}
 	if cfg.AssociationBatch == 0 {
 		cfg.AssociationBatch = DefaultAssociationBatch
 	}
@@ -150,6 +153,11 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 			} else {
 				sum.fail(err)
 			}
+			return sum, err
+		}
+		if len(contracts) == 0 && r.hadContracts(ctx) {
+			err := fmt.Errorf("listing contracts: %w", ErrNoContracts)
+			sum.fail(err)
 			return sum, err
 		}
 		ids := map[string]string{}

@@ -50,6 +50,7 @@ type Env struct {
 	Streams         string `env:"STREAMS" flag:"streams" doc:"streams to run; also crm_validation, profile_associations"`
 	CRMInstances    string `env:"CRM_INSTANCES" doc:"urn:li:crmInstance:(PARTNER,ID) URNs for crm_validation, separated by commas or spaces (--fake-api: two fake instances)"`
 	AssocKeysFile   string `env:"ASSOCIATION_KEYS_FILE" doc:"CSV of instanceId,partner,recordId that profile_associations looks up besides the CRM validation records"`
+	AssocRecheck    string `env:"ASSOCIATION_RECHECK, default=30d" parse:"days:0:3650" doc:"a CRM record without a profile match is looked up again this long after (CRM records and profiles change); 0d: every run"`
 	AssocBatch      string `env:"ASSOCIATION_BATCH_SIZE, default=100" parse:"int:1:500" doc:"keys per profile association batch lookup (1-500)"`
 	Start           string `env:"START" flag:"from" doc:"first day of a first run, YYYY-MM-DD UTC (default: end - 30 days); --from with --to backfills"`
 	End             string `env:"END" flag:"to" doc:"exclusive last day, YYYY-MM-DD UTC (default: yesterday)"`

@@ -10,10 +10,14 @@ import (
 )
 
 // resolveGuards resolves the bounds that protect a run from what it cannot
-// trust (issue 17): the download idle timeout, and an end day that has not
-// come yet.
+// trust (issue 17): the download idle timeout, when keys without a profile
+// match are asked again, and an end day that has not come yet.
 func (e *Env) resolveGuards(c *Config, now time.Time, bad func(*string, string, ...any)) {
 	c.API.DownloadIdleTimeout = parsed[time.Duration](e, &e.DownloadIdle, bad)
+	c.Pipeline.AssociationRecheck = time.Duration(parsed[int](e, &e.AssocRecheck, bad)) * 24 * time.Hour
+	if c.Pipeline.AssociationRecheck == 0 {
+		c.Pipeline.AssociationRecheck = -1 // every run
+	}
 	if end, err := time.Parse(time.DateOnly, e.End); err == nil && end.After(pipeline.Day(now)) {
 		bad(&e.End, "%s is after today (%s, UTC): LinkedIn has no data for days to come", e.End, pipeline.Day(now).Format(time.DateOnly))
 	}

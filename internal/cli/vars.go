@@ -21,8 +21,8 @@ import (
 type varDoc struct {
 	Env, Default, Flag, Doc string
 	// Parse is how a value of a plain kind is parsed (parse tag):
-	// duration (positive), duration0 (0 or more), int:MIN:MAX, ratio (0 to
-	// 1) or oneof:A|B|C:NOUN. Values of other kinds are checked by Resolve.
+	// duration (positive), duration0 (0 or more), int:MIN:MAX,
+	// days:MIN:MAX (30d or 30), ratio (0 to 1) or oneof:A|B|C:NOUN. Values of other kinds are checked by Resolve.
 	Parse string
 	// Secret marks a credential (secret tag): "value" when the whole
 	// value is one, "url" when a URL's password and query are. Secrets are
@@ -112,6 +112,15 @@ func (v varDoc) parseValue(raw string) (any, string) {
 		n, err := strconv.Atoi(raw)
 		if err != nil || n < minN || n > maxN {
 			return n, fmt.Sprintf("%q is not a whole number from %d to %d", raw, minN, maxN)
+		}
+		return n, ""
+	case "days":
+		lo, hi, _ := strings.Cut(arg, ":")
+		minN, _ := strconv.Atoi(lo)
+		maxN, _ := strconv.Atoi(hi)
+		n, err := strconv.Atoi(strings.TrimSuffix(raw, "d"))
+		if err != nil || n < minN || n > maxN {
+			return n, fmt.Sprintf("%q is not a number of days from %d to %d (such as 30d)", raw, minN, maxN)
 		}
 		return n, ""
 	case "ratio":
