@@ -53,7 +53,7 @@ func (r *rejectsFile) Reject(rej transform.Reject) error {
 		dir := filepath.Dir(r.path)
 		if r.store != nil {
 			dir = "" // the system's temporary directory
-		} else if err := os.MkdirAll(dir, 0o750); err != nil {
+		} else if err := storage.MkdirAll(dir); err != nil {
 			return fmt.Errorf("creating rejects directory: %w", err)
 		}
 		f, err := os.CreateTemp(dir, ".staging-"+filepath.Base(r.path)+"-*.tmp")

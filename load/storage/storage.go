@@ -60,7 +60,7 @@ var _ Storage = (*DirStorage)(nil)
 
 // NewDirStorage returns storage rooted at dir, created when missing.
 func NewDirStorage(dir string) (*DirStorage, error) {
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	if err := MkdirAll(dir); err != nil {
 		return nil, fmt.Errorf("creating output directory: %w", err)
 	}
 	return &DirStorage{root: dir}, nil
@@ -95,8 +95,8 @@ func (d *DirStorage) Create(_ context.Context, name string) (Staged, error) {
 		return nil, err
 	}
 	dir := filepath.Dir(p)
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return nil, fmt.Errorf("creating %s: %w", dir, err)
+	if err := MkdirAll(dir); err != nil {
+		return nil, err
 	}
 	f, err := os.CreateTemp(dir, tempPrefix+filepath.Base(p)+"-*.tmp")
 	if err != nil {
@@ -111,10 +111,14 @@ func (d *DirStorage) Remove(_ context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := os.Remove(p); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
 		return fmt.Errorf("removing %s: %w", p, err)
 	}
-	return nil
+	// The removal is durable once its directory is.
+	return syncDir(filepath.Dir(p))
 }
 
 // Exists reports whether name exists.
@@ -234,8 +238,40 @@ func (s *stagedFile) Abort() error {
 	return nil
 }
 
-// syncDir makes a rename in dir durable.
-func syncDir(dir string) error {
+// syncDir makes a change of dir's entries (a rename, a removal, a new
+// directory) durable. A variable so that a test can see the calls.
+var syncDir = syncDirOS
+
+// MkdirAll creates dir and any missing parents (mode 0750), durably: each
+// directory it creates is synced in its parent, so that a file renamed
+// into it later does not vanish with it on power loss.
+func MkdirAll(dir string) error {
+	dir = filepath.Clean(dir)
+	var missing []string
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(d); err == nil {
+			break
+		}
+		missing = append(missing, d)
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return fmt.Errorf("creating %s: %w", dir, err)
+	}
+	for i := len(missing) - 1; i >= 0; i-- {
+		if err := syncDir(filepath.Dir(missing[i])); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func syncDirOS(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return fmt.Errorf("opening %s to sync: %w", dir, err)
@@ -251,8 +287,8 @@ func syncDir(dir string) error {
 // rename, so readers see the old content or the new, never a mix.
 func WriteFileAtomic(path string, data []byte, perm fs.FileMode) error {
 	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return fmt.Errorf("creating %s: %w", dir, err)
+	if err := MkdirAll(dir); err != nil {
+		return err
 	}
 	f, err := os.CreateTemp(dir, tempPrefix+filepath.Base(path)+"-*.tmp")
 	if err != nil {
