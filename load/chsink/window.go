@@ -235,9 +235,7 @@ func (w *window) Write(ctx context.Context, rec arrow.RecordBatch) error {
 		w.batch = b
 	}
 	for i := range rec.NumCols() {
-		// The table column's type decides: a day column may be Nullable
-		// there while this export's is not (TableColumns).
-		v, err := columnValues(rec.Column(int(i)), strings.HasPrefix(w.cols[i].Type, "Nullable("))
+		v, err := columnValues(rec.Column(int(i)), rec.Schema().Field(int(i)).Nullable)
 		if err != nil {
 			return fmt.Errorf("loading %s.%s: %w", w.stream.Name, rec.ColumnName(int(i)), err)
 		}
