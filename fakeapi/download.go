@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
@@ -77,7 +78,7 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 		s.serveStalled(w, r, j, file)
 		return
 	}
-	if s.cfg.CacheDir != "" && !s.cfg.Gzip && !j.crm && fault == dlNone {
+	if s.cfg.CacheDir != "" && !s.cfg.Gzip && !j.crm && fault == dlNone && !s.Faults().contentFaults() {
 		if err := s.serveCached(w, r, j, file); err != nil {
 			s.log.Warn("fake api cached download failed", "job", id, "error", err)
 		}
@@ -210,7 +211,27 @@ func (s *Server) serveCached(w http.ResponseWriter, r *http.Request, j *job, fil
 // where needed.
 func (s *Server) writeCSV(w *bufio.Writer, j *job, file int) error {
 	if !j.crm {
-		return s.exports[j.action].WriteCSV(w, s.data, j.contract, j.startMs, j.endMs)
+		f := s.Faults()
+		if !f.contentFaults() {
+			return s.exports[j.action].WriteCSV(w, s.data, j.contract, j.startMs, j.endMs)
+		}
+		var buf bytes.Buffer
+		bw := bufio.NewWriter(&buf)
+		if err := s.exports[j.action].WriteCSV(bw, s.data, j.contract, j.startMs, j.endMs); err != nil {
+			return err
+		}
+		bw.Flush()
+		i := slices.IndexFunc(schema.All(), func(st *schema.Stream) bool { return st.Action == j.action })
+		if i < 0 {
+			_, err := w.Write(buf.Bytes())
+			return err
+		}
+		out, err := f.rewriteCSV(buf.Bytes(), schema.All()[i])
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(out)
+		return err
 	}
 	cw := csv.NewWriter(w)
 	_ = cw.Write(schema.CRMValidation.ColumnNames())

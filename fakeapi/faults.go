@@ -1,13 +1,18 @@
 package fakeapi
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/rand"
+	"encoding/csv"
 	"encoding/hex"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/salesnav-etl/salesnav-etl/schema"
 )
 
 // Faults are failures the fake injects, all off by default. Change them
@@ -52,6 +57,17 @@ type Faults struct {
 	SilentAssociations bool
 	// StuckJobs keeps jobs PROCESSING forever.
 	StuckJobs bool
+	// InvalidUTF8Row, when N > 0, puts the invalid UTF-8 bytes ff fe into
+	// the first string column of data row N (1: the first row after the
+	// header) of every analytics export file that has N rows; the rest of
+	// the value stays (activityId a1 becomes a\xff\xfe1).
+	InvalidUTF8Row int
+	// DocumentedColumnsOnly serves analytics export files with only the
+	// columns LinkedIn documents: each column the stream marks Assumed is
+	// left out, and where that would leave none (the seat export, whose
+	// column names LinkedIn does not give) they stay under other names
+	// (prefixed "linkedin_"), which the connector does not know.
+	DocumentedColumnsOnly bool
 	// Chaos, when set, mixes faults at random from a seed (see Chaos).
 	Chaos *Chaos
 }
@@ -128,6 +144,55 @@ func (s *Server) outcomeOf(j *job) string {
 		return o
 	}
 	return s.chaosJobOutcome(j.crm)
+}
+
+// contentFaults reports whether the faults change export files' content
+// (InvalidUTF8Row, DocumentedColumnsOnly).
+func (f Faults) contentFaults() bool { return f.InvalidUTF8Row > 0 || f.DocumentedColumnsOnly }
+
+// rewriteCSV applies the content faults to a file of stream st.
+func (f Faults) rewriteCSV(raw []byte, st *schema.Stream) ([]byte, error) {
+	recs, err := csv.NewReader(bytes.NewReader(raw)).ReadAll()
+	if err != nil || len(recs) == 0 {
+		return raw, err
+	}
+	keep := make([]int, 0, len(recs[0]))
+	header := slices.Clone(recs[0])
+	firstString := -1
+	for i, name := range header {
+		c, known := st.Column(name)
+		if f.DocumentedColumnsOnly && known && c.Assumed {
+			continue
+		}
+		if firstString < 0 && (!known || c.Kind == schema.String) {
+			firstString = len(keep)
+		}
+		keep = append(keep, i)
+	}
+	if len(keep) == 0 { // nothing documented: other names
+		for i, name := range header {
+			keep, header[i] = append(keep, i), "linkedin_"+name
+		}
+		firstString = 0
+	}
+	var buf bytes.Buffer
+	cw := csv.NewWriter(&buf)
+	for n, rec := range recs {
+		out := make([]string, len(keep))
+		for j, i := range keep {
+			out[j] = rec[i]
+			if n == 0 {
+				out[j] = header[i]
+			}
+		}
+		if n > 0 && n == f.InvalidUTF8Row && firstString >= 0 && out[firstString] != "" {
+			v := out[firstString]
+			out[firstString] = v[:1] + "\xff\xfe" + v[1:]
+		}
+		_ = cw.Write(out)
+	}
+	cw.Flush()
+	return buf.Bytes(), cw.Error()
 }
 
 // takeDrop reports whether this download is to be cut off.

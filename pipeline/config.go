@@ -11,6 +11,7 @@ import (
 	"github.com/salesnav-etl/salesnav-etl/extract"
 	"github.com/salesnav-etl/salesnav-etl/load/storage"
 	"github.com/salesnav-etl/salesnav-etl/schema"
+	"github.com/salesnav-etl/salesnav-etl/transform"
 )
 
 // Config configures a run.
@@ -71,6 +72,14 @@ type Config struct {
 	DownloadAttempts int
 	// BatchSize is rows per record batch (default transform's).
 	BatchSize int
+	// InvalidUTF8 is what a string field that is not valid UTF-8 does to
+	// its row: rejected (the default) or repaired with U+FFFD, and counted
+	// (StreamSummary.Repaired).
+	InvalidUTF8 transform.InvalidUTF8
+	// MaxRecordSize bounds one CSV record of an export, in bytes (default
+	// transform.DefaultMaxRecordSize): a larger one fails its window with
+	// transform.ErrRecordTooLarge naming the line.
+	MaxRecordSize int64
 	// Stop, when closed, stops the run gracefully: no new window starts,
 	// a job being polled is left in flight (resumed next run), a window
 	// being loaded finishes (the caller cancels ctx to abandon it).
@@ -127,6 +136,9 @@ func (c Config) Validate() error {
 	}
 	if c.AssociationBatch < 0 || c.AssociationBatch > MaxAssociationBatch {
 		errs = append(errs, fmt.Errorf("association batch %d is not in [1, %d]", c.AssociationBatch, MaxAssociationBatch))
+	}
+	if c.MaxRecordSize < 0 {
+		errs = append(errs, errors.New("max record size must not be negative"))
 	}
 	if c.DownloadAttempts < 0 {
 		errs = append(errs, errors.New("download attempts must not be negative"))

@@ -181,10 +181,10 @@ func (r *Runner) loadCRMJob(ctx context.Context, sum *Summary, u crmUnit, job ex
 	lineage := transform.Lineage{Contract: u.instance, WindowStart: u.from, WindowEnd: next, JobID: job.JobID, ExtractedAt: r.cfg.Now()}
 
 	var (
-		ww                  load.WindowWriter
-		first               *arrow.Schema
-		rows, rejected, dls int64
-		drift               []string
+		ww                            load.WindowWriter
+		first                         *arrow.Schema
+		rows, rejected, repaired, dls int64
+		drift                         []string
 	)
 	abort := func() {
 		if ww != nil {
@@ -212,6 +212,8 @@ func (r *Runner) loadCRMJob(ctx context.Context, sum *Summary, u crmUnit, job ex
 				transform.WithBatchSize(r.cfg.BatchSize),
 				transform.WithSource(src),
 				transform.WithRejects(rej),
+				transform.WithInvalidUTF8(r.cfg.InvalidUTF8),
+				transform.WithMaxRecordSize(r.cfg.MaxRecordSize),
 				transform.WithLineage(lineage))
 			if err != nil {
 				return 0, fmt.Errorf("reading %s: %w", src, unframed(dl, err))
@@ -263,6 +265,7 @@ func (r *Runner) loadCRMJob(ctx context.Context, sum *Summary, u crmUnit, job ex
 			}
 			rows += tr.Rows()
 			rejected += tr.Rejected()
+			repaired += tr.Repaired()
 			return dl.BytesRead(), nil
 		}()
 		if err != nil {
@@ -299,7 +302,8 @@ func (r *Runner) loadCRMJob(ctx context.Context, sum *Summary, u crmUnit, job ex
 		return fmt.Errorf("saving cursor after CRM validation export %d: %w", job.JobID, err)
 	}
 	sum.addWindow(st.Name, rows, rejected, stats.Files, stats.Removed, stats.Bytes, drift, rejPath)
-	log.Info("export loaded", "rows", rows, "rejected", rejected, "files", len(job.DownloadURLs), "bytes", stats.Bytes,
+	sum.addRepaired(st.Name, repaired)
+	log.Info("export loaded", "rows", rows, "rejected", rejected, "repaired", repaired, "files", len(job.DownloadURLs), "bytes", stats.Bytes,
 		"downloaded_bytes", dls, "next_export_start_at", next.UnixMilli(), "duration", time.Since(began).Round(time.Millisecond).String())
 	return nil
 }

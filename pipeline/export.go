@@ -115,6 +115,8 @@ func (r *Runner) loadJob(ctx context.Context, sum *Summary, u unit, job extract.
 		transform.WithBatchSize(r.cfg.BatchSize),
 		transform.WithSource(fmt.Sprintf("%s export %d", st.Name, job.ID)),
 		transform.WithRejects(rej),
+		transform.WithInvalidUTF8(r.cfg.InvalidUTF8),
+		transform.WithMaxRecordSize(r.cfg.MaxRecordSize),
 		transform.WithLineage(transform.Lineage{
 			Contract: u.contract, WindowStart: sp.StartAt(), WindowEnd: sp.EndAt(),
 			JobID: job.ID, ExtractedAt: r.cfg.Now(), SnapshotDate: win.SnapshotDate(),
@@ -196,7 +198,8 @@ func (r *Runner) loadJob(ctx context.Context, sum *Summary, u unit, job extract.
 		}
 	}
 	sum.addWindow(st.Name, rows, rejected, stats.Files, stats.Removed, stats.Bytes, tr.Drift(), rejPath)
-	log.Info("window loaded", "rows", rows, "rejected", rejected, "files", stats.Files,
+	sum.addRepaired(st.Name, tr.Repaired())
+	log.Info("window loaded", "rows", rows, "rejected", rejected, "repaired", tr.Repaired(), "files", stats.Files,
 		"removed_partitions", stats.Removed, "bytes", stats.Bytes, "downloaded_bytes", downloaded(),
 		"duration", time.Since(began).Round(time.Millisecond).String())
 	return nil

@@ -64,9 +64,12 @@ type Summary struct {
 
 // StreamSummary totals one stream over all contracts.
 type StreamSummary struct {
-	Windows           int      `json:"windows"`
-	Rows              int64    `json:"rows"`
-	Rejected          int64    `json:"rejected"`
+	Windows  int   `json:"windows"`
+	Rows     int64 `json:"rows"`
+	Rejected int64 `json:"rejected"`
+	// Repaired counts the loaded rows whose invalid UTF-8 was replaced
+	// with U+FFFD (SALESNAV_INVALID_UTF8=replace); they are in Rows too.
+	Repaired          int64    `json:"repaired"`
 	Files             int      `json:"files"`
 	RemovedPartitions int      `json:"removedPartitions"`
 	Bytes             int64    `json:"bytes"`
@@ -109,6 +112,13 @@ func (s *Summary) addWindow(stream string, rows, rejected int64, files, removed 
 	if rejectFile != "" {
 		st.RejectFiles = append(st.RejectFiles, rejectFile)
 	}
+}
+
+// addRepaired counts the repaired rows of a loaded window.
+func (s *Summary) addRepaired(stream string, repaired int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.Streams[stream].Repaired += repaired
 }
 
 // addUnloadedRejects counts the rejects of a window that was not loaded.
@@ -236,7 +246,7 @@ func (s *Summary) streamNames() []string {
 func (s *Summary) Log(log *slog.Logger) {
 	for _, n := range s.streamNames() {
 		st := s.Streams[n]
-		log.Info("stream summary", "stream", n, "windows", st.Windows, "rows", st.Rows, "rejected", st.Rejected,
+		log.Info("stream summary", "stream", n, "windows", st.Windows, "rows", st.Rows, "rejected", st.Rejected, "repaired", st.Repaired,
 			"files", st.Files, "bytes", st.Bytes, "drift", st.Drift, "failed_contracts", st.Failed, "reject_files", st.RejectFiles)
 	}
 	for _, e := range s.Errors {
@@ -252,14 +262,14 @@ func (s *Summary) WriteTable(w io.Writer) {
 	fmt.Fprintf(w, "run %s: %d contract(s), data up to %s (exclusive), %s\n",
 		s.Status, len(s.Contracts), s.End, s.FinishedAt.Sub(s.StartedAt).Round(time.Millisecond))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "stream\twindows\trows\trejected\tfiles\tbytes\tdrift\t")
+	fmt.Fprintln(tw, "stream\twindows\trows\trejected\trepaired\tfiles\tbytes\tdrift\t")
 	for _, n := range s.streamNames() {
 		st := s.Streams[n]
 		drift := strings.Join(st.Drift, ",")
 		if drift == "" {
 			drift = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%s\t\n", n, st.Windows, st.Rows, st.Rejected, st.Files, st.Bytes, drift)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t\n", n, st.Windows, st.Rows, st.Rejected, st.Repaired, st.Files, st.Bytes, drift)
 	}
 	tw.Flush()
 	for _, e := range s.Errors {

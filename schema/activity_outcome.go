@@ -4,7 +4,9 @@ package schema
 // (exportActivityOutcomeData). LinkedIn documents only that it starts with
 // activityId and activityType; the outcome types are not listed, so
 // activityType is a plain string. createdAt (the outcome's time, used to
-// partition rows by date) and seatId are assumptions.
+// partition rows by date) and seatId are assumptions, so neither is
+// required: a file with just the documented columns loads whole, its rows
+// (no createdAt, no day) in the window's first day (Stream.DayOptional).
 var ActivityOutcome = &Stream{
 	Name:         "activity_outcome",
 	Extract:      AnalyticsExport,
@@ -16,7 +18,7 @@ var ActivityOutcome = &Stream{
 	Columns: []Column{
 		{Name: "activityId", Kind: String, Required: true, Distinct: true},
 		{Name: "activityType", Kind: String, Required: true},
-		{Name: "createdAt", Kind: Timestamp, Required: true, Assumed: true, Distinct: true},
+		{Name: "createdAt", Kind: Timestamp, Assumed: true, Distinct: true},
 		{Name: "seatId", Kind: Int64, Nullable: true, Assumed: true},
 	},
 	Key: []string{LineageContract, "activityId", "activityType"},

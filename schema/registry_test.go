@@ -29,6 +29,8 @@ func TestBadDeclarations(t *testing.T) {
 		{"a column twice", func(s *Stream) { s.Columns = append(s.Columns, Column{Name: "id"}) }, "declared twice"},
 		{"a lineage name", func(s *Stream) { s.Columns = append(s.Columns, Column{Name: LineageJobID}) }, "lineage name"},
 		{"enum without values", func(s *Stream) { s.Columns = append(s.Columns, Column{Name: "k", Kind: Enum}) }, "no values"},
+		{"an assumed column required", func(s *Stream) { s.Columns[0].Assumed = true }, "column id is assumed"},
+		{"an assumed day column required", func(s *Stream) { s.Columns[1].Assumed = true }, "column at is assumed"},
 		{"no key", func(s *Stream) { s.Key = nil }, "no key"},
 		{"key of no column", func(s *Stream) { s.Key = []string{"nope"} }, "key column nope"},
 		{"identity of no column", func(s *Stream) { s.Identity = []string{"nope"} }, "identity column nope"},
@@ -56,6 +58,29 @@ func TestBadDeclarations(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) || (s.Name != "" && !strings.Contains(err.Error(), `"`+s.Name+`"`)) {
 			t.Errorf("%s: %v, want an error with %q", c.name, err, c.want)
 		}
+	}
+}
+
+// Nothing assumed is required: no registered stream requires a column
+// LinkedIn does not document, so an export with only the documented columns
+// never fails for want of a guess; and a day column that is assumed (not
+// required) is a valid declaration.
+func TestAssumedColumnsNeverRequired(t *testing.T) {
+	for _, st := range All() {
+		for _, c := range st.Columns {
+			if c.Assumed && c.Required {
+				t.Errorf("%s.%s is assumed and required", st.Name, c.Name)
+			}
+		}
+	}
+	if !ActivityOutcome.DayOptional() || Activity.DayOptional() {
+		t.Errorf("day optional: activity_outcome %v, activity %v", ActivityOutcome.DayOptional(), Activity.DayOptional())
+	}
+	s := &Stream{Name: "notes", Extract: AnalyticsExport, Action: "exportNotes", Partitioning: ByRecordDay, DayColumn: "at", Write: MergeByKey,
+		Columns: []Column{{Name: "id", Kind: String, Required: true}, {Name: "at", Kind: Timestamp, Assumed: true}},
+		Key:     []string{LineageContract, "id"}}
+	if err := s.Validate(); err != nil || !s.DayOptional() {
+		t.Errorf("an assumed, optional day column: %v (optional %v)", err, s.DayOptional())
 	}
 }
 

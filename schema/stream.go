@@ -36,7 +36,11 @@ type Stream struct {
 	Version string
 
 	// Partitioning is how rows are split into partitions; DayColumn is the
-	// Timestamp column whose UTC day partitions a ByRecordDay stream.
+	// Timestamp column whose UTC day partitions a ByRecordDay stream. A
+	// DayColumn that is not Required (an assumed one) may be absent from an
+	// export: its rows then have no day, and go to the window's first day
+	// (Parquet) or to one partition of their own (ClickHouse); see
+	// DayOptional.
 	Partitioning Partitioning
 	DayColumn    string
 	// Write is how a load meets the rows already there.
@@ -183,6 +187,10 @@ func (s *Stream) Validate() error {
 		if c.Kind == Enum && len(c.Values) == 0 {
 			bad("enum column %s has no values", c.Name)
 		}
+		if c.Assumed && c.Required {
+			// Only what LinkedIn documents may stop a window when absent.
+			bad("column %s is assumed (undocumented), so it cannot be required", c.Name)
+		}
 	}
 	if len(s.Key) == 0 {
 		bad("no key")
@@ -202,8 +210,8 @@ func (s *Stream) Validate() error {
 	}
 	switch s.Partitioning {
 	case ByRecordDay:
-		if c, ok := s.Column(s.DayColumn); !ok || c.Kind != Timestamp || c.Nullable || !c.Required {
-			bad("partitioned by record day: DayColumn %q must be a required, non-null timestamp column", s.DayColumn)
+		if c, ok := s.Column(s.DayColumn); !ok || c.Kind != Timestamp || c.Nullable {
+			bad("partitioned by record day: DayColumn %q must be a non-null timestamp column", s.DayColumn)
 		}
 		if s.Write != MergeByKey {
 			bad("partitioned by record day: windows overlap days, so rows must merge by key, not %s", s.Write)
@@ -237,6 +245,15 @@ func (s *Stream) Validate() error {
 		bad("an Action goes with, and only with, an analytics export")
 	}
 	return errors.Join(errs...)
+}
+
+// DayOptional reports whether the DayColumn of a stream partitioned by
+// record day may be absent from an export (it is not Required): rows of
+// such an export have no day. Where a present DayColumn is empty, the row
+// is rejected as in any non-null column.
+func (s *Stream) DayOptional() bool {
+	c, ok := s.Column(s.DayColumn)
+	return s.Partitioning == ByRecordDay && ok && !c.Required
 }
 
 // VersionColumn is the column ordering duplicates of a key.

@@ -15,6 +15,9 @@ var (
 	// ErrCSVSyntax: the file is not well-formed CSV (an unterminated quote,
 	// say); the error names the line.
 	ErrCSVSyntax = errors.New("malformed CSV")
+	// ErrRecordTooLarge: a CSV record is larger than the Reader's bound
+	// (WithMaxRecordSize); the error names the line it starts on.
+	ErrRecordTooLarge = errors.New("CSV record larger than the bound")
 	// ErrRead: reading the input failed (a dropped connection, a truncated
 	// gzip stream): the file may be fine, the transfer was not.
 	ErrRead = errors.New("reading input")

@@ -1,6 +1,8 @@
 package transform
 
 import (
+	"fmt"
+
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
@@ -27,11 +29,13 @@ type RejectFunc func(Reject) error
 func (f RejectFunc) Reject(r Reject) error { return f(r) }
 
 type config struct {
-	mem       memory.Allocator
-	batchSize int
-	lineage   *Lineage
-	rejects   RejectSink
-	source    string
+	mem         memory.Allocator
+	batchSize   int
+	lineage     *Lineage
+	rejects     RejectSink
+	source      string
+	invalidUTF8 InvalidUTF8
+	maxRecord   int64
 }
 
 // Option configures a Reader.
@@ -51,3 +55,41 @@ func WithRejects(s RejectSink) Option { return func(c *config) { c.rejects = s }
 
 // WithSource names the input in errors and rejects (a file or job).
 func WithSource(name string) Option { return func(c *config) { c.source = name } }
+
+// InvalidUTF8 is what a Reader does with a string field (a String or Enum
+// column, or a drift column) whose bytes are not valid UTF-8: such bytes
+// must never reach a sink (Parquet readers refuse the whole file).
+type InvalidUTF8 int
+
+const (
+	// RejectInvalidUTF8 rejects the row, naming the column and line (the
+	// default).
+	RejectInvalidUTF8 InvalidUTF8 = iota
+	// ReplaceInvalidUTF8 loads the row with each run of invalid bytes
+	// replaced by one U+FFFD (strings.ToValidUTF8), and counts it
+	// (Reader.Repaired).
+	ReplaceInvalidUTF8
+)
+
+// ParseInvalidUTF8 reads a mode by name: "reject" or "replace".
+func ParseInvalidUTF8(s string) (InvalidUTF8, error) {
+	switch s {
+	case "reject":
+		return RejectInvalidUTF8, nil
+	case "replace":
+		return ReplaceInvalidUTF8, nil
+	}
+	return 0, fmt.Errorf("%q is not reject or replace", s)
+}
+
+// WithInvalidUTF8 sets what to do with invalid UTF-8 (default
+// RejectInvalidUTF8).
+func WithInvalidUTF8(m InvalidUTF8) Option { return func(c *config) { c.invalidUTF8 = m } }
+
+// DefaultMaxRecordSize bounds a CSV record (and so each field) by default.
+const DefaultMaxRecordSize = 16 << 20
+
+// WithMaxRecordSize bounds the bytes of one CSV record, line end included
+// (default DefaultMaxRecordSize; n <= 0 means the default). A larger
+// record stops the Reader with ErrRecordTooLarge; see NewReader.
+func WithMaxRecordSize(n int64) Option { return func(c *config) { c.maxRecord = n } }

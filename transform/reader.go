@@ -7,6 +7,12 @@
 // reason, and the rest of the file goes on. Unknown columns are kept as
 // nullable strings and reported as drift; a missing required column is an
 // error before any row is read.
+//
+// No invalid UTF-8 leaves a Reader: a string field that is not valid UTF-8
+// rejects its row, or is repaired (WithInvalidUTF8), and a header name that
+// is not is a bad header. No record larger than a bound
+// (WithMaxRecordSize) is read into memory: it stops the Reader with
+// ErrRecordTooLarge (see boundedReader).
 package transform
 
 import (
@@ -19,6 +25,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -45,6 +52,7 @@ type Reader struct {
 	stream  *schema.Stream
 	body    io.ReadCloser
 	csv     *csv.Reader
+	bound   *boundedReader
 	schema  *arrow.Schema
 	plans   []plan
 	nfields int
@@ -64,8 +72,17 @@ type Reader struct {
 	floats []float64
 	bools  []bool
 	nulls  []bool
+	// fixed holds the row's repaired strings (ReplaceInvalidUTF8), by
+	// plan index, when dirty.
+	fixed []string
+	dirty bool
 
-	rows, rejected int64
+	// recEnd is the input offset where the last record read ends, and
+	// endLine its last line.
+	recEnd  int64
+	endLine int
+
+	rows, rejected, repaired int64
 }
 
 // NewReader reads the header of r (gzip or plain, with or without a UTF-8
@@ -78,20 +95,29 @@ func NewReader(r io.Reader, stream *schema.Stream, opts ...Option) (*Reader, err
 	if cfg.batchSize <= 0 {
 		cfg.batchSize = DefaultBatchSize
 	}
+	if cfg.maxRecord <= 0 {
+		cfg.maxRecord = DefaultMaxRecordSize
+	}
 	body, _, err := iox.MaybeGunzip(r)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", cfg.source, err)
 	}
-	br := bufio.NewReaderSize(body, 256<<10)
+	bound := &boundedReader{r: body, limit: cfg.maxRecord + readAhead}
+	br := bufio.NewReaderSize(bound, readAhead)
+	bom := int64(0)
 	if b, _ := br.Peek(3); len(b) == 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF {
 		_, _ = br.Discard(3)
+		bom = 3
 	}
 	cr := csv.NewReader(br)
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
-	rd := &Reader{cfg: cfg, stream: stream, body: body, csv: cr, partIdx: -1}
+	rd := &Reader{cfg: cfg, stream: stream, body: body, csv: cr, bound: bound, partIdx: -1}
 
 	header, err := cr.Read()
+	if err == nil {
+		err = rd.checkSize(header, bom)
+	}
 	switch {
 	case errors.Is(err, io.EOF):
 		rd.empty = true
@@ -99,6 +125,9 @@ func NewReader(r io.Reader, stream *schema.Stream, opts ...Option) (*Reader, err
 	case err != nil:
 		body.Close()
 		var pe *csv.ParseError
+		if errors.Is(err, errPastBound) || errors.Is(err, ErrRecordTooLarge) {
+			return nil, fmt.Errorf("%s: reading header: line 1: %w (%d bytes)", cfg.source, ErrRecordTooLarge, cfg.maxRecord)
+		}
 		if errors.As(err, &pe) {
 			return nil, fmt.Errorf("%s: reading header: %w: %v", cfg.source, ErrCSVSyntax, err)
 		}
@@ -113,7 +142,7 @@ func NewReader(r io.Reader, stream *schema.Stream, opts ...Option) (*Reader, err
 		rd.lin = lineageIndices(rd.schema, stream.Lineage())
 	}
 	n := len(rd.plans)
-	rd.ints, rd.floats, rd.bools, rd.nulls = make([]int64, n), make([]float64, n), make([]bool, n), make([]bool, n)
+	rd.ints, rd.floats, rd.bools, rd.nulls, rd.fixed = make([]int64, n), make([]float64, n), make([]bool, n), make([]bool, n), make([]string, n)
 	if l := cfg.lineage; l != nil && !l.WindowEnd.IsZero() {
 		rd.winStart, rd.winEnd = l.WindowStart.UnixMilli(), l.WindowEnd.UnixMilli()
 	}
@@ -129,6 +158,9 @@ func (r *Reader) planColumns(header []string) error {
 		h = strings.TrimSpace(h)
 		if h == "" {
 			return &HeaderError{Source: r.cfg.source, Column: fmt.Sprintf("#%d", i+1), Reason: ErrBadHeader, Detail: "empty column name"}
+		}
+		if !utf8.ValidString(h) {
+			return &HeaderError{Source: r.cfg.source, Column: h, Reason: ErrBadHeader, Detail: "name is not valid UTF-8"}
 		}
 		if _, dup := src[h]; dup {
 			return &HeaderError{Source: r.cfg.source, Column: h, Reason: ErrBadHeader, Detail: "column appears twice"}
@@ -203,6 +235,10 @@ func (r *Reader) Rows() int64 { return r.rows }
 // Rejected is the number of rows rejected so far.
 func (r *Reader) Rejected() int64 { return r.rejected }
 
+// Repaired is the number of rows read into batches so far whose invalid
+// UTF-8 was replaced (ReplaceInvalidUTF8); they count in Rows too.
+func (r *Reader) Repaired() int64 { return r.repaired }
+
 // Err is the error that stopped Next, if any. Rejected rows are not errors.
 func (r *Reader) Err() error { return r.err }
 
@@ -244,9 +280,14 @@ func (r *Reader) Next() bool {
 			r.done = true
 			break
 		}
+		if err == nil {
+			err = r.checkSize(rec, r.recEnd)
+		}
 		if err != nil {
 			var pe *csv.ParseError
-			if errors.As(err, &pe) {
+			if errors.Is(err, errPastBound) || errors.Is(err, ErrRecordTooLarge) {
+				r.err = fmt.Errorf("%s: line %d: %w (%d bytes)", r.cfg.source, r.endLine+1, ErrRecordTooLarge, r.cfg.maxRecord)
+			} else if errors.As(err, &pe) {
 				r.err = fmt.Errorf("%s: line %d, column %d: %w: %v", r.cfg.source, pe.Line, pe.Column, ErrCSVSyntax, pe.Err)
 			} else {
 				r.err = fmt.Errorf("%s: %w: %w", r.cfg.source, ErrRead, err)
@@ -271,6 +312,25 @@ func (r *Reader) Next() bool {
 	return true
 }
 
+// checkSize checks the size of rec, the record just read, which began at
+// input offset start, and moves the input's bound past it; it notes where
+// rec ends (endLine), for the error about a record too large that follows.
+func (r *Reader) checkSize(rec []string, start int64) error {
+	end := r.csv.InputOffset()
+	if len(rec) > 0 {
+		line, _ := r.csv.FieldPos(len(rec) - 1)
+		if end-start > r.cfg.maxRecord {
+			first, _ := r.csv.FieldPos(0)
+			r.endLine = first - 1
+			return ErrRecordTooLarge
+		}
+		r.endLine = line + strings.Count(rec[len(rec)-1], "\n")
+	}
+	r.recEnd = end
+	r.bound.limit = end + r.cfg.maxRecord + readAhead
+	return nil
+}
+
 func (r *Reader) reject(line int, rec []string, column, value, reason string) error {
 	r.rejected++
 	if r.cfg.rejects == nil {
@@ -289,6 +349,10 @@ func (r *Reader) reject(line int, rec []string, column, value, reason string) er
 // returns whether the row was appended.
 func (r *Reader) parseRow(rec []string) (bool, error) {
 	line, _ := r.csv.FieldPos(0)
+	if r.dirty {
+		clear(r.fixed)
+		r.dirty = false
+	}
 	if len(rec) != r.nfields {
 		return false, r.reject(line, rec, "", "", fmt.Sprintf("row has %d fields, header has %d", len(rec), r.nfields))
 	}
@@ -308,6 +372,13 @@ func (r *Reader) parseRow(rec []string) (bool, error) {
 		}
 		r.nulls[i] = false
 		var bad string
+		if (p.col.Kind == schema.String || p.col.Kind == schema.Enum) && !utf8.ValidString(v) {
+			if r.cfg.invalidUTF8 != ReplaceInvalidUTF8 {
+				return false, r.reject(line, rec, p.col.Name, v, "not valid UTF-8")
+			}
+			v = strings.ToValidUTF8(v, "\uFFFD")
+			r.fixed[i], r.dirty = v, true
+		}
 		switch p.col.Kind {
 		case schema.Int64:
 			n, err := strconv.ParseInt(v, 10, 64)
@@ -369,8 +440,15 @@ func (r *Reader) parseRow(rec []string) (bool, error) {
 		case schema.Date:
 			b.(*array.Date32Builder).Append(arrow.Date32(r.ints[i]))
 		default:
-			b.(*array.StringBuilder).Append(rec[p.src])
+			v := rec[p.src]
+			if r.dirty && r.fixed[i] != "" {
+				v = r.fixed[i]
+			}
+			b.(*array.StringBuilder).Append(v)
 		}
+	}
+	if r.dirty {
+		r.repaired++
 	}
 	return true, nil
 }

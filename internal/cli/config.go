@@ -24,6 +24,7 @@ import (
 	"github.com/salesnav-etl/salesnav-etl/load/storage"
 	"github.com/salesnav-etl/salesnav-etl/pipeline"
 	"github.com/salesnav-etl/salesnav-etl/schema"
+	"github.com/salesnav-etl/salesnav-etl/transform"
 )
 
 // envPrefix prefixes every variable.
@@ -57,6 +58,8 @@ type Env struct {
 	StatePath       string `env:"STATE_PATH" flag:"state-path" doc:"state file of the Parquet sink, a path or an object URL (default: <parquet dir>/_state.json)"`
 	RejectsDir      string `env:"REJECTS_DIR" doc:"rejected rows, as JSON Lines: a directory or an object URL (default: <parquet dir>/_rejects)"`
 	MaxRejectRatio  string `env:"MAX_REJECT_RATIO, default=0" parse:"ratio" doc:"share of a window's rows that may be rejected and the window still load"`
+	InvalidUTF8     string `env:"INVALID_UTF8, default=reject" parse:"oneof:reject|replace:mode" doc:"a string field that is not valid UTF-8: reject its row, or replace each run of bad bytes with U+FFFD and count the row as repaired"`
+	MaxRecordSize   string `env:"MAX_RECORD_SIZE, default=16MiB" parse:"size" doc:"largest CSV record (row) of an export, such as 16MiB: a larger one fails its window, naming the line, and is never read whole into memory"`
 	Concurrency     string `env:"CONCURRENCY, default=2" parse:"int:1:64" doc:"contracts at once (one export job per contract at a time)"`
 	PollInterval    string `env:"POLL_INTERVAL, default=2s" parse:"duration" doc:"first poll delay, doubling"`
 	PollMaxInterval string `env:"POLL_MAX_INTERVAL, default=1m" parse:"duration" doc:"longest poll delay"`
@@ -324,6 +327,8 @@ func (e *Env) Resolve(now time.Time, requireToken bool) (*Config, error) {
 	}
 
 	c.Pipeline.MaxRejectRatio = parsed[float64](e, &e.MaxRejectRatio, bad)
+	c.Pipeline.InvalidUTF8, _ = transform.ParseInvalidUTF8(parsed[string](e, &e.InvalidUTF8, bad))
+	c.Pipeline.MaxRecordSize = parsed[int64](e, &e.MaxRecordSize, bad)
 	c.Pipeline.Concurrency = parsed[int](e, &e.Concurrency, bad)
 	c.Pipeline.BatchSize = parsed[int](e, &e.BatchSize, bad)
 	c.Pipeline.PollInitial = parsed[time.Duration](e, &e.PollInterval, bad)

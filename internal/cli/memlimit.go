@@ -26,6 +26,17 @@ func parseMemoryLimit(v string) (limit int64, auto bool, err error) {
 	case "off":
 		return 0, false, nil
 	}
+	n, err := parseSize(v)
+	if err != nil {
+		return 0, false, fmt.Errorf("%q is not auto, off, or a size such as 512MiB", v)
+	}
+	return n, false, nil
+}
+
+// parseSize reads a positive size in bytes with an optional KiB, MiB or
+// GiB suffix (512MiB).
+func parseSize(v string) (int64, error) {
+	v = strings.TrimSpace(v)
 	mult := int64(1)
 	for suffix, m := range map[string]int64{"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30} {
 		if n, ok := strings.CutSuffix(v, suffix); ok {
@@ -34,10 +45,10 @@ func parseMemoryLimit(v string) (limit int64, auto bool, err error) {
 		}
 	}
 	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n <= 0 {
-		return 0, false, fmt.Errorf("%q is not auto, off, or a size such as 512MiB", v)
+	if err != nil || n <= 0 || n > (1<<62)/mult {
+		return 0, fmt.Errorf("%q is not a size such as 512MiB", v)
 	}
-	return n * mult, false, nil
+	return n * mult, nil
 }
 
 // applyMemoryLimit sets the runtime's soft memory limit from

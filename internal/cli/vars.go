@@ -22,7 +22,9 @@ type varDoc struct {
 	Env, Default, Flag, Doc string
 	// Parse is how a value of a plain kind is parsed (parse tag):
 	// duration (positive), duration0 (0 or more), int:MIN:MAX,
-	// days:MIN:MAX (30d or 30), ratio (0 to 1) or oneof:A|B|C:NOUN. Values of other kinds are checked by Resolve.
+	// days:MIN:MAX (30d or 30), ratio (0 to 1), size (bytes, with an
+	// optional KiB, MiB or GiB suffix) or oneof:A|B|C:NOUN. Values of other
+	// kinds are checked by Resolve.
 	Parse string
 	// Secret marks a credential (secret tag): "value" when the whole
 	// value is one, "url" when a URL's password and query are. Secrets are
@@ -129,6 +131,12 @@ func (v varDoc) parseValue(raw string) (any, string) {
 			return float64(0), fmt.Sprintf("%q is not a ratio between 0 and 1", raw)
 		}
 		return r, ""
+	case "size":
+		n, err := parseSize(raw)
+		if err != nil {
+			return int64(0), fmt.Sprintf("%q is not a size (such as 16MiB)", raw)
+		}
+		return n, ""
 	case "oneof":
 		list, noun, _ := strings.Cut(arg, ":")
 		choices := strings.Split(list, "|")

@@ -101,11 +101,16 @@ func ColumnType(f arrow.Field, enum bool) (string, error) {
 }
 
 // TableColumns returns a stream's table columns for a batch schema s: the
-// schema's fields, then the row hash where the stream's key needs one.
+// schema's fields, then the row hash where the stream's key needs one. A
+// day column that an export may lack (Stream.DayOptional) is Nullable
+// whatever s says, so exports with and without it share one table.
 func TableColumns(st *schema.Stream, s *arrow.Schema) ([]Column, error) {
 	var cols []Column
 	for _, f := range s.Fields() {
 		c, _ := st.Column(f.Name)
+		if f.Name == st.DayColumn && st.DayOptional() {
+			f.Nullable = true
+		}
 		t, err := ColumnType(f, c.Kind == schema.Enum)
 		if err != nil {
 			return nil, fmt.Errorf("stream %s: %w", st.Name, err)
@@ -130,8 +135,15 @@ func needsRowHash(st *schema.Stream) bool {
 // partitionExpr is the stream's PARTITION BY: the month of the record date
 // for event streams; the contract and snapshot date for snapshot streams,
 // so that a snapshot loaded again replaces its partition whole (REPLACE
-// PARTITION), seats that left included.
+// PARTITION), seats that left included. Rows without a record date (a
+// DayOptional stream's export that lacks the column) share partition 0:
+// ReplacingMergeTree merges duplicates only within a partition, so a row
+// extracted again by any window, however it overlaps the first, replaces
+// its older copy there.
 func partitionExpr(st *schema.Stream) string {
+	if st.DayOptional() {
+		return "ifNull(toYYYYMM(`" + st.DayColumn + "`), 0)"
+	}
 	if st.PerExport() {
 		return "(`" + schema.LineageCRMInstance + "`, `" + schema.LineageExportStartAt + "`)"
 	}

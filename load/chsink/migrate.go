@@ -110,16 +110,27 @@ func (s *Sink) ensureTable(ctx context.Context, st *schema.Stream, sc *arrow.Sch
 		}
 		s.tables[st.Name] = have
 	}
-	for _, c := range cols {
+	for i, c := range cols {
 		t, exists := have[c.Name]
 		switch {
 		case !exists:
 			missing = append(missing, c)
+		case t != c.Type && c.Name == st.DayColumn && c.Type == "Nullable("+t+")" && !dayNullable(sc, c.Name):
+			// A table made when the day column was required: exports
+			// that have the column still load into it.
+			cols[i].Type = t
 		case t != c.Type:
 			return nil, nil, fmt.Errorf("%w: %s.%s.%s is %s in the table but %s in this export", ErrTypeConflict, s.db, st.Name, c.Name, t, c.Type)
 		}
 	}
 	return cols, missing, nil
+}
+
+// dayNullable reports whether the batch schema sc's day column name may
+// hold nulls (the export lacked it).
+func dayNullable(sc *arrow.Schema, name string) bool {
+	f, ok := sc.FieldsByName(name)
+	return !ok || f[0].Nullable
 }
 
 // addColumns adds to the stream's table those of cols it still lacks

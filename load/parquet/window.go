@@ -174,8 +174,16 @@ func (pw *parquetWindow) Write(ctx context.Context, rec arrow.RecordBatch) error
 		return fmt.Errorf("writing window: partition column %q is %s, not a timestamp", pw.w.Stream.DayColumn, rec.Column(pw.partCol).DataType())
 	}
 	vals := ts.TimestampValues()
+	dayless := pw.w.Stream.DayOptional()
 	dayOf := func(i int) (arrow.Date32, error) {
 		if ts.IsNull(i) {
+			// A row without a day (its assumed day column absent from the
+			// export) goes to the window's first day, which the window
+			// replaces whole like its other days: loading the same window
+			// again replaces these rows, never doubles them.
+			if dayless {
+				return pw.startDay, nil
+			}
 			return 0, fmt.Errorf("writing window: row %d has a null %s", i, pw.w.Stream.DayColumn)
 		}
 		ms := int64(vals[i])

@@ -2,7 +2,7 @@ CREATE TABLE IF NOT EXISTS `salesnav`.`activity_outcome`
 (
     `activityId` String,
     `activityType` String,
-    `createdAt` DateTime('UTC'),
+    `createdAt` Nullable(DateTime('UTC')),
     `seatId` Nullable(Int64),
     `_contract` String,
     `_window_start` DateTime('UTC'),
@@ -11,7 +11,7 @@ CREATE TABLE IF NOT EXISTS `salesnav`.`activity_outcome`
     `_extracted_at` DateTime('UTC')
 )
 ENGINE = ReplacingMergeTree(`_extracted_at`)
-PARTITION BY toYYYYMM(`createdAt`)
+PARTITION BY ifNull(toYYYYMM(`createdAt`), 0)
 ORDER BY (`_contract`, `activityId`, `activityType`);
 
 CREATE VIEW IF NOT EXISTS `salesnav`.`activity_outcome_final` AS SELECT * FROM `salesnav`.`activity_outcome` FINAL;

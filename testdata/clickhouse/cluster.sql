@@ -99,7 +99,7 @@ CREATE TABLE IF NOT EXISTS `salesnav`.`activity_outcome` ON CLUSTER `analytics`
 (
     `activityId` String,
     `activityType` String,
-    `createdAt` DateTime('UTC'),
+    `createdAt` Nullable(DateTime('UTC')),
     `seatId` Nullable(Int64),
     `_contract` String,
     `_window_start` DateTime('UTC'),
@@ -108,14 +108,14 @@ CREATE TABLE IF NOT EXISTS `salesnav`.`activity_outcome` ON CLUSTER `analytics`
     `_extracted_at` DateTime('UTC')
 )
 ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/salesnav/activity_outcome', '{replica}', `_extracted_at`)
-PARTITION BY toYYYYMM(`createdAt`)
+PARTITION BY ifNull(toYYYYMM(`createdAt`), 0)
 ORDER BY (`_contract`, `activityId`, `activityType`);
 
 CREATE TABLE IF NOT EXISTS `salesnav`.`activity_outcome_dist` ON CLUSTER `analytics`
 (
     `activityId` String,
     `activityType` String,
-    `createdAt` DateTime('UTC'),
+    `createdAt` Nullable(DateTime('UTC')),
     `seatId` Nullable(Int64),
     `_contract` String,
     `_window_start` DateTime('UTC'),
