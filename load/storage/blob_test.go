@@ -170,10 +170,20 @@ func TestBlobStorageOnS3(t *testing.T) {
 		t.Error("reset left the shard's cursor in the bucket")
 	}
 	again.Close()
-	srv.Put(t, "ds/_state.json", []byte(`{"version":1,"streams":{"activity":{"c":{"cursor":"yesterday"}}}}`))
+	srv.Put(t, "ds/_state.json", []byte(`{"version":1,"streams":["activity"]}`))
 	if _, err := load.OpenState(ctx, "s3://lake/ds/_state.json", "s3://lake/ds/_state.json", opts); !errors.Is(err, load.ErrStateCorrupt) || !strings.Contains(err.Error(), "s3://lake/ds/_state.json") {
 		t.Errorf("corrupt state object: %v", err)
 	}
+	// One unreadable entry fails its own stream and contract only.
+	srv.Put(t, "ds/_state.json", []byte(`{"version":1,"streams":{"activity":{"c":{"cursor":"yesterday"}}}}`))
+	bad, err := load.OpenState(ctx, "s3://lake/ds/_state.json", "s3://lake/ds/_state.json", opts)
+	if err != nil {
+		t.Fatalf("one unreadable entry: %v", err)
+	}
+	if _, _, err := bad.Cursor(ctx, "activity", "c"); !errors.Is(err, load.ErrStateCorrupt) || !strings.Contains(err.Error(), "s3://lake/ds/_state.json") {
+		t.Errorf("unreadable entry in a state object: %v", err)
+	}
+	bad.Close()
 
 	// Wrong credentials: a clear error at open, naming the bucket, and
 	// nothing written. s3rver checks the key id only; MinIO the signature too.
