@@ -23,7 +23,10 @@ const Mask = "xxxxx"
 const MinLen = 4
 
 // FromURL returns the secrets a URL carries: its password (as written and
-// decoded) and the values of its query (download signatures, API keys).
+// decoded) and the values of its query parameters whose names say they
+// are credentials (sig, signature, token, key, secret, password,
+// credential, auth: download signatures, API keys), not settings such as
+// secure=true, which masked would hide every "true" of the output.
 // An unparsable URL yields the text after "://" up to the last '@', the
 // place a password would be.
 func FromURL(raw string) []string {
@@ -44,10 +47,24 @@ func FromURL(raw string) []string {
 			out = append(out, rawPW)
 		}
 	}
-	for _, vs := range u.Query() {
-		out = append(out, vs...)
+	for k, vs := range u.Query() {
+		if credentialParam(k) {
+			out = append(out, vs...)
+		}
 	}
 	return out
+}
+
+// credentialParam reports whether a query parameter's name says it holds
+// a credential.
+func credentialParam(name string) bool {
+	name = strings.ToLower(name)
+	for _, w := range []string{"sig", "token", "key", "secret", "pass", "credential", "auth"} {
+		if strings.Contains(name, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // Scrub returns err with every secret of its text masked, or nil for a nil

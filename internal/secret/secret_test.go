@@ -15,8 +15,9 @@ func TestFromURL(t *testing.T) {
 	}{
 		{"http://ops:pa55w0rd@gw:9091", []string{"pa55w0rd"}},
 		{"clickhouse://u:p%40ss%2Fword@h:9000/db", []string{"p@ss/word", "p%40ss%2Fword"}},
-		{"https://files/x.csv?sig=abcdef123&se=2026", []string{"abcdef123", "2026"}},
+		{"https://files/x.csv?sig=abcdef123&X-Amz-Security-Token=tok123", []string{"abcdef123", "tok123"}},
 		{"http://gw:9091", nil},
+		{"clickhouse://u@h:9000/db?secure=true&dial_timeout=10s", nil},
 		{"http://[::1:bad/u:pa55w0rd@x", []string{"[::1:bad/u:pa55w0rd"}},
 	} {
 		got := FromURL(tc.raw)
