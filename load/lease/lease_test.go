@@ -199,4 +199,3 @@ func TestFileLeaseWaitCancelled(t *testing.T) {
 		t.Fatalf("cancelled wait: %v", err)
 	}
 }
-
