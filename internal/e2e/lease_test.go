@@ -62,6 +62,12 @@ func TestOneRunPerOutput(t *testing.T) {
 		await(t, holder, "export job created") // it holds the output
 		pid := strconv.Itoa(holder.cmd.Process.Pid)
 		second := startCLI(t, leaseEnv(fake, dir))
+		for m := range second.log.ch {
+			switch m { // it went ahead, and would wait at the gate for ever
+			case "export job created", "resuming the job in flight of a previous run", "export job completed":
+				t.Fatalf("the second run went ahead while the first held the output (%s)", m)
+			}
+		}
 		if code := second.wait(); code != cli.ExitTemporary {
 			t.Fatalf("second run while the first holds the output: exit %d, want 75\n%s", code, strings.Join(second.log.lastLines(), "\n"))
 		}

@@ -164,8 +164,13 @@ func TestFileLeaseWaits(t *testing.T) {
 		}
 		got <- err
 	}()
-	if msg := <-logs.msgs; msg != "waiting for the lease" {
-		t.Fatalf("logged %q, want the wait", msg)
+	select {
+	case msg := <-logs.msgs:
+		if msg != "waiting for the lease" {
+			t.Fatalf("logged %q, want the wait", msg)
+		}
+	case err := <-got:
+		t.Fatalf("the contender did not wait for the holder: %v", err)
 	}
 	if !strings.Contains(logs.text(), "holder_pid="+strconv.Itoa(os.Getpid())) {
 		t.Errorf("the wait does not name the holder: %s", logs.text())
@@ -193,7 +198,11 @@ func TestFileLeaseWaitCancelled(t *testing.T) {
 		_, err := (&File{Path: path, Poll: time.Hour, Logger: slog.New(logs)}).Acquire(ctx, 10*time.Hour)
 		got <- err
 	}()
-	<-logs.msgs
+	select {
+	case <-logs.msgs:
+	case err := <-got:
+		t.Fatalf("the contender did not wait for the holder: %v", err)
+	}
 	cancel()
 	if err := <-got; !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled wait: %v", err)
