@@ -109,7 +109,7 @@ func TestShardLeasesAndStagingApart(t *testing.T) {
 			}
 		}
 	}
-	holdLock(t, dir, "_lock.shard-1")
+	holdLock(t, dir, lease.NameFor(lockFileName, 1)) // as shard 1's run does
 	if code, _, stderr := runCLI(t, env, "run", "--fake-api", "--fake-now", leaseFakeNow); code != ExitOK {
 		t.Fatalf("shard 0 while shard 1 runs: exit %d\n%s", code, stderr)
 	}
