@@ -9,6 +9,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -135,3 +136,26 @@ func OpenState(ctx context.Context, statePath, familyBase string, opts storage.B
 	s.closer = bs
 	return s, nil
 }
+
+// stateShardName matches the name of a shard's state file: the index.
+var stateShardName = regexp.MustCompile(`\.shard-([0-9]+)(\.[^./\\]*)?$`)
+
+// StateShard is the shard index that a state file's name carries
+// (out/_state.shard-2.json: 2), or -1 for an unsharded one.
+func StateShard(statePath string) int {
+	p, _ := storage.CutQuery(statePath)
+	m := stateShardName.FindStringSubmatch(path.Base(filepath.ToSlash(p)))
+	if m == nil {
+		return -1
+	}
+	i, err := strconv.Atoi(m[1])
+	if err != nil {
+		return -1
+	}
+	return i
+}
+
+// Peers are the other state files of the family read at open (see
+// OpenShardFileState), which Reset rewrites too: paths, or names in the
+// state's bucket.
+func (s *FileState) Peers() []string { return slices.Clone(s.peerPaths) }

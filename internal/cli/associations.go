@@ -63,6 +63,15 @@ validation data when SALESNAV_STREAMS includes profile_associations.`,
 			}
 			defer done()
 			ctx := cmd.Context()
+			if doLoad {
+				// The lease of the run's output, before the first lookup:
+				// a run going on means no API call is spent.
+				release, err := takeLeases(ctx, cfg, log, cfg.StatePath)
+				if err != nil {
+					return leaseExit(err)
+				}
+				defer release()
+			}
 			var results []extract.AssociationResult
 			err = pipeline.LookupAssociations(ctx, api, keys, batch, func(res []extract.AssociationResult) error {
 				results = append(results, res...)

@@ -70,6 +70,7 @@ type Env struct {
 	DownloadTries   string `env:"DOWNLOAD_ATTEMPTS, default=3" parse:"int:1:20" doc:"tries of a file: expired URL, dropped connection, short file"`
 	QuotaBudget     string `env:"QUOTA_BUDGET, default=2m" parse:"duration" doc:"429s with no success in between before the run stops (exit 75)"`
 	Lookback        string `env:"LOOKBACK, default=2d" doc:"days re-extracted before the cursor, for late data"`
+	LockWait        string `env:"LOCK_WAIT, default=0" parse:"duration0" doc:"Parquet: how long a run waits for another run on the same output (or shard) to end before it stands aside with exit 75 (0: not at all)"`
 	GracePeriod     string `env:"GRACE_PERIOD, default=25s" parse:"duration" doc:"after SIGTERM, time to finish the window being loaded"`
 	BatchSize       string `env:"BATCH_SIZE, default=65536" parse:"int:1:4194304" doc:"rows per Arrow record batch"`
 	LogLevel        string `env:"LOG_LEVEL, default=info" doc:"debug, info, warn, error"`
@@ -148,6 +149,9 @@ type Config struct {
 	// MetricsFile and PushgatewayURL receive the run's metrics at its end;
 	// MetricsInstance is the Pushgateway's instance grouping key.
 	MetricsFile, PushgatewayURL, MetricsInstance string
+	// LockWait is how long a run waits for the output's lease held by
+	// another run (0: it stands aside at once).
+	LockWait time.Duration
 	// StatePeers is the unsharded state path: the state files of the
 	// shards sit beside it (StatePath is this run's own file).
 	StatePeers string
@@ -337,6 +341,7 @@ func (e *Env) Resolve(now time.Time, requireToken bool) (*Config, error) {
 	c.Pipeline.RetryDelay = parsed[time.Duration](e, &e.RetryDelay, bad)
 	c.API.QuotaBudget = parsed[time.Duration](e, &e.QuotaBudget, bad)
 	c.GracePeriod = parsed[time.Duration](e, &e.GracePeriod, bad)
+	c.LockWait = parsed[time.Duration](e, &e.LockWait, bad)
 	c.Pipeline.DownloadAttempts = parsed[int](e, &e.DownloadTries, bad)
 	c.Pipeline.JobRetries = parsed[int](e, &e.JobRetries, bad)
 	if c.Pipeline.JobRetries == 0 {

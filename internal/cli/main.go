@@ -25,7 +25,7 @@ const (
 	ExitPartial = 3 // some streams or contracts failed (see the summary); the rest loaded
 	// ExitTemporary is EX_TEMPFAIL: the run stopped early for a reason that
 	// time cures (API quota spent, data delayed by LinkedIn, a graceful
-	// stop); state is saved; retry later.
+	// stop, another run holding the output); state is saved; retry later.
 	ExitTemporary = 75
 )
 
@@ -35,8 +35,9 @@ const exitCodesHelp = `Exit codes:
   2   configuration or usage error, naming the variable or flag; nothing done
   3   partial: some streams or contracts failed (see the summary), others loaded
   75  temporary, and nothing failed: the API quota is spent (resets at midnight
-      UTC), LinkedIn's data is delayed, or the run was stopped (SIGTERM); state
-      is saved: retry later`
+      UTC), LinkedIn's data is delayed, the run was stopped (SIGTERM), or
+      another run holds the Parquet output (SALESNAV_LOCK_WAIT); state is
+      saved: retry later`
 
 // exitError carries an exit code out of a command.
 type exitError struct {

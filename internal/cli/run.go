@@ -22,6 +22,7 @@ import (
 	"github.com/salesnav-etl/salesnav-etl/internal/metrics"
 	"github.com/salesnav-etl/salesnav-etl/load"
 	"github.com/salesnav-etl/salesnav-etl/load/chsink"
+	"github.com/salesnav-etl/salesnav-etl/load/lease"
 	"github.com/salesnav-etl/salesnav-etl/load/parquet"
 	"github.com/salesnav-etl/salesnav-etl/load/storage"
 	"github.com/salesnav-etl/salesnav-etl/pipeline"
@@ -199,6 +200,9 @@ func fixedClock(fakeNow string, withFake bool) (func() time.Time, error) {
 // hides them.
 func outcome(sum *pipeline.Summary, err error) (int, error) {
 	if sum == nil {
+		if errors.Is(err, lease.ErrHeld) { // another run on the output: retry later
+			return ExitTemporary, err
+		}
 		return ExitFailure, err
 	}
 	switch sum.Status {
@@ -237,6 +241,13 @@ func runPipeline(ctx context.Context, cfg *Config, log *slog.Logger) (*pipeline.
 	if err != nil {
 		return nil, err
 	}
+	// One run per output: before the sink cleans staging files or the
+	// state is read, and given back after both are closed.
+	release, err := takeLeases(ctx, cfg, log, cfg.StatePath)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	sink, state, closeSink, err := openSink(ctx, cfg, log)
 	if err != nil {
 		return nil, err

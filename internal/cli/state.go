@@ -20,7 +20,9 @@ func newStateCmd(lookup envconfig.Lookuper, stdout, stderr io.Writer) *cobra.Com
 		Use:   "state",
 		Short: "Show or reset the cursors and jobs in flight (of the configured sink)",
 	}
-	open := func(cmd *cobra.Command) (load.StateStore, func(), error) {
+	// open opens the state; for writing (reset), under the leases of
+	// every state file it rewrites: its own and its peers'.
+	open := func(cmd *cobra.Command, write bool) (load.StateStore, func(), error) {
 		env, err := LoadEnv(cmd.Context(), lookup)
 		if err != nil {
 			return nil, nil, &exitError{ExitConfig, err}
@@ -40,16 +42,40 @@ func newStateCmd(lookup envconfig.Lookuper, stdout, stderr io.Writer) *cobra.Com
 				}
 			}
 		}
+		release := func() {}
+		if write {
+			if release, err = takeLeases(cmd.Context(), cfg, log, cfg.StatePath); err != nil {
+				return nil, nil, leaseExit(err)
+			}
+		}
 		_, state, closeSink, err := openSink(cmd.Context(), cfg, log)
 		if err != nil {
+			release()
 			return nil, nil, &exitError{ExitFailure, err}
 		}
+		done := func() { closeSink(); release() }
 		// The run's own file, or any of its family (the shards').
-		if fs, ok := state.(*load.FileState); ok && !fs.Found() {
-			closeSink()
+		fs, ok := state.(*load.FileState)
+		if ok && !fs.Found() {
+			done()
 			return nil, nil, &exitError{ExitFailure, fmt.Errorf("no state at %s: %w", fs.Path(), os.ErrNotExist)}
 		}
-		return state, closeSink, nil
+		if write && ok {
+			own := load.StateShard(cfg.StatePath)
+			var peers []string
+			for _, p := range fs.Peers() {
+				if load.StateShard(p) != own {
+					peers = append(peers, p)
+				}
+			}
+			releasePeers, err := takeLeases(cmd.Context(), cfg, log, peers...)
+			if err != nil {
+				done()
+				return nil, nil, leaseExit(err)
+			}
+			done = func() { closeSink(); releasePeers(); release() }
+		}
+		return state, done, nil
 	}
 	var asJSON bool
 	show := &cobra.Command{
@@ -57,7 +83,7 @@ func newStateCmd(lookup envconfig.Lookuper, stdout, stderr io.Writer) *cobra.Com
 		Short: "Print every cursor and job in flight",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			state, done, err := open(cmd)
+			state, done, err := open(cmd, false)
 			if err != nil {
 				return err
 			}
@@ -102,7 +128,7 @@ func newStateCmd(lookup envconfig.Lookuper, stdout, stderr io.Writer) *cobra.Com
 			if _, err := schema.Lookup(stream); err != nil {
 				return &exitError{ExitConfig, fmt.Errorf("--stream: %w", err)}
 			}
-			state, done, err := open(cmd)
+			state, done, err := open(cmd, true)
 			if err != nil {
 				return err
 			}

@@ -42,6 +42,68 @@ type S3 struct {
 	mu                sync.Mutex
 	calls             []string
 	writes            []string
+	// conditional serializes the conditional creates the proxy checks
+	// for s3rver; ignoreConditions drops their condition instead.
+	conditional      sync.Mutex
+	ignoreConditions bool
+}
+
+// IgnoreConditionalWrites makes the server ignore If-None-Match on PUT
+// from now on, as s3rver and some S3-compatible servers do: a create
+// only-if-absent then overwrites.
+func (s *S3) IgnoreConditionalWrites() {
+	s.mu.Lock()
+	s.ignoreConditions = true
+	s.mu.Unlock()
+}
+
+// conditionalPut serves a PUT of a whole object carrying If-None-Match: *
+// (a create only if absent) as S3 does when the server would not: MinIO
+// honours the condition itself; s3rver ignores it, so the proxy answers
+// 412 PreconditionFailed when the object exists, the check and the write
+// serialized. With IgnoreConditionalWrites the object is written whatever
+// is there. It
+// reports whether it served the request.
+func (s *S3) conditionalPut(w http.ResponseWriter, r *http.Request, forward http.Handler) bool {
+	if r.Method != http.MethodPut || r.Header.Get("If-None-Match") != "*" || r.URL.Query().Has("partNumber") {
+		return false
+	}
+	s.mu.Lock()
+	ignore := s.ignoreConditions
+	s.mu.Unlock()
+	key, ok := strings.CutPrefix(r.URL.Path, "/"+s.Bucket+"/")
+	if !ok {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+	defer cancel()
+	if ignore {
+		// The header is signed: the proxy writes the object itself,
+		// unconditionally, and answers as the server would have.
+		body, err := io.ReadAll(r.Body)
+		if err == nil {
+			_, err = s.client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(key), Body: bytes.NewReader(body)})
+		}
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return true
+		}
+		w.WriteHeader(http.StatusOK)
+		return true
+	}
+	if s.Kind != "s3rver" {
+		return false
+	}
+	s.conditional.Lock()
+	defer s.conditional.Unlock()
+	if _, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(key)}); err == nil {
+		w.Header().Set("Content-Type", "application/xml")
+		w.WriteHeader(http.StatusPreconditionFailed)
+		fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message><Condition>If-None-Match</Condition><Key>%s</Key></Error>`, key)
+		return true
+	}
+	forward.ServeHTTP(w, r)
+	return true
 }
 
 // Writes returns the keys written or deleted so far through the test's
@@ -176,7 +238,9 @@ func StartS3(t testing.TB, bucket string) *S3 {
 	rp.ErrorLog = log.New(io.Discard, "", 0) // refused while the server starts
 	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.record(r)
-		rp.ServeHTTP(w, r)
+		if !s.conditionalPut(w, r, rp) {
+			rp.ServeHTTP(w, r)
+		}
 	}))
 	t.Cleanup(proxy.Close)
 	s.Endpoint = proxy.URL

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"time"
@@ -33,7 +34,9 @@ func (s *Sink) OpenWindow(ctx context.Context, w load.Window, sc *arrow.Schema) 
 	for i, c := range cols {
 		names[i] = c.Name
 	}
-	stage := fmt.Sprintf("%s%s_%d_%d", stagePrefix, w.Stream.Name, w.JobID, time.Now().UnixNano())
+	// Unique to this window even when two runs at once load the same job
+	// (both resumed it from the state): the clock and random bits.
+	stage := fmt.Sprintf("%s%s_%d_%d_%08x", stagePrefix, w.Stream.Name, w.JobID, time.Now().UnixNano(), rand.Uint32())
 	qstage, err := qualified(s.db, stage)
 	if err != nil {
 		return nil, err
