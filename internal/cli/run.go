@@ -148,7 +148,9 @@ only then is its cursor saved: a re-run never duplicates or loses a row.
 				sum.WriteTable(stdout)
 				if summaryPath != "" {
 					raw, _ := json.MarshalIndent(sum, "", "  ")
-					if werr := storage.WriteFileAtomic(summaryPath, append(raw, '\n'), 0o644); werr != nil {
+					// A file is no stdout: the secrets are masked here.
+					masked := secretsOf(lookup).String(string(raw)) + "\n"
+					if werr := storage.WriteFileAtomic(summaryPath, []byte(masked), 0o644); werr != nil {
 						log.Error("writing summary", "error", werr)
 					}
 				}
