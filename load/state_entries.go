@@ -39,45 +39,50 @@ func decodeState(raw []byte) (stateDoc, map[entryKey]badEntry, error) {
 		return doc, nil, fmt.Errorf("%w: version %d, want %d", ErrStateCorrupt, rs.Version, stateVersion)
 	}
 	bad := map[entryKey]badEntry{}
-	for stream, m := range rs.Streams {
-		for contract, rawEntry := range m {
-			var e CursorEntry
-			err := json.Unmarshal(rawEntry, &e)
-			if err == nil {
-				_, err = parseCursor(e.Cursor)
-			}
-			if err != nil {
-				k := entryKey{stream, contract}
-				b := bad[k]
-				b.cursor = rawEntry
-				b.problem = strings.TrimPrefix(b.problem+"; ", "; ") + fmt.Sprintf("cursor %s is not a date or an RFC 3339 time", compact(rawEntry))
-				bad[k] = b
-				continue
-			}
-			if doc.Streams[stream] == nil {
-				doc.Streams[stream] = map[string]CursorEntry{}
-			}
-			doc.Streams[stream][contract] = e
+	doc.Streams = decodeSection(rs.Streams, bad, func(e CursorEntry, err error) string {
+		if err == nil {
+			_, err = parseCursor(e.Cursor)
 		}
-	}
-	for stream, m := range rs.Jobs {
-		for contract, rawJob := range m {
-			var j Job
-			if err := json.Unmarshal(rawJob, &j); err != nil || j.ID == 0 {
-				k := entryKey{stream, contract}
-				b := bad[k]
-				b.job = rawJob
-				b.problem = strings.TrimPrefix(b.problem+"; ", "; ") + fmt.Sprintf("job in flight %s is not a job", compact(rawJob))
-				bad[k] = b
-				continue
-			}
-			if doc.Jobs[stream] == nil {
-				doc.Jobs[stream] = map[string]Job{}
-			}
-			doc.Jobs[stream][contract] = j
+		if err != nil {
+			return "cursor %s is not a date or an RFC 3339 time"
 		}
-	}
+		return ""
+	}, func(b *badEntry, raw json.RawMessage) { b.cursor = raw })
+	doc.Jobs = decodeSection(rs.Jobs, bad, func(j Job, err error) string {
+		if err != nil || j.ID == 0 {
+			return "job in flight %s is not a job"
+		}
+		return ""
+	}, func(b *badEntry, raw json.RawMessage) { b.job = raw })
 	return doc, bad, nil
+}
+
+// decodeSection decodes one section of a state file (cursors, jobs) entry
+// by entry. An entry for which check, given its value and the decoding
+// error, returns a problem (a format with one %s for the entry) goes to
+// bad, kept by keep.
+func decodeSection[T any](section map[string]map[string]json.RawMessage, bad map[entryKey]badEntry,
+	check func(T, error) string, keep func(*badEntry, json.RawMessage)) map[string]map[string]T {
+	out := map[string]map[string]T{}
+	for stream, m := range section {
+		for contract, raw := range m {
+			var v T
+			err := json.Unmarshal(raw, &v)
+			if problem := check(v, err); problem != "" {
+				k := entryKey{stream, contract}
+				b := bad[k]
+				keep(&b, raw)
+				b.problem = strings.TrimPrefix(b.problem+"; ", "; ") + fmt.Sprintf(problem, compact(raw))
+				bad[k] = b
+				continue
+			}
+			if out[stream] == nil {
+				out[stream] = map[string]T{}
+			}
+			out[stream][contract] = v
+		}
+	}
+	return out
 }
 
 // compact shortens an entry for a message.
