@@ -23,7 +23,7 @@ func gatedFake(t *testing.T) (fake *testkit.Fake, open func()) {
 	var once sync.Once
 	open = func() { once.Do(func() { close(gate) }) }
 	t.Cleanup(open)
-	fake.BeforeDownload = func() { <-gate }
+	fake.OnDownload(func() { <-gate })
 	return fake, open
 }
 

@@ -38,6 +38,15 @@ type Fake struct {
 	jobContract       map[int64]string
 }
 
+// OnDownload sets BeforeDownload under the fake's lock: the way to set it
+// when the downloads come from another process, which the race detector
+// cannot see ordered after a plain assignment.
+func (f *Fake) OnDownload(fn func()) {
+	f.mu.Lock()
+	f.BeforeDownload = fn
+	f.mu.Unlock()
+}
+
 // MaxActive returns the most jobs one contract had at once between
 // creation and download, and the most across contracts.
 func (f *Fake) MaxActive() (perContract, overall int) {
@@ -95,14 +104,17 @@ func NewFake(t testing.TB, cfg fakeapi.Config) *Fake {
 			defer f.jobOver(id)
 		}
 		if strings.HasPrefix(r.URL.Path, "/downloads/") {
-			if f.BeforeDownload != nil {
-				f.BeforeDownload()
+			f.mu.Lock()
+			before, mangle := f.BeforeDownload, f.Mangle
+			f.mu.Unlock()
+			if before != nil {
+				before()
 			}
-			if f.Mangle != nil {
+			if mangle != nil {
 				rec := httptest.NewRecorder()
 				h.ServeHTTP(rec, r)
 				w.WriteHeader(rec.Code)
-				w.Write(f.Mangle(rec.Body.Bytes()))
+				w.Write(mangle(rec.Body.Bytes()))
 				return
 			}
 		}
