@@ -7,12 +7,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/salesnav-etl/salesnav-etl/extract"
 	"github.com/salesnav-etl/salesnav-etl/fakeapi"
+	"github.com/salesnav-etl/salesnav-etl/internal/testkit"
 )
 
 func TestRefreshTokenFlowRenewsOnExpiry(t *testing.T) {
@@ -110,16 +110,7 @@ func TestAuthConfigValidate(t *testing.T) {
 // extract.ErrTokenRedirect and the other host receives nothing; a 307 on the same
 // host is followed.
 func TestTokenEndpointRedirectToAnotherHostRefused(t *testing.T) {
-	var mu sync.Mutex
-	var stolen []string
-	thief := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		mu.Lock()
-		stolen = append(stolen, string(body))
-		mu.Unlock()
-		http.Error(w, "nope", http.StatusBadRequest)
-	}))
-	defer thief.Close()
+	thief := testkit.NewThief(t)
 	fake := fakeapi.New(fakeapi.Config{})
 	mux := http.NewServeMux()
 	mux.HandleFunc("/away", func(w http.ResponseWriter, r *http.Request) {
@@ -150,9 +141,7 @@ func TestTokenEndpointRedirectToAnotherHostRefused(t *testing.T) {
 			t.Errorf("%s: %v, want %v naming another host", tc.path, err, extract.ErrTokenRedirect)
 		}
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(stolen) > 0 {
+	if stolen := thief.Received(); len(stolen) > 0 {
 		t.Errorf("the other host received %d token requests: %q", len(stolen), stolen)
 	}
 }

@@ -3,14 +3,12 @@ package cli
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -112,15 +110,7 @@ func TestNoSecretOnCredentialedErrorPaths(t *testing.T) {
 		cs       = "client-Secret-50d"
 		rt       = "refresh-Tok-2b8"
 	)
-	var mu sync.Mutex
-	var stolen []string
-	thief := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		mu.Lock()
-		stolen = append(stolen, string(body))
-		mu.Unlock()
-	}))
-	defer thief.Close()
+	thief := testkit.NewThief(t)
 	tokens := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/redirect":
@@ -199,9 +189,7 @@ func TestNoSecretOnCredentialedErrorPaths(t *testing.T) {
 			t.Errorf("%q appears in the output: …%s…", s, out[max(0, i-200):min(len(out), i+100)])
 		}
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(stolen) > 0 {
+	if stolen := thief.Received(); len(stolen) > 0 {
 		t.Errorf("the other host received %q", stolen)
 	}
 }
