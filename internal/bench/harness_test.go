@@ -33,7 +33,8 @@ import (
 type result struct {
 	name    string
 	wall    time.Duration
-	peakRSS int64 // bytes
+	cpu     time.Duration // user + system
+	peakRSS int64         // bytes
 	note    string
 }
 
@@ -49,7 +50,7 @@ func measure(t *testing.T, name string, cmd *exec.Cmd) result {
 	}
 	wall := time.Since(began)
 	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	return result{name: name, wall: wall, peakRSS: ru.Maxrss * 1024}
+	return result{name: name, wall: wall, cpu: cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), peakRSS: ru.Maxrss * 1024}
 }
 
 func tail(s string, n int) string {
@@ -125,14 +126,48 @@ func waitMerges(t *testing.T, client func(string, io.Reader, ...string) *exec.Cm
 	t.Log("merges still running after a minute")
 }
 
-// TestBenchHarness prints the table of `make bench`. ROWS sets the export's
-// size (default 5M rows, over the fake's two reporting contracts).
+// shape is one export the harness measures: rows over days (each day a
+// partition of its own) for the fake's two reporting contracts.
+type shape struct {
+	name       string
+	rows, days int
+	// targets: the connector's wall time over DuckDB's (Parquet path) and
+	// over clickhouse-client's (ClickHouse path); CPU over DuckDB's (0:
+	// none).
+	parquetWall, parquetCPU, chWall float64
+}
+
+// TestBenchHarness prints the tables of `make bench`, one per shape: one
+// fixed day (ROWS, default 5M rows) and a multi-day window (MULTI_ROWS,
+// default 2M rows, over MULTI_DAYS, default 20 days: a first run's 30-day
+// window is of that kind). BENCH_SHAPES (one-day, multi-day) and
+// BENCH_SINKS (parquet, clickhouse) narrow it, for quick iterations.
 func TestBenchHarness(t *testing.T) {
 	if os.Getenv("SALESNAV_BENCH") == "" {
 		t.Skip("the benchmark harness runs with SALESNAV_BENCH=1 (make bench)")
 	}
-	rows := envInt("ROWS", 5_000_000)
-	e := newExport(t, rows)
+	shapes := []shape{
+		{name: "one-day", rows: envInt("ROWS", 5_000_000), days: 1, parquetWall: 0.8, chWall: 1.2},
+		{name: "multi-day", rows: envInt("MULTI_ROWS", 2_000_000), days: envInt("MULTI_DAYS", 20), parquetWall: 1.0, parquetCPU: 1.0, chWall: 0.8},
+	}
+	var out strings.Builder
+	for _, sh := range shapes {
+		if only := os.Getenv("BENCH_SHAPES"); only != "" && !slices.Contains(strings.Split(only, ","), sh.name) {
+			continue
+		}
+		out.WriteString(benchShape(t, sh))
+	}
+	fmt.Println("\n" + out.String())
+	if path := os.Getenv("BENCH_OUT"); path != "" {
+		os.WriteFile(path, []byte(out.String()), 0o644)
+	}
+}
+
+// benchShape measures the loaders on one shape and returns its table.
+func benchShape(t *testing.T, sh shape) string {
+	sinks := os.Getenv("BENCH_SINKS")
+	want := func(sink string) bool { return sinks == "" || slices.Contains(strings.Split(sinks, ","), sink) }
+	e := newExport(t, sh.rows, sh.days)
 	bin, api, day, end, csvs, total, csvBytes, dir := e.bin, e.api, e.day, e.end, e.csvs, e.total, e.csvBytes, e.dir
 	runEnv := func(extra ...string) []string {
 		return append(os.Environ(), append([]string{"SALESNAV_API_URL=" + api, "SALESNAV_ACCESS_TOKEN=" + fakeapi.DefaultToken,
@@ -140,38 +175,117 @@ func TestBenchHarness(t *testing.T) {
 			"SALESNAV_POLL_INTERVAL=" + pollInterval.String(), "SALESNAV_LOOKBACK=0d", "SALESNAV_LOG_FORMAT=json", "SALESNAV_PROGRESS_INTERVAL=0"}, extra...)...)
 	}
 	var results []result
-
-	// 1. The connector into Parquet.
-	pq := filepath.Join(dir, "pq")
+	var b strings.Builder
+	fmt.Fprintf(&b, "== %s: %d rows, %.0f MB of CSV, %d files, %d day(s) per contract; machine: %d CPUs\n\n",
+		sh.name, total, float64(csvBytes)/1e6, len(csvs), sh.days, runtimeCPUs())
 	profile := filepath.Join(dir, "cpu-parquet.prof")
-	cmd := exec.Command(bin, "run", "--summary", filepath.Join(dir, "summary-pq.json"), "--cpuprofile", profile)
-	cmd.Env = runEnv("SALESNAV_PARQUET_DIR=" + pq)
-	results = append(results, measure(t, "salesnav-etl → Parquet (job, download, transform, zstd)", cmd))
-	checkLoaded(t, filepath.Join(dir, "summary-pq.json"), total)
 
-	// 2. DuckDB's COPY of the same CSV into zstd Parquet.
-	duck, err := filepath.Abs("../../tools/duckdb")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(duck, "node_modules", "@duckdb", "node-api")); err != nil {
-		t.Fatal("DuckDB is missing: run make duckdb")
-	}
-	list := "['" + strings.Join(csvs, "','") + "']"
-	copySQL := "COPY (SELECT * FROM read_csv(" + list + ", header=true, timestampformat='%m-%d-%Y %H:%M:%S', " +
-		"columns={'activityId':'VARCHAR','activityType':'VARCHAR','createdAt':'TIMESTAMPTZ','seatId':'BIGINT','memberIdentityKey':'VARCHAR'})) " +
-		"TO '" + filepath.Join(dir, "duck.parquet") + "' (FORMAT parquet, COMPRESSION zstd)"
-	cmd = exec.Command("node", "query.mjs", copySQL)
-	cmd.Dir = duck
-	results = append(results, measure(t, "DuckDB COPY read_csv → Parquet (zstd)", cmd))
-	cnt := exec.Command("node", "query.mjs", "SELECT count(*) AS n FROM '"+filepath.Join(dir, "duck.parquet")+"'")
-	cnt.Dir = duck
-	if out, err := cnt.Output(); err != nil || !strings.Contains(string(out), fmt.Sprintf(`"n":"%d"`, total)) {
-		t.Errorf("DuckDB wrote %s (%v), want %d rows", out, err, total)
+	if want("parquet") {
+		// 1. The connector into Parquet.
+		pq := filepath.Join(dir, "pq")
+		cmd := exec.Command(bin, "run", "--summary", filepath.Join(dir, "summary-pq.json"), "--cpuprofile", profile)
+		cmd.Env = runEnv("SALESNAV_PARQUET_DIR=" + pq)
+		results = append(results, measure(t, "salesnav-etl → Parquet (job, download, transform, zstd)", cmd))
+		checkLoaded(t, filepath.Join(dir, "summary-pq.json"), total)
+		if parts, _ := filepath.Glob(filepath.Join(pq, "activity", "*", "*", "*.parquet")); len(parts) > 0 {
+			var size int64
+			for _, p := range parts {
+				if fi, err := os.Stat(p); err == nil {
+					size += fi.Size()
+				}
+			}
+			results[len(results)-1].note = fmt.Sprintf("%d files, %.1f bytes/row", len(parts), float64(size)/float64(total))
+		}
+
+		// 2. DuckDB's COPY of the same CSV into zstd Parquet.
+		duck, err := filepath.Abs("../../tools/duckdb")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(filepath.Join(duck, "node_modules", "@duckdb", "node-api")); err != nil {
+			t.Fatal("DuckDB is missing: run make duckdb")
+		}
+		list := "['" + strings.Join(csvs, "','") + "']"
+		out := filepath.Join(dir, "duck.parquet")
+		copySQL := "COPY (SELECT * FROM read_csv(" + list + ", header=true, timestampformat='%m-%d-%Y %H:%M:%S', " +
+			"columns={'activityId':'VARCHAR','activityType':'VARCHAR','createdAt':'TIMESTAMPTZ','seatId':'BIGINT','memberIdentityKey':'VARCHAR'})) " +
+			"TO '" + out + "' (FORMAT parquet, COMPRESSION zstd)"
+		cmd = exec.Command("node", "query.mjs", copySQL)
+		cmd.Dir = duck
+		r := measure(t, "DuckDB COPY read_csv → Parquet (zstd)", cmd)
+		if fi, err := os.Stat(out); err == nil {
+			r.note = fmt.Sprintf("1 file, %.1f bytes/row", float64(fi.Size())/float64(total))
+		}
+		results = append(results, r)
+		cnt := exec.Command("node", "query.mjs", "SELECT count(*) AS n FROM '"+out+"'")
+		cnt.Dir = duck
+		if out, err := cnt.Output(); err != nil || !strings.Contains(string(out), fmt.Sprintf(`"n":"%d"`, total)) {
+			t.Errorf("DuckDB wrote %s (%v), want %d rows", out, err, total)
+		}
 	}
 
-	// 3. The connector into ClickHouse 18.16, and 4. clickhouse-client's
-	// own CSV insert into an identical table.
+	if want("clickhouse") {
+		results = append(results, benchClickHouse(t, e, runEnv)...)
+	}
+
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "loader\twall s\tCPU s\trows/s\tMB/s\tpeak RSS MB\t\n")
+	for _, r := range results {
+		fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%.0f\t%.1f\t%.0f\t%s\n", r.name, r.wall.Seconds(), r.cpu.Seconds(), float64(total)/r.wall.Seconds(),
+			float64(csvBytes)/1e6/r.wall.Seconds(), float64(r.peakRSS)/1e6, r.note)
+	}
+	tw.Flush()
+	b.WriteString("\n")
+	ratio := func(what string, a, c result, wall, cpu float64) {
+		fmt.Fprintf(&b, "ratio %s, wall: %.2f (target ≤ %.1f)", what, a.wall.Seconds()/c.wall.Seconds(), wall)
+		if cpu > 0 || c.cpu > 0 {
+			fmt.Fprintf(&b, "; CPU: %.2f", a.cpu.Seconds()/c.cpu.Seconds())
+			if cpu > 0 {
+				fmt.Fprintf(&b, " (target ≤ %.1f)", cpu)
+			}
+		}
+		fmt.Fprintf(&b, "; peak RSS %.0f MB (target ≤ 300)\n", float64(a.peakRSS)/1e6)
+	}
+	find := func(prefix string) (result, bool) {
+		for _, r := range results {
+			if strings.HasPrefix(r.name, prefix) {
+				return r, true
+			}
+		}
+		return result{}, false
+	}
+	if a, ok := find("salesnav-etl → Parquet"); ok {
+		c, _ := find("DuckDB")
+		ratio("connector/DuckDB (Parquet path)", a, c, sh.parquetWall, sh.parquetCPU)
+	}
+	if a, ok := find("salesnav-etl → ClickHouse"); ok {
+		c, _ := find("clickhouse-client")
+		ratio("connector/clickhouse-client (ClickHouse path; client process only)", a, c, sh.chWall, 0)
+	}
+	if d, n := downloadDelays(t, e.fakeLog, e.ready); n > 0 {
+		fmt.Fprintf(&b, "completed job → download request: at most %s over %d downloads (poll interval %s)\n", d, n, pollInterval)
+	}
+	if files, _ := filepath.Glob(filepath.Join(e.cache, "*.csv")); len(files) != len(csvs) {
+		t.Errorf("%d files in the fake's cache, want %d: a run regenerated its export", len(files), len(csvs))
+	}
+	// Where the connector's CPU goes on the Parquet path (the profiler
+	// costs a percent or two).
+	if want("parquet") {
+		if out, err := exec.Command("go", "tool", "pprof", "-top", "-nodecount=18", bin, profile).Output(); err == nil {
+			fmt.Fprintf(&b, "\nCPU profile of the Parquet run (go tool pprof -top):\n%s", tail(string(out), 3000))
+		}
+	}
+	b.WriteString("\n")
+	for _, p := range csvs {
+		os.Remove(p)
+	}
+	return b.String()
+}
+
+// benchClickHouse measures the connector into ClickHouse 18.16 and
+// clickhouse-client's own CSV insert into an identical table.
+func benchClickHouse(t *testing.T, e *export, runEnv func(...string) []string) []result {
+	bin, day, end, csvs, total, dir := e.bin, e.day, e.end, e.csvs, e.total, e.dir
 	t.Setenv("CI", "true") // a missing clickhouse-server fails the bench, never skips it
 	ch := chtest.Start(t)
 	defer ch.Close()
@@ -181,8 +295,9 @@ func TestBenchHarness(t *testing.T) {
 		c.Stdin = stdin
 		return c
 	}
+	var results []result
 	waitMerges(t, client18)
-	cmd = exec.Command(bin, "run", "--summary", filepath.Join(dir, "summary-ch.json"))
+	cmd := exec.Command(bin, "run", "--summary", filepath.Join(dir, "summary-ch.json"))
 	cmd.Env = runEnv("SALESNAV_SINK=clickhouse", "SALESNAV_CLICKHOUSE_DSN="+ch.DSN("bench"), "SALESNAV_PARQUET_DIR="+filepath.Join(dir, "chdir"))
 	results = append(results, measure(t, "salesnav-etl → ClickHouse (job, download, transform, insert)", cmd))
 	checkLoaded(t, filepath.Join(dir, "summary-ch.json"), total)
@@ -209,11 +324,11 @@ func TestBenchHarness(t *testing.T) {
 			t.Fatalf("%s: %v\n%s", q, err, out)
 		}
 	}
-	// One process for both files, as the connector loads both.
+	// One process for every file, as the connector loads them all.
 	script := filepath.Join(dir, "insert.sh")
 	var sh strings.Builder
 	sh.WriteString("set -e\n")
-	for i, p := range csvs {
+	for i, p := range csvs { // csvs[i] is contracts[i]'s (newExport)
 		fmt.Fprintf(&sh, "clickhouse-client --host 127.0.0.1 --port %d --user %s --password %s --query 'INSERT INTO bench_cli.activity_in_%d FORMAT CSVWithNames' < %s\n",
 			ch.Port, chtest.User, chtest.Password, i, p)
 	}
@@ -225,38 +340,10 @@ func TestBenchHarness(t *testing.T) {
 	if out, err := client18("SELECT count() FROM bench_cli.activity", nil).Output(); err != nil || strings.TrimSpace(string(out)) != strconv.Itoa(total) {
 		t.Errorf("clickhouse-client loaded %q rows (%v), want %d", out, err, total)
 	}
-	if out, err := client18("SELECT count() FROM bench_cli.activity WHERE toDate(createdAt) != toDate('"+day.Format(time.DateOnly)+"')", nil).Output(); err != nil || strings.TrimSpace(string(out)) != "0" {
-		t.Errorf("clickhouse-client parsed %q dates outside the day (%v): MM-DD-YYYY read wrong", out, err)
+	if out, err := client18("SELECT count() FROM bench_cli.activity WHERE createdAt < toDateTime('"+day.Format(time.DateTime)+"', 'UTC') OR createdAt >= toDateTime('"+end.Format(time.DateTime)+"', 'UTC')", nil).Output(); err != nil || strings.TrimSpace(string(out)) != "0" {
+		t.Errorf("clickhouse-client parsed %q dates outside the window (%v): MM-DD-YYYY read wrong", out, err)
 	}
-
-	// The table.
-	var b strings.Builder
-	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "loader\twall s\trows/s\tMB/s\tpeak RSS MB\t\n")
-	for _, r := range results {
-		fmt.Fprintf(tw, "%s\t%.2f\t%.0f\t%.1f\t%.0f\t%s\n", r.name, r.wall.Seconds(), float64(total)/r.wall.Seconds(),
-			float64(csvBytes)/1e6/r.wall.Seconds(), float64(r.peakRSS)/1e6, r.note)
-	}
-	tw.Flush()
-	fmt.Fprintf(&b, "\nexport: %d rows, %.0f MB of CSV, %d files; machine: %d CPUs\n", total, float64(csvBytes)/1e6, len(csvs), runtimeCPUs())
-	fmt.Fprintf(&b, "ratio connector/DuckDB (Parquet path, wall): %.2f (target ≤ 1.0)\n", results[0].wall.Seconds()/results[1].wall.Seconds())
-	fmt.Fprintf(&b, "ratio connector/clickhouse-client (ClickHouse path, wall): %.2f (target ≤ 1.2)\n", results[2].wall.Seconds()/results[3].wall.Seconds())
-	fmt.Fprintf(&b, "connector peak RSS: Parquet %.0f MB, ClickHouse %.0f MB (target ≤ 300 MB)\n", float64(results[0].peakRSS)/1e6, float64(results[2].peakRSS)/1e6)
-	if files, _ := filepath.Glob(filepath.Join(e.cache, "*.csv")); len(files) != len(csvs) {
-		t.Errorf("%d files in the fake's cache, want %d: a run regenerated its export", len(files), len(csvs))
-	}
-	if d, n := downloadDelays(t, e.fakeLog, e.ready); n > 0 {
-		fmt.Fprintf(&b, "completed job → download request: at most %s over %d downloads (poll interval %s)\n", d, n, pollInterval)
-	}
-	// Where the connector's CPU goes on the Parquet path (the profiler
-	// costs a percent or two).
-	if out, err := exec.Command("go", "tool", "pprof", "-top", "-nodecount=18", bin, profile).Output(); err == nil {
-		fmt.Fprintf(&b, "\nCPU profile of the Parquet run (go tool pprof -top):\n%s", tail(string(out), 3000))
-	}
-	fmt.Println("\n" + b.String())
-	if out := os.Getenv("BENCH_OUT"); out != "" {
-		os.WriteFile(out, []byte(b.String()), 0o644)
-	}
+	return results
 }
 
 func runtimeCPUs() int {
@@ -299,7 +386,10 @@ type export struct {
 	csvBytes      int64
 }
 
-func newExport(t *testing.T, rows int) *export {
+// newExport generates rows of activity over days days (from benchDay) for
+// the fake's two reporting contracts: one file per contract, csvs[i]
+// being contracts[i]'s.
+func newExport(t *testing.T, rows, days int) *export {
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "salesnav-etl")
 	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/salesnav-etl").CombinedOutput(); err != nil {
@@ -311,7 +401,7 @@ func newExport(t *testing.T, rows int) *export {
 	addr := freeAddr(t)
 	cache := filepath.Join(dir, "cache")
 	os.MkdirAll(cache, 0o755)
-	fake := exec.Command(bin, "fake-api", "--addr", addr, "--cache-dir", cache, "--rows-per-day", strconv.Itoa(rows/2), "--url-ttl", "6h")
+	fake := exec.Command(bin, "fake-api", "--addr", addr, "--cache-dir", cache, "--rows-per-day", strconv.Itoa(rows/(2*days)), "--url-ttl", "6h")
 	fakeLog := filepath.Join(dir, "fake.log")
 	lf, err := os.Create(fakeLog)
 	if err != nil {
@@ -337,7 +427,7 @@ func newExport(t *testing.T, rows int) *export {
 	// A fixed day: the fake's ±20% per contract-day is then the same on
 	// every run, and so are the export's rows.
 	day := benchDay
-	end := day.AddDate(0, 0, 1)
+	end := day.AddDate(0, 0, days)
 
 	// The same exports the connector will ask for, generated into the
 	// fake's cache: its files are what DuckDB and clickhouse-client read.
@@ -410,7 +500,7 @@ func TestBenchFlatMemory(t *testing.T) {
 	var b strings.Builder
 	peaks := map[string][]int64{}
 	for _, rows := range []int{small, 10 * small} {
-		e := newExport(t, rows)
+		e := newExport(t, rows, 1)
 		// With the default soft memory limit, as users run it, and without
 		// one, which shows how the live heap itself grows.
 		for _, limit := range []string{"auto", "off"} {
