@@ -150,6 +150,14 @@ func (p *Sink) baseProps() []parquet.WriterProperty {
 	}
 }
 
+// WriterProperties are the Parquet writer properties of the stream's files.
+func (p *Sink) WriterProperties(st *schema.Stream) *parquet.WriterProperties {
+	if opts := p.columnProps(st); len(opts) > 0 {
+		return parquet.NewWriterProperties(append(p.baseProps(), opts...)...)
+	}
+	return p.props
+}
+
 // zstdLevel and dictionaryPageLimit: see baseProps.
 const (
 	zstdLevel           = 1
@@ -203,10 +211,7 @@ func (p *Sink) OpenWindow(_ context.Context, w load.Window, s *arrow.Schema) (lo
 	if w.PartitionID == "" || strings.ContainsAny(w.PartitionID, `/\.`) {
 		return nil, fmt.Errorf("opening window: bad partition id %q", w.PartitionID)
 	}
-	pw := &parquetWindow{sink: p, w: w, schema: s, partCol: -1, parts: map[arrow.Date32]*partFile{}, props: p.props}
-	if opts := p.columnProps(w.Stream); len(opts) > 0 {
-		pw.props = parquet.NewWriterProperties(append(p.baseProps(), opts...)...)
-	}
+	pw := &parquetWindow{sink: p, w: w, schema: s, partCol: -1, parts: map[arrow.Date32]*partFile{}, props: p.WriterProperties(w.Stream)}
 	if w.Stream.DayColumn != "" {
 		idx := s.FieldIndices(w.Stream.DayColumn)
 		if len(idx) != 1 {
