@@ -23,7 +23,7 @@ type export struct {
 // exports lists the partitions of a per-export stream from their paths
 // (<stream>/crm_instance=<id>/export_start_at=<ms>/data.parquet).
 func (p *Sink) exports(ctx context.Context, stream string) ([]export, error) {
-	names, err := p.st.List(ctx, stream+"/", "/"+DataFileName)
+	names, err := p.st.List(ctx, stream+"/", DataFileName)
 	if err != nil {
 		return nil, err
 	}
@@ -52,7 +52,8 @@ func (p *Sink) exports(ctx context.Context, stream string) ([]export, error) {
 
 // DistinctAfter reads, of each instance in after, the exports that start
 // at or after after[instance] and the latest one that starts before it
-// (extracted again from its start, it may end later), keeping their rows
+// when it ends after it (extracted again from its start, it may end
+// later: its _next_export_start_at column is read first), keeping their rows
 // whose _next_export_start_at is greater; of other instances, every
 // export. It lists the stream's files and opens only those.
 func (p *Sink) DistinctAfter(ctx context.Context, stream string, cols []string, after map[string]int64) ([][]string, error) {
@@ -78,6 +79,14 @@ func (p *Sink) DistinctAfter(ctx context.Context, stream string, cols []string, 
 			// Before the watermark: only the latest such export can end
 			// after it.
 			if i+1 < len(exps) && exps[i+1].owner == e.owner && exps[i+1].start < limit {
+				continue
+			}
+			// Its end first: one column, the same in every row.
+			later, err := p.endsAfter(ctx, e.name, limit)
+			if err != nil {
+				return nil, err
+			}
+			if !later {
 				continue
 			}
 		}
@@ -112,4 +121,24 @@ func (p *Sink) DistinctAfter(ctx context.Context, stream string, cols []string, 
 	}
 	sortRows(out)
 	return out, nil
+}
+
+// endsAfter reports whether a row of the export file name has a
+// _next_export_start_at greater than limit.
+func (p *Sink) endsAfter(ctx context.Context, name string, limit int64) (bool, error) {
+	tbl, ok, err := p.readTable(ctx, name, []string{schema.LineageNextExportStartAt})
+	if err != nil || !ok {
+		return false, err
+	}
+	defer tbl.Release()
+	later := false
+	err = eachRow(tbl, func(row []string) {
+		if next, err := strconv.ParseInt(row[0], 10, 64); err == nil && next > limit {
+			later = true
+		}
+	})
+	if err != nil {
+		return false, fmt.Errorf("reading %s: %w", p.st.Location(name), err)
+	}
+	return later, nil
 }
