@@ -4,7 +4,7 @@ GO ?= go
 SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 
-.PHONY: demo test test-short build vet staticcheck fuzz chaos bench bench-flat duckdb chdb s3rver clickhouse zookeeper clean
+.PHONY: demo test test-short build vet staticcheck fuzz chaos bench bench-assoc bench-flat duckdb chdb s3rver clickhouse zookeeper clean
 
 # Run the main job on the embedded fake Sales Navigator API into ./out.
 demo:
@@ -108,6 +108,14 @@ bench: clickhouse zookeeper duckdb s3rver
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 5x -count 3 ./transform ./load/parquet
 	$(GO) test -run '^$$' -bench . -benchtime 3x -count 1 ./load/chsink
 	SALESNAV_BENCH=1 ROWS=$(ROWS) $(GO) test -count=1 -timeout 60m -run TestBenchHarness -v ./internal/bench
+	$(MAKE) bench-assoc
+
+# One profile_associations run adding NEW keys to a dataset of KEYS keys
+# (Parquet): wall time, bytes read and written (docs/performance.md).
+KEYS ?= 1000000
+NEW ?= 10000
+bench-assoc:
+	SALESNAV_BENCH_ASSOC=1 KEYS=$(KEYS) NEW=$(NEW) $(GO) test -count=1 -timeout 30m -run TestBenchAssociations -v ./internal/bench
 
 # Peak RSS on an export and on one ten times larger (FLAT_ROWS: the smaller).
 FLAT_ROWS ?= 4000000

@@ -98,6 +98,40 @@ type Reader interface {
 	Distinct(ctx context.Context, stream string, cols []string) ([][]string, error)
 }
 
+// ExportReader reads a per-export stream (schema.PerExportJob) by export,
+// so that a reader can take only the exports loaded since it last read.
+type ExportReader interface {
+	// DistinctAfter is Distinct over the rows of the exports of stream
+	// that end after after[owner]: whose schema.LineageNextExportStartAt
+	// (epoch ms) is greater, owner being the row's
+	// schema.LineageCRMInstance. Every export of an owner missing from
+	// after counts. An export ends later when it is extracted again from
+	// the same start (it then runs to a later now), so such an export is
+	// read again. The Parquet sink finds the exports by their start (the
+	// path) and looks past after[owner] only at the latest export that
+	// starts before it: an export replaced further back, by a run after
+	// `state reset` of the stream, needs the reader's watermark reset too.
+	DistinctAfter(ctx context.Context, stream string, cols []string, after map[string]int64) ([][]string, error)
+}
+
+// KeyReader reads a merged dimension (schema.MergeByKey) as readers see
+// it: the newest row of each key.
+type KeyReader interface {
+	// Latest returns the columns cols, as text (as Distinct), of the
+	// newest row of each key that f picks, sorted. A stream never loaded
+	// gives none.
+	Latest(ctx context.Context, st *schema.Stream, cols []string, f RowFilter) ([][]string, error)
+}
+
+// RowFilter picks rows of a merged dimension: those whose key (the values
+// of the stream's Key columns, as text, in order) is one of Keys, and,
+// when Column is set, those whose Column holds none of Except.
+type RowFilter struct {
+	Keys   [][]string
+	Column string
+	Except []string
+}
+
 // WindowWriter receives the batches of one window.
 type WindowWriter interface {
 	// Write adds a batch. The writer does not keep rec after it returns;
@@ -116,6 +150,8 @@ type Abilities struct {
 	Dimensions DimensionSink
 	Merge      MergeSink
 	Reader     Reader
+	Exports    ExportReader
+	Keys       KeyReader
 }
 
 // AbilitiesOf finds s's abilities.
@@ -124,5 +160,7 @@ func AbilitiesOf(s Sink) Abilities {
 	a.Dimensions, _ = s.(DimensionSink)
 	a.Merge, _ = s.(MergeSink)
 	a.Reader, _ = s.(Reader)
+	a.Exports, _ = s.(ExportReader)
+	a.Keys, _ = s.(KeyReader)
 	return a
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
@@ -108,50 +107,6 @@ func ParseCRMInstance(urn string) (partner, instanceID string, err error) {
 	return partner, instanceID, nil
 }
 
-// associationKeys returns the keys to look up: those of the configured
-// list and of every CRM record in the loaded CRM validation data, less
-// those already looked up with an answer (matched, or unmatched less than
-// AssociationRecheck ago); keys that met an error are looked up again.
-func (r *Runner) associationKeys(ctx context.Context, st *schema.Stream) ([]extract.AssociationKey, error) {
-	keys := slices.Clone(r.cfg.AssociationKeys)
-	if r.can.Reader == nil {
-		return keys, nil
-	}
-	crm, err := r.can.Reader.Distinct(ctx, schema.CRMValidation.Name, []string{schema.LineageCRMInstance, schema.CRMRecordIDColumn})
-	if err != nil {
-		return nil, fmt.Errorf("reading CRM records from %s: %w", schema.CRMValidation.Name, err)
-	}
-	for _, row := range crm {
-		if row[1] == "" {
-			continue
-		}
-		partner, id, err := ParseCRMInstance(row[0])
-		if err != nil {
-			r.log.Warn("skipping CRM records of an unparsable instance", "crm_instance", row[0], "error", err)
-			continue
-		}
-		keys = append(keys, extract.AssociationKey{InstanceID: id, Partner: partner, RecordID: row[1]})
-	}
-	done, err := r.can.Reader.Distinct(ctx, st.Name, []string{"instanceId", "partner", "recordId", "status", "fetchedAt"})
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", st.Name, err)
-	}
-	skip := map[extract.AssociationKey]bool{}
-	for _, row := range done {
-		if !askAgain(row[3], row[4], r.cfg.Now(), r.cfg.AssociationRecheck) {
-			skip[extract.AssociationKey{InstanceID: row[0], Partner: row[1], RecordID: row[2]}] = true
-		}
-	}
-	out := keys[:0]
-	for _, k := range keys {
-		if !skip[k] {
-			skip[k] = true // and drop duplicates
-			out = append(out, k)
-		}
-	}
-	return out, nil
-}
-
 // runAssociations looks up the keys in batches and merges the answers into
 // the profile associations dimension, associationsPerLoad at a time. A key
 // without a match is recorded as UNMATCHED, a key the API failed as ERROR;
@@ -162,14 +117,14 @@ func (r *Runner) runAssociations(ctx context.Context, sum *Summary, st *schema.S
 	if ms == nil {
 		return fmt.Errorf("the sink keeps no merged tables (%s)", st.Name)
 	}
-	keys, err := r.associationKeys(ctx, st)
+	keys, marks, err := r.associationKeys(ctx, st)
 	if err != nil {
 		return err
 	}
 	log := r.log.With("stream", st.Name)
 	if len(keys) == 0 {
 		log.Info("no CRM record to look up (keys come from the recordId column of the loaded crm_validation data, and SALESNAV_ASSOCIATION_KEYS_FILE)")
-		return nil
+		return r.saveWatermarks(ctx, st, marks)
 	}
 	log.Info("looking up profile associations", "keys", len(keys), "batch", r.cfg.AssociationBatch)
 	b := schema.NewBuilder(r.cfg.Allocator, st.Schema())
@@ -215,6 +170,11 @@ func (r *Runner) runAssociations(ctx context.Context, sum *Summary, st *schema.S
 		return errors.Join(err, ferr)
 	}
 	if err != nil {
+		return err
+	}
+	// Every key of the exports read is looked up and merged: only now do
+	// the watermarks move.
+	if err := r.saveWatermarks(ctx, st, marks); err != nil {
 		return err
 	}
 	log.Info("profile associations loaded", "keys", len(keys), "matched", counts[schema.AssociationMatched],
@@ -293,8 +253,13 @@ func MergeAssociations(ctx context.Context, sink load.Sink, results []extract.As
 	}
 	st := schema.ProfileAssociations
 	answered := map[extract.AssociationKey]bool{}
-	if can.Reader != nil {
-		rows, err := can.Reader.Distinct(ctx, st.Name, []string{"instanceId", "partner", "recordId", "status"})
+	if can.Keys != nil {
+		// Only the keys of the results: the newest row of each.
+		want := make([][]string, len(results))
+		for i, a := range results {
+			want[i] = []string{a.Key.InstanceID, a.Key.Partner, a.Key.RecordID}
+		}
+		rows, err := can.Keys.Latest(ctx, st, []string{"instanceId", "partner", "recordId", "status"}, load.RowFilter{Keys: want})
 		if err != nil {
 			return load.Stats{}, fmt.Errorf("reading %s: %w", st.Name, err)
 		}

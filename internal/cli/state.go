@@ -138,6 +138,16 @@ func newStateCmd(lookup envconfig.Lookuper, stdout, stderr io.Writer) *cobra.Com
 				return &exitError{ExitFailure, err}
 			}
 			fmt.Fprintf(stdout, "reset %d cursor(s) of %s\n", n, stream)
+			if stream == schema.CRMValidation.Name {
+				// The exports loaded again may start before the
+				// associations' watermarks (pipeline/assockeys.go): the
+				// next run reads them all again.
+				n, err := state.Reset(cmd.Context(), schema.ProfileAssociations.Name, contract)
+				if err != nil {
+					return &exitError{ExitFailure, err}
+				}
+				fmt.Fprintf(stdout, "reset %d watermark(s) of %s\n", n, schema.ProfileAssociations.Name)
+			}
 			return nil
 		},
 	}

@@ -18,6 +18,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/salesnav-etl/salesnav-etl/schema"
 )
 
 // Volatile are lineage columns that differ between two extractions of the
@@ -35,7 +37,9 @@ type Dataset struct {
 	Values map[string][]any
 }
 
-// ReadDataset reads every *.parquet file below dir/stream.
+// ReadDataset reads every *.parquet file below dir/stream. Of a merged
+// dimension (profile associations: parts, see load/parquet), it keeps
+// the newest row of each key, as readers are told to (docs/data.md).
 func ReadDataset(t testing.TB, dir, stream string) Dataset {
 	t.Helper()
 	ds := Dataset{Files: map[string]string{}, Values: map[string][]any{}}
@@ -101,6 +105,23 @@ func ReadDataset(t testing.TB, dir, stream string) Dataset {
 	if err != nil {
 		t.Fatalf("reading dataset %s: %v", root, err)
 	}
+	if st, err := schema.Lookup(stream); err == nil && st.Merge() {
+		// Files in name order (the walk's) are oldest first: the last row
+		// of a key wins.
+		last := map[string]int{}
+		for i, r := range rows {
+			k, _ := json.Marshal(keyOf(r.m, st.Key))
+			last[string(k)] = i
+		}
+		kept := rows[:0]
+		for i, r := range rows {
+			k, _ := json.Marshal(keyOf(r.m, st.Key))
+			if last[string(k)] == i {
+				kept = append(kept, r)
+			}
+		}
+		rows = kept
+	}
 	sort.Slice(rows, func(i, j int) bool { return rows[i].key < rows[j].key })
 	for _, r := range rows {
 		ds.Rows = append(ds.Rows, r.key)
@@ -109,6 +130,15 @@ func ReadDataset(t testing.TB, dir, stream string) Dataset {
 		}
 	}
 	return ds
+}
+
+// keyOf is the values of the columns key of row m.
+func keyOf(m map[string]any, key []string) []any {
+	out := make([]any, len(key))
+	for i, k := range key {
+		out[i] = m[k]
+	}
+	return out
 }
 
 // Strings returns a column's values as sorted strings.

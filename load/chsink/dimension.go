@@ -70,6 +70,13 @@ func (s *Sink) MergeDimension(ctx context.Context, st *schema.Stream, rec arrow.
 // Distinct reads the distinct values of cols from the stream's view (one
 // row per key). Names are quoted, never spliced raw.
 func (s *Sink) Distinct(ctx context.Context, stream string, cols []string) ([][]string, error) {
+	return s.selectDistinct(ctx, stream, cols, "")
+}
+
+// selectDistinct reads the distinct values of cols from the stream's view,
+// of the rows where the condition where holds (all when it is ""). A
+// table without one of cols gives none.
+func (s *Sink) selectDistinct(ctx context.Context, stream string, cols []string, where string) ([][]string, error) {
 	have, err := s.existingColumns(ctx, stream)
 	if err != nil {
 		return nil, err
@@ -89,7 +96,11 @@ func (s *Sink) Distinct(ctx context.Context, stream string, cols []string) ([][]
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.conn.Query(ctx, "SELECT DISTINCT "+strings.Join(exprs, ", ")+" FROM "+view)
+	query := "SELECT DISTINCT " + strings.Join(exprs, ", ") + " FROM " + view
+	if where != "" {
+		query += " WHERE " + where
+	}
+	rows, err := s.conn.Query(ctx, query)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", ViewName(stream), err)
 	}

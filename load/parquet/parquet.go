@@ -229,20 +229,20 @@ func DimensionName(name string) string { return name + "/" + DataFileName }
 
 // ReplaceDimension writes rec as the dimension's one file, atomically.
 func (p *Sink) ReplaceDimension(ctx context.Context, st *schema.Stream, rec arrow.RecordBatch) (load.Stats, error) {
-	return p.writeWhole(ctx, DimensionName(st.Name), rec, func(fw *pqarrow.FileWriter) error { return fw.Write(rec) })
+	return p.writeWhole(ctx, DimensionName(st.Name), rec.Schema(), rec.NumRows(), func(fw *pqarrow.FileWriter) error { return fw.Write(rec) })
 }
 
-// writeWhole stages the file name with rec's schema, lets fill write its
+// writeWhole stages the file name with schema sc, lets fill write its
 // rows, and publishes it, atomically; on any error nothing is published.
-// The stats count rec's rows.
-func (p *Sink) writeWhole(ctx context.Context, name string, rec arrow.RecordBatch, fill func(*pqarrow.FileWriter) error) (load.Stats, error) {
+// The stats count rows.
+func (p *Sink) writeWhole(ctx context.Context, name string, sc *arrow.Schema, rows int64, fill func(*pqarrow.FileWriter) error) (load.Stats, error) {
 	staged, err := p.st.Create(ctx, name)
 	if err != nil {
 		return load.Stats{}, err
 	}
 	cw := &countingWriter{w: staged}
 	bw := bufio.NewWriter(cw)
-	fw, err := pqarrow.NewFileWriter(rec.Schema(), bw, p.props, p.aprop)
+	fw, err := pqarrow.NewFileWriter(sc, bw, p.props, p.aprop)
 	if err == nil {
 		err = fill(fw)
 		if cerr := fw.Close(); err == nil { // frees encoder memory either way
@@ -259,5 +259,5 @@ func (p *Sink) writeWhole(ctx context.Context, name string, rec arrow.RecordBatc
 	if err := staged.Commit(ctx); err != nil {
 		return load.Stats{}, err
 	}
-	return load.Stats{Rows: rec.NumRows(), Files: 1, Bytes: cw.n, Partitions: []string{name}}, nil
+	return load.Stats{Rows: rows, Files: 1, Bytes: cw.n, Partitions: []string{name}}, nil
 }

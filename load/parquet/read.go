@@ -3,6 +3,7 @@ package parquet
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -65,8 +66,16 @@ func (p *Sink) readTable(ctx context.Context, name string, cols []string) (tbl a
 	return tbl, true, nil
 }
 
-// Distinct reads the columns cols of every file of stream.
+// Distinct reads the columns cols of every file of stream; of a merged
+// dimension, of the newest row of each key (Latest).
 func (p *Sink) Distinct(ctx context.Context, stream string, cols []string) ([][]string, error) {
+	if st, err := schema.Lookup(stream); err == nil && st.Merge() {
+		rows, err := p.Latest(ctx, st, cols, load.RowFilter{Column: st.Key[0]})
+		if err != nil {
+			return nil, err
+		}
+		return slices.CompactFunc(rows, slices.Equal), nil
+	}
 	names, err := p.st.List(ctx, stream+"/", ".parquet")
 	if err != nil {
 		return nil, err
@@ -138,89 +147,6 @@ func sortRows(rows [][]string) {
 			}
 		}
 		return false
-	})
-}
-
-// MergeDimension rewrites the dimension's one file with its rows whose key
-// rec does not hold, then rec's rows, and publishes it atomically.
-func (p *Sink) MergeDimension(ctx context.Context, st *schema.Stream, rec arrow.RecordBatch) (load.Stats, error) {
-	name := DimensionName(st.Name)
-	keyIdx := make([]int, len(st.Key))
-	for i, k := range st.Key {
-		found := rec.Schema().FieldIndices(k)
-		if len(found) != 1 {
-			return load.Stats{}, fmt.Errorf("merging %s: batch has no key column %q", st.Name, k)
-		}
-		keyIdx[i] = found[0]
-	}
-	keyOf := func(r arrow.RecordBatch, row int) string {
-		var b strings.Builder
-		for _, c := range keyIdx {
-			b.WriteString(cellText(r.Column(c), row))
-			b.WriteByte(0)
-		}
-		return b.String()
-	}
-	fresh := make(map[string]bool, rec.NumRows())
-	for i := range int(rec.NumRows()) {
-		fresh[keyOf(rec, i)] = true
-	}
-
-	var old arrow.Table
-	exists, err := p.st.Exists(ctx, name)
-	if err != nil {
-		return load.Stats{}, err
-	}
-	if exists {
-		if old, _, err = p.readTable(ctx, name, nil); err != nil {
-			return load.Stats{}, err
-		}
-		defer old.Release()
-		if !sameColumns(old.Schema(), rec.Schema()) {
-			return load.Stats{}, fmt.Errorf("merging %s: %s has other columns than this load (%s): move it away to start afresh",
-				st.Name, p.st.Location(name), old.Schema())
-		}
-	}
-
-	return p.writeWhole(ctx, name, rec, func(fw *pqarrow.FileWriter) error {
-		write := func(r arrow.RecordBatch) error {
-			if r.NumRows() == 0 {
-				return nil
-			}
-			return fw.WriteBuffered(r)
-		}
-		if old != nil {
-			tr := array.NewTableReader(old, 64<<10)
-			defer tr.Release()
-			for tr.Next() {
-				r := tr.RecordBatch()
-				// Keep the runs of rows whose key is not reloaded.
-				start := -1
-				for i := 0; i <= int(r.NumRows()); i++ {
-					keep := i < int(r.NumRows()) && !fresh[keyOf(r, i)]
-					switch {
-					case keep && start < 0:
-						start = i
-					case !keep && start >= 0:
-						// Under this load's schema (the file's carries
-						// Parquet field ids as metadata).
-						s := r.NewSlice(int64(start), int64(i))
-						same := array.NewRecordBatch(rec.Schema(), s.Columns(), s.NumRows())
-						s.Release()
-						err := write(same)
-						same.Release()
-						if err != nil {
-							return err
-						}
-						start = -1
-					}
-				}
-			}
-			if err := tr.Err(); err != nil {
-				return err
-			}
-		}
-		return write(rec)
 	})
 }
 
