@@ -83,9 +83,6 @@ type Reader struct {
 	endLine int
 
 	rows, rejected, repaired int64
-	// dataSizes are the string bytes of each column in the last batch
-	// (reserve).
-	dataSizes []int
 }
 
 // NewReader reads the header of r (gzip or plain, with or without a UTF-8
@@ -276,7 +273,6 @@ func (r *Reader) Next() bool {
 	if r.done || r.err != nil || r.bld == nil {
 		return false
 	}
-	r.reserve()
 	n := 0
 	for n < r.cfg.batchSize {
 		rec, err := r.csv.Read()
@@ -311,38 +307,9 @@ func (r *Reader) Next() bool {
 		return false
 	}
 	r.appendLineage(n)
-	r.noteSizes()
 	r.cur = r.bld.NewRecordBatch()
 	r.rows += int64(n)
 	return true
-}
-
-// reserve sizes the builders for a batch as large as the last one, so that
-// they do not grow (copying what they hold) value by value: a batch's
-// string bytes are about the last batch's.
-func (r *Reader) reserve() {
-	if r.dataSizes == nil {
-		return
-	}
-	for i, f := range r.bld.Fields() {
-		f.Reserve(r.cfg.batchSize)
-		if sb, ok := f.(*array.StringBuilder); ok && r.dataSizes[i] > 0 {
-			sb.ReserveData(r.dataSizes[i])
-		}
-	}
-}
-
-// noteSizes records the string bytes of the batch just built.
-func (r *Reader) noteSizes() {
-	fields := r.bld.Fields()
-	if r.dataSizes == nil {
-		r.dataSizes = make([]int, len(fields))
-	}
-	for i, f := range fields {
-		if sb, ok := f.(*array.StringBuilder); ok {
-			r.dataSizes[i] = sb.DataLen()
-		}
-	}
 }
 
 // checkSize checks the size of rec, the record just read, which began at
