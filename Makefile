@@ -98,16 +98,19 @@ build:
 vet:
 	$(GO) vet ./...
 
-# The benchmark: micro-benchmarks of the transform (against arrow-go's CSV
-# reader) and of each writer (Parquet, ClickHouse), then the end-to-end table:
+# The benchmark: micro-benchmarks of each stage (parse, encode, partition,
+# insert), then the end-to-end tables of two shapes, one day and many days:
 # the connector against DuckDB's and clickhouse-client's own CSV loaders on
-# the same export of ROWS activity rows (README, Performance).
+# the same exports of activity rows (docs/performance.md).
 ROWS ?= 5000000
+# The multi-day shape: MULTI_ROWS over MULTI_DAYS days, a partition a day.
+MULTI_ROWS ?= 2000000
+MULTI_DAYS ?= 20
 
 bench: clickhouse zookeeper duckdb s3rver
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 5x -count 3 ./transform ./load/parquet
 	$(GO) test -run '^$$' -bench . -benchtime 3x -count 1 ./load/chsink
-	SALESNAV_BENCH=1 ROWS=$(ROWS) $(GO) test -count=1 -timeout 60m -run TestBenchHarness -v ./internal/bench
+	SALESNAV_BENCH=1 ROWS=$(ROWS) MULTI_ROWS=$(MULTI_ROWS) MULTI_DAYS=$(MULTI_DAYS) $(GO) test -count=1 -timeout 60m -run TestBenchHarness -v ./internal/bench
 	$(MAKE) bench-assoc
 
 # One profile_associations run adding NEW keys to a dataset of KEYS keys

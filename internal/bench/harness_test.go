@@ -229,9 +229,9 @@ func benchShape(t *testing.T, sh shape) string {
 	}
 
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "loader\twall s\tCPU s\trows/s\tMB/s\tpeak RSS MB\t\n")
+	fmt.Fprintf(tw, "loader\twall s\tCPU s\trows/s\tMB/s\tpeak RSS MB\t  note\t\n")
 	for _, r := range results {
-		fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%.0f\t%.1f\t%.0f\t%s\n", r.name, r.wall.Seconds(), r.cpu.Seconds(), float64(total)/r.wall.Seconds(),
+		fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%.0f\t%.1f\t%.0f\t  %s\t\n", r.name, r.wall.Seconds(), r.cpu.Seconds(), float64(total)/r.wall.Seconds(),
 			float64(csvBytes)/1e6/r.wall.Seconds(), float64(r.peakRSS)/1e6, r.note)
 	}
 	tw.Flush()
