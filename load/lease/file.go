@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/salesnav-etl/salesnav-etl/load/storage"
 )
 
 // File is the lease of a local directory: an exclusive flock on the lock
@@ -37,7 +39,8 @@ func (f *File) Acquire(ctx context.Context, wait time.Duration) (Lease, error) {
 	if poll <= 0 {
 		poll = DefaultPoll
 	}
-	if err := os.MkdirAll(filepath.Dir(f.Path), 0o750); err != nil {
+	// Durably: the lease is taken before the sink makes the dataset root.
+	if err := storage.MkdirAll(filepath.Dir(f.Path)); err != nil {
 		return nil, fmt.Errorf("creating the directory of %s: %w", f.Path, err)
 	}
 	return retry(ctx, wait, poll, now, orDiscard(f.Logger), func(context.Context) (Lease, error) { return f.try(now()) })
