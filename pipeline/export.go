@@ -117,6 +117,9 @@ func (r *Runner) loadJob(ctx context.Context, sum *Summary, u unit, job extract.
 		transform.WithRejects(rej),
 		transform.WithInvalidUTF8(r.cfg.InvalidUTF8),
 		transform.WithMaxRecordSize(r.cfg.MaxRecordSize),
+		// Enum and lineage columns as dictionaries: both sinks take them
+		// without hashing or copying each value (docs/performance.md).
+		transform.WithDictionaries(),
 		transform.WithLineage(transform.Lineage{
 			Contract: u.contract, WindowStart: sp.StartAt(), WindowEnd: sp.EndAt(),
 			JobID: job.ID, ExtractedAt: r.cfg.Now(), SnapshotDate: win.SnapshotDate(),

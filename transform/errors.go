@@ -21,6 +21,9 @@ var (
 	// ErrRead: reading the input failed (a dropped connection, a truncated
 	// gzip stream): the file may be fine, the transfer was not.
 	ErrRead = errors.New("reading input")
+	// ErrLineageType: a stream declares a lineage column of a type the
+	// Reader cannot fill (a mistake in the stream's declaration).
+	ErrLineageType = errors.New("no lineage value for this type")
 )
 
 // HeaderError reports a problem with the header row.

@@ -36,6 +36,7 @@ type config struct {
 	source      string
 	invalidUTF8 InvalidUTF8
 	maxRecord   int64
+	dict        bool
 }
 
 // Option configures a Reader.
@@ -93,3 +94,12 @@ const DefaultMaxRecordSize = 16 << 20
 // (default DefaultMaxRecordSize; n <= 0 means the default). A larger
 // record stops the Reader with ErrRecordTooLarge; see NewReader.
 func WithMaxRecordSize(n int64) Option { return func(c *config) { c.maxRecord = n } }
+
+// WithDictionaries makes the batches' Enum columns and lineage columns
+// dictionary arrays (DictionaryOf their type), whose values they share:
+// an Enum column's dictionary is its declared values in their order, the
+// same in every batch of every Reader of the stream, and a lineage
+// column's is its one value. A sink can then write such a column without
+// hashing each value (Parquet writes the indices as they are). Other
+// columns, drift columns among them, are as without it.
+func WithDictionaries() Option { return func(c *config) { c.dict = true } }

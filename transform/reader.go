@@ -41,8 +41,9 @@ const DefaultBatchSize = 64 * 1024
 // plan maps one output column to its CSV field.
 type plan struct {
 	col   schema.Column
-	src   int // index in the CSV record; -1 when absent from the header
-	enum  map[string]struct{}
+	src   int              // index in the CSV record; -1 when absent from the header
+	enum  map[string]int32 // an Enum's values, to their index in Values
+	dict  arrow.Array      // an Enum's dictionary (WithDictionaries)
 	drift bool
 }
 
@@ -54,6 +55,7 @@ type Reader struct {
 	csv     *csv.Reader
 	bound   *boundedReader
 	schema  *arrow.Schema
+	data    *arrow.Schema // bld's: the plans' columns, an Enum's indices as int32 under WithDictionaries
 	plans   []plan
 	nfields int
 	drift   []string
@@ -64,7 +66,7 @@ type Reader struct {
 	empty   bool
 
 	partIdx          int // plan index of the partition column, -1 if none
-	lin              lineageCols
+	consts           *constColumns
 	winStart, winEnd int64
 
 	// scratch values of the row being parsed, by plan index
@@ -134,12 +136,16 @@ func NewReader(r io.Reader, stream *schema.Stream, opts ...Option) (*Reader, err
 		return nil, fmt.Errorf("%s: reading header: %w: %w", cfg.source, ErrRead, err)
 	}
 	if err := rd.planColumns(header); err != nil {
-		body.Close()
+		rd.Release() // closes body
 		return nil, err
 	}
-	rd.bld = array.NewRecordBuilder(cfg.mem, rd.schema)
+	rd.bld = array.NewRecordBuilder(cfg.mem, rd.data)
 	if cfg.lineage != nil {
-		rd.lin = lineageIndices(rd.schema, stream.Lineage())
+		rd.consts, err = newConstColumns(cfg.mem, stream.LineageFields(), stream.Lineage(), *cfg.lineage, cfg.dict)
+		if err != nil {
+			rd.Release()
+			return nil, fmt.Errorf("%s: %w", cfg.source, err)
+		}
 	}
 	n := len(rd.plans)
 	rd.ints, rd.floats, rd.bools, rd.nulls, rd.fixed = make([]int64, n), make([]float64, n), make([]bool, n), make([]bool, n), make([]string, n)
@@ -171,7 +177,7 @@ func (r *Reader) planColumns(header []string) error {
 		src[h] = i
 	}
 	r.nfields = len(header)
-	var fields []arrow.Field
+	var fields, data []arrow.Field
 	for _, c := range r.stream.Columns {
 		i, ok := src[c.Name]
 		if !ok {
@@ -182,17 +188,24 @@ func (r *Reader) planColumns(header []string) error {
 			c.Nullable = true // absent optional columns read as null
 		}
 		p := plan{col: c, src: i}
+		f := c.Field()
+		fields = append(fields, f)
 		if c.Kind == schema.Enum {
-			p.enum = make(map[string]struct{}, len(c.Values))
-			for _, v := range c.Values {
-				p.enum[v] = struct{}{}
+			p.enum = make(map[string]int32, len(c.Values))
+			for j, v := range c.Values {
+				p.enum[v] = int32(j)
+			}
+			if r.cfg.dict {
+				p.dict = enumDictionary(r.cfg.mem, c.Values)
+				fields[len(fields)-1].Type = DictionaryOf(f.Type)
+				f.Type = arrow.PrimitiveTypes.Int32
 			}
 		}
+		data = append(data, f)
 		if c.Name == r.stream.DayColumn {
 			r.partIdx = len(r.plans)
 		}
 		r.plans = append(r.plans, p)
-		fields = append(fields, c.Field())
 	}
 	for i, h := range header {
 		h = strings.TrimSpace(h)
@@ -211,9 +224,16 @@ func (r *Reader) planColumns(header []string) error {
 		r.plans = append(r.plans, plan{col: c, src: i, drift: true})
 		r.drift = append(r.drift, name)
 		fields = append(fields, c.Field())
+		data = append(data, c.Field())
 	}
+	r.data = arrow.NewSchema(data, nil)
 	if r.cfg.lineage != nil {
-		fields = append(fields, r.stream.LineageFields()...)
+		for _, f := range r.stream.LineageFields() {
+			if r.cfg.dict {
+				f.Type = DictionaryOf(f.Type)
+			}
+			fields = append(fields, f)
+		}
 	}
 	r.schema = arrow.NewSchema(fields, nil)
 	return nil
@@ -256,6 +276,16 @@ func (r *Reader) Release() {
 	if r.bld != nil {
 		r.bld.Release()
 		r.bld = nil
+	}
+	if r.consts != nil {
+		r.consts.release()
+		r.consts = nil
+	}
+	for i := range r.plans {
+		if r.plans[i].dict != nil {
+			r.plans[i].dict.Release()
+			r.plans[i].dict = nil
+		}
 	}
 	if r.body != nil {
 		r.body.Close()
@@ -306,10 +336,45 @@ func (r *Reader) Next() bool {
 	if n == 0 {
 		return false
 	}
-	r.appendLineage(n)
-	r.cur = r.bld.NewRecordBatch()
+	cur, err := r.batch(n)
+	if err != nil {
+		r.err = err
+		return false
+	}
+	r.cur = cur
 	r.rows += int64(n)
 	return true
+}
+
+// batch finishes the n rows appended as a batch of the Reader's schema:
+// the builders' columns (an Enum's indices under its dictionary), then the
+// lineage.
+func (r *Reader) batch(n int) (arrow.RecordBatch, error) {
+	data := r.bld.NewRecordBatch()
+	defer data.Release()
+	cols := make([]arrow.Array, 0, r.schema.NumFields())
+	defer func() {
+		for _, c := range cols {
+			c.Release()
+		}
+	}()
+	for i := range r.plans {
+		c := data.Column(i)
+		if d := r.plans[i].dict; d != nil {
+			cols = append(cols, array.NewDictionaryArray(r.schema.Field(i).Type, c, d))
+			continue
+		}
+		c.Retain()
+		cols = append(cols, c)
+	}
+	if r.consts != nil {
+		lin, err := r.consts.columns(n)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", r.cfg.source, err)
+		}
+		cols = append(cols, lin...)
+	}
+	return array.NewRecordBatch(r.schema, cols, int64(n)), nil
 }
 
 // checkSize checks the size of rec, the record just read, which began at
@@ -414,9 +479,11 @@ func (r *Reader) parseRow(rec []string) (bool, error) {
 			}
 			r.ints[i] = int64(d)
 		case schema.Enum:
-			if _, ok := p.enum[v]; !ok {
+			j, ok := p.enum[v]
+			if !ok {
 				bad = "not one of " + strings.Join(p.col.Values, ", ")
 			}
+			r.ints[i] = int64(j)
 		}
 		if bad != "" {
 			return false, r.reject(line, rec, p.col.Name, v, bad)
@@ -428,7 +495,12 @@ func (r *Reader) parseRow(rec []string) (bool, error) {
 			b.AppendNull()
 			continue
 		}
-		switch p := &r.plans[i]; p.col.Kind {
+		p := &r.plans[i]
+		if p.dict != nil { // an Enum's index
+			b.(*array.Int32Builder).Append(int32(r.ints[i]))
+			continue
+		}
+		switch p.col.Kind {
 		case schema.Int64:
 			b.(*array.Int64Builder).Append(r.ints[i])
 		case schema.Float64:

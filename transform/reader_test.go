@@ -33,7 +33,7 @@ var lineage = transform.Lineage{
 
 // render reads a file through a Reader with a checked allocator and renders
 // everything observable: schema, drift, batches as JSON, rejects, error.
-func render(t *testing.T, path string, stream *schema.Stream) string {
+func render(t *testing.T, path string, stream *schema.Stream, opts ...transform.Option) string {
 	t.Helper()
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
@@ -44,10 +44,12 @@ func render(t *testing.T, path string, stream *schema.Stream) string {
 	defer f.Close()
 	var out bytes.Buffer
 	var rejects []transform.Reject
-	r, err := transform.NewReader(f, stream,
+	opts = append([]transform.Option{
 		transform.WithAllocator(mem), transform.WithBatchSize(2), transform.WithLineage(lineage),
 		transform.WithSource(filepath.Base(path)),
-		transform.WithRejects(transform.RejectFunc(func(rj transform.Reject) error { rejects = append(rejects, rj); return nil })))
+		transform.WithRejects(transform.RejectFunc(func(rj transform.Reject) error { rejects = append(rejects, rj); return nil })),
+	}, opts...)
+	r, err := transform.NewReader(f, stream, opts...)
 	if err != nil {
 		fmt.Fprintf(&out, "error: %v\n", err)
 		return out.String()
@@ -79,32 +81,34 @@ func render(t *testing.T, path string, stream *schema.Stream) string {
 	return out.String()
 }
 
+// goldenCases are the inputs of testdata/transform and their streams.
+var goldenCases = []struct {
+	file   string
+	stream *schema.Stream
+}{
+	{"good.csv", schema.Activity},
+	{"bad_type.csv", schema.Activity},
+	{"bad_enum.csv", schema.Activity},
+	{"missing_column.csv", schema.Activity},
+	{"extra_column.csv", schema.Activity},
+	{"no_member_column.csv", schema.Activity},
+	{"quoting.csv", schema.Activity},
+	{"crlf.csv", schema.Activity},
+	{"bom.csv", schema.Activity},
+	{"empty.csv", schema.Activity},
+	{"header_only.csv", schema.Activity},
+	{"header_only_crlf_nonewline.csv", schema.Activity},
+	{"duplicate_column.csv", schema.Activity},
+	{"unterminated_quote.csv", schema.Activity},
+	{"gzip.csv.gz", schema.Activity},
+	{"seat.csv", schema.Seat},
+	// Header-driven: every column a nullable string, unknown ones kept
+	// as drift, one named like a Hive key renamed; per-export lineage.
+	{"crm_validation.csv", schema.CRMValidation},
+}
+
 func TestGolden(t *testing.T) {
-	cases := []struct {
-		file   string
-		stream *schema.Stream
-	}{
-		{"good.csv", schema.Activity},
-		{"bad_type.csv", schema.Activity},
-		{"bad_enum.csv", schema.Activity},
-		{"missing_column.csv", schema.Activity},
-		{"extra_column.csv", schema.Activity},
-		{"no_member_column.csv", schema.Activity},
-		{"quoting.csv", schema.Activity},
-		{"crlf.csv", schema.Activity},
-		{"bom.csv", schema.Activity},
-		{"empty.csv", schema.Activity},
-		{"header_only.csv", schema.Activity},
-		{"header_only_crlf_nonewline.csv", schema.Activity},
-		{"duplicate_column.csv", schema.Activity},
-		{"unterminated_quote.csv", schema.Activity},
-		{"gzip.csv.gz", schema.Activity},
-		{"seat.csv", schema.Seat},
-		// Header-driven: every column a nullable string, unknown ones kept
-		// as drift, one named like a Hive key renamed; per-export lineage.
-		{"crm_validation.csv", schema.CRMValidation},
-	}
-	for _, tc := range cases {
+	for _, tc := range goldenCases {
 		t.Run(tc.file, func(t *testing.T) {
 			in := filepath.Join("..", "testdata", "transform", tc.file)
 			golden := in + ".golden"

@@ -16,7 +16,8 @@ import (
 
 // ActivityBatches transforms days of the fake's activity for one contract
 // (rowsPerDay a day, from 2026-01-01) into record batches, for the writers'
-// benchmarks. The caller releases the batches.
+// benchmarks, as the pipeline reads them (transform.WithDictionaries). The
+// caller releases the batches.
 func ActivityBatches(tb testing.TB, days, rowsPerDay int) (recs []arrow.RecordBatch, s *arrow.Schema, w load.Window, rows int) {
 	tb.Helper()
 	var buf bytes.Buffer
@@ -30,7 +31,7 @@ func ActivityBatches(tb testing.TB, days, rowsPerDay int) (recs []arrow.RecordBa
 		return true
 	})
 	w = load.Window{Stream: schema.Activity, Contract: "urn:li:salesContract:1001", PartitionID: "1001", Start: start, End: end, JobID: 1}
-	r, err := transform.NewReader(bytes.NewReader(buf.Bytes()), schema.Activity, transform.WithLineage(transform.Lineage{
+	r, err := transform.NewReader(bytes.NewReader(buf.Bytes()), schema.Activity, transform.WithDictionaries(), transform.WithLineage(transform.Lineage{
 		Contract: w.Contract, WindowStart: start, WindowEnd: end.Add(-time.Millisecond), JobID: 1, ExtractedAt: start}))
 	if err != nil {
 		tb.Fatal(err)

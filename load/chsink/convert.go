@@ -38,8 +38,37 @@ func columnValues(arr arrow.Array, nullable bool) (any, error) {
 		return values(n, nullable, a.IsNull, func(i int) time.Time { return time.UnixMilli(int64(a.Value(i))).UTC() }), nil
 	case *array.Date32:
 		return values(n, nullable, a.IsNull, func(i int) time.Time { return a.Value(i).ToTime() }), nil
+	case *array.Dictionary:
+		return dictionaryValues(a, nullable)
 	}
 	return nil, fmt.Errorf("no ClickHouse conversion for %s", arr.DataType())
+}
+
+// dictionaryValues converts a dictionary array (an enum or a lineage column
+// of transform.WithDictionaries): its dictionary once, then each row's
+// value picked from it by index.
+func dictionaryValues(a *array.Dictionary, nullable bool) (any, error) {
+	dict, err := columnValues(a.Dictionary(), false)
+	if err != nil {
+		return nil, fmt.Errorf("dictionary of %s: %w", a.DataType(), err)
+	}
+	switch d := dict.(type) {
+	case []string:
+		return pick(a, nullable, d), nil
+	case []int64:
+		return pick(a, nullable, d), nil
+	case []float64:
+		return pick(a, nullable, d), nil
+	case []uint8:
+		return pick(a, nullable, d), nil
+	case []time.Time:
+		return pick(a, nullable, d), nil
+	}
+	return nil, fmt.Errorf("no ClickHouse conversion for %s", a.DataType())
+}
+
+func pick[T any](a *array.Dictionary, nullable bool, dict []T) any {
+	return values(a.Len(), nullable, a.IsNull, func(i int) T { return dict[a.GetValueIndex(i)] })
 }
 
 // values is []T of value, or []*T with nil for nulls when nullable.

@@ -67,8 +67,12 @@ type Column struct {
 }
 
 // ColumnType maps an Arrow field to a ClickHouse type. enum marks a column
-// of few distinct values (LowCardinality).
+// of few distinct values (LowCardinality). A dictionary-encoded field
+// (transform.WithDictionaries) maps as its values' type.
 func ColumnType(f arrow.Field, enum bool) (string, error) {
+	if dt, ok := f.Type.(*arrow.DictionaryType); ok {
+		f.Type = dt.ValueType
+	}
 	var t string
 	switch dt := f.Type.(type) {
 	case *arrow.StringType, *arrow.LargeStringType:

@@ -211,7 +211,8 @@ func (p *Sink) OpenWindow(_ context.Context, w load.Window, s *arrow.Schema) (lo
 	if w.PartitionID == "" || strings.ContainsAny(w.PartitionID, `/\.`) {
 		return nil, fmt.Errorf("opening window: bad partition id %q", w.PartitionID)
 	}
-	pw := &parquetWindow{sink: p, w: w, schema: s, partCol: -1, parts: map[arrow.Date32]*partFile{}, props: p.WriterProperties(w.Stream)}
+	fs, aprop := fileSchema(s, p.cfg.Allocator)
+	pw := &parquetWindow{sink: p, w: w, schema: fs, aprop: aprop, partCol: -1, parts: map[arrow.Date32]*partFile{}, props: p.WriterProperties(w.Stream)}
 	if w.Stream.DayColumn != "" {
 		idx := s.FieldIndices(w.Stream.DayColumn)
 		if len(idx) != 1 {

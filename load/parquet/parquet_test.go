@@ -28,11 +28,12 @@ import (
 var day1 = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 
 // batchFromCSV builds record batches of stream from CSV text.
-func batches(t *testing.T, mem memory.Allocator, st *sschema.Stream, csv string, w load.Window) (*arrow.Schema, []arrow.RecordBatch) {
+func batches(t *testing.T, mem memory.Allocator, st *sschema.Stream, csv string, w load.Window, opts ...transform.Option) (*arrow.Schema, []arrow.RecordBatch) {
 	t.Helper()
-	r, err := transform.NewReader(strings.NewReader(csv), st, transform.WithAllocator(mem), transform.WithBatchSize(3),
+	opts = append([]transform.Option{transform.WithAllocator(mem), transform.WithBatchSize(3),
 		transform.WithLineage(transform.Lineage{Contract: w.Contract, WindowStart: w.Start, WindowEnd: w.End.Add(-time.Millisecond),
-			JobID: w.JobID, ExtractedAt: day1, SnapshotDate: w.SnapshotDate()}))
+			JobID: w.JobID, ExtractedAt: day1, SnapshotDate: w.SnapshotDate()})}, opts...)
+	r, err := transform.NewReader(strings.NewReader(csv), st, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,9 +50,9 @@ func batches(t *testing.T, mem memory.Allocator, st *sschema.Stream, csv string,
 	return r.Schema(), out
 }
 
-func load1(t *testing.T, sink load.Sink, mem memory.Allocator, st *sschema.Stream, w load.Window, csv string) load.Stats {
+func load1(t *testing.T, sink load.Sink, mem memory.Allocator, st *sschema.Stream, w load.Window, csv string, opts ...transform.Option) load.Stats {
 	t.Helper()
-	s, recs := batches(t, mem, st, csv, w)
+	s, recs := batches(t, mem, st, csv, w, opts...)
 	ww, err := sink.OpenWindow(context.Background(), w, s)
 	if err != nil {
 		t.Fatal(err)

@@ -22,7 +22,8 @@ type parquetWindow struct {
 	sink             *Sink
 	w                load.Window
 	props            *parquet.WriterProperties
-	schema           *arrow.Schema
+	schema           *arrow.Schema // the files' (fileSchema)
+	aprop            pqarrow.ArrowWriterProperties
 	partCol          int
 	startDay, endDay arrow.Date32 // [startDay, endDay)
 	parts            map[arrow.Date32]*partFile
@@ -80,7 +81,7 @@ func (pw *parquetWindow) part(day arrow.Date32) (*partFile, error) {
 	bw := bufio.NewWriterSize(cw, 64<<10)
 	// pqarrow closes the io.Writer it is given when it is a Closer; bufio's
 	// is not, so the staged file stays ours to commit.
-	fw, err := pqarrow.NewFileWriter(pw.schema, bw, pw.props, pw.sink.aprop)
+	fw, err := pqarrow.NewFileWriter(pw.schema, bw, pw.props, pw.aprop)
 	if err != nil {
 		staged.Abort()
 		return nil, fmt.Errorf("opening parquet writer for %s: %w", name, err)
