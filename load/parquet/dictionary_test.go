@@ -67,3 +67,31 @@ func TestDictionaryBatchesReadBackAsBefore(t *testing.T) {
 		}
 	}
 }
+
+// Statistics are written where they prune reads (times, numbers) and not
+// where computing them costs more than they prune (ids, enums, lineage).
+func TestStatisticsWhereTheyPrune(t *testing.T) {
+	dir := t.TempDir()
+	sink, err := parquet.NewSink(parquet.Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := load.Window{Stream: sschema.Activity, Contract: "urn:li:salesContract:1001", PartitionID: "1001", Start: day1, End: day1.AddDate(0, 0, 3), JobID: 7}
+	load1(t, sink, memory.DefaultAllocator, sschema.Activity, w, threeDays, transform.WithDictionaries())
+	_, rdr := readParquet(t, filepath.Join(dir, "activity/contract=1001/date=2026-03-02", parquet.DataFileName))
+	want := map[string]bool{"createdAt": true, "seatId": true, "activityId": false, "activityType": false,
+		"memberIdentityKey": false, "_contract": false, "_window_start": false, "_job_id": false, "_extracted_at": false}
+	for col, stats := range want {
+		cc, err := rdr.MetaData().RowGroup(0).ColumnChunk(rdr.MetaData().Schema.ColumnIndexByName(col))
+		if err != nil {
+			t.Fatal(err)
+		}
+		set, err := cc.StatsSet()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if set != stats {
+			t.Errorf("%s: statistics %v, want %v", col, set, stats)
+		}
+	}
+}
