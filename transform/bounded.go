@@ -6,7 +6,7 @@ import (
 )
 
 // readAhead is the size of the buffer between the input and the CSV
-// parser (encoding/csv reuses a *bufio.Reader this large).
+// parser (a *bufio.Reader this large).
 const readAhead = 256 << 10
 
 // errPastBound is what boundedReader returns once the parser has been
@@ -14,18 +14,20 @@ const readAhead = 256 << 10
 // ErrRecordTooLarge, naming the line.
 var errPastBound = errors.New("past the record bound")
 
-// boundedReader bounds what encoding/csv can buffer of one record.
+// boundedReader bounds what the CSV parser (csvScanner) can buffer of one
+// record.
 //
-// encoding/csv reads a whole record into memory before it returns it (a
+// The parser, as encoding/csv, reads a whole record into memory before it
+// returns it (a
 // line without a newline, or a quoted field that never closes, would be
 // read to the end of the file). The input therefore reaches the parser
 // through a boundedReader, under the readAhead buffer: after each record,
-// the Reader moves the limit to the record's end (csv.Reader.InputOffset)
+// the Reader moves the limit to the record's end (csvScanner.InputOffset)
 // plus the bound plus readAhead, and past the limit boundedReader returns
 // errPastBound instead of bytes. So a record larger than the bound fails
 // after at most bound + readAhead of its bytes were read, and the parser
-// holds at most about three copies of that (its line buffer, its field
-// buffer, the record's string); a record between the bound and the limit
+// holds at most about two copies of that (its line buffer, its field
+// buffer); a record between the bound and the limit
 // is caught once read, by its size (Next). Either way the window fails
 // with ErrRecordTooLarge naming the line: skipping the record instead
 // would mean finding its end, which only reading it all (quotes may hide

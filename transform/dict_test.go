@@ -113,3 +113,42 @@ func TestDense(t *testing.T) {
 		t.Fatal("the schemas with and without dictionaries are equal")
 	}
 }
+
+// The CSV scanner hands out fields that are views of its buffers; what
+// the Reader keeps (the header's names, a reject's value and record) are
+// copies, still right after the buffers have been reused many times over.
+func TestRejectsKeepTheirBytes(t *testing.T) {
+	var in strings.Builder
+	in.WriteString("activityId,activityType,createdAt,seatId,memberIdentityKey,regionCode\n")
+	in.WriteString("bad-1,NOT_A_TYPE,03-01-2026 10:00:00,1,urn:li:member:1,EU\n")
+	for i := range 20_000 { // about 1.3 MB: the 256 KiB read buffer is refilled
+		in.WriteString("a" + strings.Repeat("x", 10) + ",SAVED_LEAD,03-01-2026 11:00:00," + string(rune('0'+i%10)) + ",urn:li:member:2,US\n")
+	}
+	in.WriteString("bad-2,SAVED_LEAD,03-01-2026 12:00:00,not-a-number,urn:li:member:3,EU\n")
+	var rejects []transform.Reject
+	r, err := transform.NewReader(strings.NewReader(in.String()), schema.Activity, transform.WithLineage(lineage), transform.WithDictionaries(),
+		transform.WithRejects(transform.RejectFunc(func(rj transform.Reject) error { rejects = append(rejects, rj); return nil })))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Release()
+	for r.Next() {
+	}
+	if r.Err() != nil || r.Rows() != 20_000 || len(rejects) != 2 {
+		t.Fatalf("rows %d, rejects %d, err %v", r.Rows(), len(rejects), r.Err())
+	}
+	want := []transform.Reject{
+		{Line: 2, Column: "activityType", Value: "NOT_A_TYPE", Record: []string{"bad-1", "NOT_A_TYPE", "03-01-2026 10:00:00", "1", "urn:li:member:1", "EU"}},
+		{Line: 20_003, Column: "seatId", Value: "not-a-number", Record: []string{"bad-2", "SAVED_LEAD", "03-01-2026 12:00:00", "not-a-number", "urn:li:member:3", "EU"}},
+	}
+	for i, w := range want {
+		g := rejects[i]
+		if g.Line != w.Line || g.Column != w.Column || g.Value != w.Value || strings.Join(g.Record, "|") != strings.Join(w.Record, "|") {
+			t.Errorf("reject %d: line %d column %s value %q record %q; want line %d column %s value %q record %q",
+				i, g.Line, g.Column, g.Value, g.Record, w.Line, w.Column, w.Value, w.Record)
+		}
+	}
+	if d := r.Drift(); len(d) != 1 || d[0] != "regionCode" || len(r.Schema().FieldIndices("regionCode")) != 1 {
+		t.Errorf("drift %q, schema %s", d, r.Schema())
+	}
+}

@@ -52,7 +52,7 @@ type Reader struct {
 	cfg     config
 	stream  *schema.Stream
 	body    io.ReadCloser
-	csv     *csv.Reader
+	csv     *csvScanner
 	bound   *boundedReader
 	schema  *arrow.Schema
 	data    *arrow.Schema // bld's: the plans' columns, an Enum's indices as int32 under WithDictionaries
@@ -111,14 +111,15 @@ func NewReader(r io.Reader, stream *schema.Stream, opts ...Option) (*Reader, err
 		_, _ = br.Discard(3)
 		bom = 3
 	}
-	cr := csv.NewReader(br)
-	cr.FieldsPerRecord = -1
-	cr.ReuseRecord = true
+	cr := newCSVScanner(br)
 	rd := &Reader{cfg: cfg, stream: stream, body: body, csv: cr, bound: bound, partIdx: -1}
 
 	header, err := cr.Read()
 	if err == nil {
 		err = rd.checkSize(header, bom)
+	}
+	for i, h := range header {
+		header[i] = strings.Clone(h) // the scanner's fields are views
 	}
 	switch {
 	case errors.Is(err, io.EOF):
@@ -383,13 +384,11 @@ func (r *Reader) batch(n int) (arrow.RecordBatch, error) {
 func (r *Reader) checkSize(rec []string, start int64) error {
 	end := r.csv.InputOffset()
 	if len(rec) > 0 {
-		line, _ := r.csv.FieldPos(len(rec) - 1)
 		if end-start > r.cfg.maxRecord {
-			first, _ := r.csv.FieldPos(0)
-			r.endLine = first - 1
+			r.endLine = r.csv.startLine - 1
 			return ErrRecordTooLarge
 		}
-		r.endLine = line + strings.Count(rec[len(rec)-1], "\n")
+		r.endLine = r.csv.endLine
 	}
 	r.recEnd = end
 	r.bound.limit = end + r.cfg.maxRecord + readAhead
@@ -401,9 +400,13 @@ func (r *Reader) reject(line int, rec []string, column, value, reason string) er
 	if r.cfg.rejects == nil {
 		return nil
 	}
+	// The record's fields are views of the scanner's buffers: the reject
+	// keeps copies.
 	cp := make([]string, len(rec))
-	copy(cp, rec)
-	err := r.cfg.rejects.Reject(Reject{Stream: r.stream.Name, Source: r.cfg.source, Line: line, Column: column, Value: value, Reason: reason, Record: cp})
+	for i, f := range rec {
+		cp[i] = strings.Clone(f)
+	}
+	err := r.cfg.rejects.Reject(Reject{Stream: r.stream.Name, Source: r.cfg.source, Line: line, Column: column, Value: strings.Clone(value), Reason: reason, Record: cp})
 	if err != nil {
 		return fmt.Errorf("%s: writing reject of line %d: %w", r.cfg.source, line, err)
 	}
@@ -413,7 +416,7 @@ func (r *Reader) reject(line int, rec []string, column, value, reason string) er
 // parseRow parses rec into scratch and appends it, or rejects it. It
 // returns whether the row was appended.
 func (r *Reader) parseRow(rec []string) (bool, error) {
-	line, _ := r.csv.FieldPos(0)
+	line := r.csv.startLine
 	if r.dirty {
 		clear(r.fixed)
 		r.dirty = false
