@@ -131,11 +131,11 @@ func TestPushGroups(t *testing.T) {
 	}
 	groups := read()
 	if len(groups) != 2 {
-		t.Errorf("%d groups after the first run, want 2 (the run, activity's last success): %+v", len(groups), groups)
+		t.Errorf("%d groups after the first run, want 2 (the run, activity's last success): %v", len(groups), promtest.Keys(groups))
 	}
 	run, ok := promtest.GroupWith(groups, runKey)
 	if !ok {
-		t.Fatalf("no group %v in %+v", runKey, groups)
+		t.Fatalf("no group %v in %v", runKey, promtest.Keys(groups))
 	}
 	want(run, "salesnav_etl_rows_loaded_total", 5, "stream", "activity", "mode", "scheduled", "instance", "prod")
 	want(run, "salesnav_etl_rows_rejected_total", 1, "stream", "activity")
@@ -190,7 +190,7 @@ func TestPushGroups(t *testing.T) {
 	activity, _ = promtest.GroupWith(groups, streamKey("activity"))
 	want(activity, "salesnav_etl_last_success_timestamp_seconds", 1000)
 	if !ok || len(groups) != 4 {
-		t.Errorf("%d groups after a backfill, want 4 (scheduled, backfill, two streams): %+v", len(groups), groups)
+		t.Errorf("%d groups after a backfill, want 4 (scheduled, backfill, two streams): %v", len(groups), promtest.Keys(groups))
 	}
 
 	pg.Close()

@@ -32,6 +32,16 @@ type Sample struct {
 
 // Groups reads every group the gateway holds (GET /api/v1/metrics).
 func (p *Pushgateway) Groups(ctx context.Context) ([]Group, error) {
+	raw, err := p.API(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGroups(raw)
+}
+
+// API returns the gateway's answer to GET /api/v1/metrics: every group
+// it holds, as JSON.
+func (p *Pushgateway) API(ctx context.Context) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.URL+"/api/v1/metrics", nil)
 	if err != nil {
 		return nil, fmt.Errorf("reading the Pushgateway's groups: %w", err)
@@ -48,7 +58,7 @@ func (p *Pushgateway) Groups(ctx context.Context) ([]Group, error) {
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("reading the Pushgateway's groups: %s: %s", resp.Status, raw)
 	}
-	return ParseGroups(raw)
+	return raw, nil
 }
 
 // apiFamily is a metric family in the gateway's API answer.
@@ -141,4 +151,13 @@ func (g Group) Value(name string, pairs ...string) (float64, bool) {
 		}
 	}
 	return 0, false
+}
+
+// Keys returns the groups' grouping keys, for messages.
+func Keys(groups []Group) []map[string]string {
+	out := make([]map[string]string, 0, len(groups))
+	for _, g := range groups {
+		out = append(out, g.Labels)
+	}
+	return out
 }
