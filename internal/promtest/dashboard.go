@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -142,6 +143,19 @@ func (v Variable) query() (string, error) {
 // variable is a Grafana variable in a query: $name, ${name}, ${name:fmt},
 // [[name]] or [[name:fmt]].
 var variable = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(?::[^}]*)?\}|\$([A-Za-z_][A-Za-z0-9_]*)|\[\[([A-Za-z_][A-Za-z0-9_]*)(?::[^\]]*)?\]\]`)
+
+// Variables returns the names of the Grafana variables a query uses, in
+// order, without repeats ($__range gives __range).
+func Variables(expr string) []string {
+	var out []string
+	for _, m := range variable.FindAllStringSubmatch(expr, -1) {
+		name := m[1] + m[2] + m[3]
+		if !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	return out
+}
 
 // builtins are the values Concrete gives Grafana's global variables.
 var builtins = map[string]string{

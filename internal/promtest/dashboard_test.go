@@ -21,6 +21,20 @@ func TestConcrete(t *testing.T) {
 	}
 }
 
+func TestVariables(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want []string
+	}{
+		{`rate(x{s=~"$stream", i=~"${instance:regex}"}[$__rate_interval]) + y{s=~"[[stream]]"}`, []string{"stream", "instance", "__rate_interval"}},
+		{`label_replace(x, "d", "$1", "s", "(.*)")`, nil},
+	} {
+		if got := Variables(tc.in); !slices.Equal(got, tc.want) {
+			t.Errorf("Variables(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
 const dashboardJSON = `{
   "uid": "u", "title": "T", "schemaVersion": 39,
   "panels": [
