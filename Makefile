@@ -4,16 +4,16 @@ GO ?= go
 SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 
-.PHONY: demo test test-short build vet staticcheck fuzz chaos bench bench-assoc bench-flat duckdb chdb s3rver clickhouse zookeeper clean
+.PHONY: demo test test-short build vet staticcheck fuzz chaos bench bench-assoc bench-flat duckdb chdb s3rver clickhouse zookeeper prometheus clean
 
 # Run the main job on the embedded fake Sales Navigator API into ./out.
 demo:
 	$(GO) run ./cmd/salesnav-etl run --fake-api
 
 # The whole test suite (what .ci/run runs). It installs what the tests use
-# when missing: ClickHouse and ZooKeeper (apt, as root), DuckDB, chDB and
-# s3rver (npm).
-test: clickhouse zookeeper duckdb chdb s3rver
+# when missing: ClickHouse, ZooKeeper, promtool and the Pushgateway (apt, as
+# root), DuckDB, chDB and s3rver (npm).
+test: clickhouse zookeeper prometheus duckdb chdb s3rver
 	$(GO) vet ./...
 	$(MAKE) staticcheck
 	$(GO) test -race -timeout 30m ./...
@@ -89,6 +89,17 @@ zookeeper:
 clickhouse:
 	@{ command -v clickhouse-server >/dev/null || test -x /usr/sbin/clickhouse-server; } && command -v clickhouse-client >/dev/null || \
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clickhouse-server clickhouse-client; }
+
+# Debian's prometheus (for promtool: the alert rules' unit tests, the
+# dashboard's queries) and prometheus-pushgateway (2.42 and 1.5 here), which
+# the tests run themselves: a Pushgateway on a free loopback port, in memory.
+# The system services the packages may start on install (ports 9090, 9091)
+# are stopped and disabled; the tests never use them.
+prometheus:
+	@{ command -v promtool >/dev/null || test -x /usr/bin/promtool; } && \
+	{ command -v prometheus-pushgateway >/dev/null || test -x /usr/bin/prometheus-pushgateway; } || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus prometheus-pushgateway && \
+		{ for s in prometheus prometheus-pushgateway; do invoke-rc.d $$s stop; update-rc.d $$s disable; done >/dev/null 2>&1; true; }; }
 
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 

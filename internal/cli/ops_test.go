@@ -7,11 +7,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
-	"maps"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -155,44 +151,13 @@ func TestLoggerFormat(t *testing.T) {
 	}
 }
 
-// groupKey renders a push path's grouping labels in a fixed order (the
-// client writes them in any order): job=x,a=1,b=2.
-func groupKey(path string) string {
-	parts := strings.Split(strings.TrimPrefix(path, "/metrics/"), "/")
-	var kv []string
-	for i := 0; i+1 < len(parts); i += 2 {
-		kv = append(kv, parts[i]+"="+parts[i+1])
-	}
-	slices.Sort(kv)
-	return strings.Join(kv, ",")
-}
-
-// pushgateway records what a Pushgateway receives, by method and group.
-type pushgateway struct {
-	mu     sync.Mutex
-	bodies map[string][]byte
-}
-
-func (p *pushgateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	p.mu.Lock()
-	if p.bodies == nil {
-		p.bodies = map[string][]byte{}
-	}
-	p.bodies[r.Method+" "+groupKey(r.URL.Path)] = body
-	p.mu.Unlock()
-	w.WriteHeader(http.StatusOK)
-}
-
 // A full run of every stream with the refresh-token flow: the metrics file
-// and the Pushgateway get non-zero rows for each stream; progress lines
-// are logged; no token, secret or refresh token appears anywhere.
+// gets non-zero rows for each stream; progress lines are logged; no token,
+// secret or refresh token appears anywhere. (TestRunPushesToPushgateway
+// pushes to a Pushgateway.)
 func TestRunMetricsProgressAndNoSecrets(t *testing.T) {
 	fake := testkit.NewFake(t, fakeapi.Config{RowsPerDay: 50})
 	root := strings.TrimSuffix(fake.URL, "/v2")
-	pg := &pushgateway{}
-	pgSrv := httptest.NewServer(pg)
-	defer pgSrv.Close()
 	dir := t.TempDir()
 	metricsFile := filepath.Join(dir, "salesnav.prom")
 	summary := filepath.Join(dir, "summary.json")
@@ -202,8 +167,7 @@ func TestRunMetricsProgressAndNoSecrets(t *testing.T) {
 		"SALESNAV_START": pipeline.Day(time.Now()).AddDate(0, 0, -4).Format(time.DateOnly), "SALESNAV_POLL_INTERVAL": "5ms",
 		"SALESNAV_STREAMS":       "contracts,seat,activity,activity_outcome,crm_validation,profile_associations",
 		"SALESNAV_CRM_INSTANCES": "urn:li:crmInstance:(SFDC,00D1)",
-		"SALESNAV_METRICS_FILE":  metricsFile, "SALESNAV_PUSHGATEWAY_URL": pgSrv.URL, "SALESNAV_METRICS_INSTANCE": "prod-eu",
-		"SALESNAV_PROGRESS_INTERVAL": "1ms"}
+		"SALESNAV_METRICS_FILE": metricsFile, "SALESNAV_PROGRESS_INTERVAL": "1ms"}
 	code, stdout, stderr := runCLI(t, env, "run", "--summary", summary)
 	if code != ExitOK {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
@@ -236,18 +200,6 @@ func TestRunMetricsProgressAndNoSecrets(t *testing.T) {
 	if fams["salesnav_etl_job_wait_seconds"] == nil || value(fams, "salesnav_etl_exit_code", "", "") != 0 || value(fams, "salesnav_etl_run_duration_seconds", "", "") <= 0 {
 		t.Errorf("job waits, exit code or duration missing:\n%s", raw)
 	}
-	pg.mu.Lock()
-	pushed := pg.bodies
-	pg.mu.Unlock()
-	body := pushed["PUT instance=prod-eu,job=salesnav_etl,mode=scheduled"]
-	if !bytes.Contains(body, []byte("salesnav_etl_rows_loaded_total")) {
-		t.Errorf("Pushgateway run group lacks the row counts: %d pushes", len(pushed))
-	}
-	for _, s := range streams {
-		if b := pushed["PUT instance=prod-eu,job=salesnav_etl,stream="+s]; !bytes.Contains(b, []byte("salesnav_etl_last_success_timestamp_seconds")) {
-			t.Errorf("no last-success push for %s (pushes: %q)", s, slices.Collect(maps.Keys(pushed)))
-		}
-	}
 	if !strings.Contains(stderr, `"msg":"progress"`) || !strings.Contains(stderr, `"activity":{"rows":`) {
 		t.Errorf("no progress line in the logs")
 	}
@@ -256,7 +208,7 @@ func TestRunMetricsProgressAndNoSecrets(t *testing.T) {
 		t.Errorf("no complete 'window loaded' line")
 	}
 	sum, _ := os.ReadFile(summary)
-	all := stdout + stderr + string(raw) + string(body) + string(sum)
+	all := stdout + stderr + string(raw) + string(sum)
 	for _, secret := range []string{fakeapi.DefaultClientSecret, fakeapi.DefaultRefreshToken, "fake-issued-", "sig="} {
 		if strings.Contains(all, secret) {
 			t.Errorf("%q appears in the output, logs, summary or metrics", secret)

@@ -123,6 +123,10 @@ func TestNoSecretOnCredentialedErrorPaths(t *testing.T) {
 		}
 	}))
 	defer tokens.Close()
+	// A stand-in, not Debian's Pushgateway: its refusal echoes the push URL
+	// in the body, which the real gateway never does (its 401 is tested in
+	// internal/metrics' TestPushRefusedHidesPassword), and this test runs
+	// in the fast tier.
 	refusing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no pushes today: "+r.URL.String(), http.StatusUnauthorized)
 	}))

@@ -33,6 +33,8 @@ const Namespace = "salesnav_etl"
 // is extract.Config.OnCall. Safe for concurrent use.
 type Run struct {
 	reg *prometheus.Registry
+	// collectors are every collector registered in reg, for Names' test.
+	collectors []prometheus.Collector
 
 	rowsExtracted *prometheus.CounterVec
 	rowsLoaded    *prometheus.CounterVec
@@ -66,7 +68,7 @@ func New(streams []string) *Run {
 	r := &Run{reg: prometheus.NewRegistry(), totals: map[string]Totals{}}
 	counter := func(name, help string, labels ...string) *prometheus.CounterVec {
 		c := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Name: name, Help: help}, labels)
-		r.reg.MustRegister(c)
+		r.register(c)
 		return c
 	}
 	r.rowsExtracted = counter("rows_extracted_total", "Rows of the export files taken in, loaded or rejected (once each, whatever the download retries).", "stream")
@@ -81,7 +83,7 @@ func New(streams []string) *Run {
 		Help: "When a run last loaded the stream for every contract without an error (Unix time); absent when this run did not."}, []string{"stream"})
 	r.exitCode = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: Namespace, Name: "exit_code", Help: "The run's exit code (0 complete, 1 failed, 2 configuration, 3 partial, 75 retry later)."})
 	r.runEnd = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: Namespace, Name: "run_end_timestamp_seconds", Help: "When the run ended (Unix time)."})
-	r.reg.MustRegister(r.jobWait, r.runDuration, r.lastSuccess, r.exitCode, r.runEnd)
+	r.register(r.jobWait, r.runDuration, r.lastSuccess, r.exitCode, r.runEnd)
 	for _, s := range streams {
 		r.rowsExtracted.WithLabelValues(s)
 		r.rowsLoaded.WithLabelValues(s)
@@ -90,6 +92,12 @@ func New(streams []string) *Run {
 		r.totals[s] = Totals{}
 	}
 	return r
+}
+
+// register registers collectors in the run's registry and keeps them.
+func (r *Run) register(cs ...prometheus.Collector) {
+	r.reg.MustRegister(cs...)
+	r.collectors = append(r.collectors, cs...)
 }
 
 // Registry is the run's registry.

@@ -2,22 +2,17 @@ package metrics_test
 
 import (
 	"context"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
-	"slices"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/salesnav-etl/salesnav-etl/internal/metrics"
+	"github.com/salesnav-etl/salesnav-etl/internal/promtest"
 	"github.com/salesnav-etl/salesnav-etl/pipeline"
 )
 
@@ -96,57 +91,139 @@ func TestLastSuccessCarriedOver(t *testing.T) {
 	}
 }
 
-// Pushes: the run's group by mode, and each successful stream's last
-// success in a group of its own; the gateway's password never in errors.
+// Pushes to a real Pushgateway (Debian's), read back through its API: the
+// run's group by mode and instance, each successful stream's last success
+// in a group of its own. A second run replaces the first run's group (PUT:
+// a series or family the second run lacks is gone, not merged as a POST
+// would) and the last success
+// of a stream it failed stays; a backfill's group is apart. A push to a
+// gateway that is down names no password.
 func TestPushGroups(t *testing.T) {
-	var mu sync.Mutex
-	var paths []string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		mu.Lock()
-		parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/metrics/"), "/")
-		var kv []string
-		for i := 0; i+1 < len(parts); i += 2 {
-			kv = append(kv, parts[i]+"="+parts[i+1])
+	pg := promtest.StartPushgateway(t, nil)
+	ctx := context.Background()
+	runKey := map[string]string{"job": "salesnav_etl", "instance": "prod", "mode": "scheduled"}
+	streamKey := func(s string) map[string]string {
+		return map[string]string{"job": "salesnav_etl", "instance": "prod", "stream": s}
+	}
+	read := func() []promtest.Group {
+		t.Helper()
+		groups, err := pg.Groups(ctx)
+		if err != nil {
+			t.Fatal(err)
 		}
-		slices.Sort(kv) // the client writes the grouping labels in any order
-		paths = append(paths, r.Method+" "+strings.Join(kv, ",")+" "+strconv.FormatBool(strings.Contains(string(body), "last_success")))
-		mu.Unlock()
-	}))
-	defer srv.Close()
-	m := metrics.New([]string{"activity", "seat"})
-	m.Finish(&pipeline.Summary{Status: pipeline.StatusPartial, Streams: map[string]*pipeline.StreamSummary{"activity": {Rows: 1}, "seat": {Failed: 1}}}, 3, time.Second, time.Unix(1000, 0), false)
-	if err := m.Push(context.Background(), srv.URL, "prod", nil); err != nil {
+		return groups
+	}
+	want := func(g promtest.Group, name string, v float64, pairs ...string) {
+		t.Helper()
+		if got, ok := g.Value(name, pairs...); !ok || got != v {
+			t.Errorf("group %v: %s%v = %v (found %v), want %v", g.Labels, name, pairs, got, ok, v)
+		}
+	}
+
+	first := metrics.New([]string{"activity", "seat"})
+	first.OnCall("getContracts", 429, time.Millisecond)
+	first.OnCall("getContracts", 200, time.Millisecond)
+	first.JobWaited("activity", 3*time.Second)
+	first.Finish(&pipeline.Summary{Status: pipeline.StatusPartial, Streams: map[string]*pipeline.StreamSummary{
+		"activity": {Rows: 5, Rejected: 1}, "seat": {Failed: 1}}}, 3, 2*time.Second, time.Unix(1000, 0), false)
+	if err := first.Push(ctx, pg.URL, "prod", nil); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"PUT instance=prod,job=salesnav_etl,mode=scheduled false", "PUT instance=prod,job=salesnav_etl,stream=activity true"}
-	if !slices.Equal(paths, want) {
-		t.Errorf("pushes %q, want %q", paths, want)
+	groups := read()
+	if len(groups) != 2 {
+		t.Errorf("%d groups after the first run, want 2 (the run, activity's last success): %v", len(groups), promtest.Keys(groups))
 	}
-	u, _ := url.Parse(srv.URL)
+	run, ok := promtest.GroupWith(groups, runKey)
+	if !ok {
+		t.Fatalf("no group %v in %v", runKey, promtest.Keys(groups))
+	}
+	want(run, "salesnav_etl_rows_loaded_total", 5, "stream", "activity", "mode", "scheduled", "instance", "prod")
+	want(run, "salesnav_etl_rows_rejected_total", 1, "stream", "activity")
+	want(run, "salesnav_etl_exit_code", 3)
+	want(run, "salesnav_etl_run_end_timestamp_seconds", 1000)
+	want(run, "salesnav_etl_api_calls_total", 1, "operation", "getContracts", "status", "429")
+	want(run, "salesnav_etl_job_wait_seconds", 1, "stream", "activity") // a histogram's count
+	if _, ok := run.Metrics["salesnav_etl_last_success_timestamp_seconds"]; ok {
+		t.Error("the run's group holds last-success times: a failed run would hide the last good one")
+	}
+	activity, _ := promtest.GroupWith(groups, streamKey("activity"))
+	want(activity, "salesnav_etl_last_success_timestamp_seconds", 1000, "stream", "activity")
+	if _, ok := promtest.GroupWith(groups, streamKey("seat")); ok {
+		t.Error("a last success pushed for seat, which failed")
+	}
+
+	second := metrics.New([]string{"activity", "seat"})
+	second.OnCall("getContracts", 200, time.Millisecond)
+	second.Finish(&pipeline.Summary{Status: pipeline.StatusPartial, Streams: map[string]*pipeline.StreamSummary{
+		"activity": {Failed: 1}, "seat": {Rows: 7}}}, 3, time.Second, time.Unix(2000, 0), false)
+	if err := second.Push(ctx, pg.URL, "prod", nil); err != nil {
+		t.Fatal(err)
+	}
+	groups = read()
+	run, _ = promtest.GroupWith(groups, runKey)
+	want(run, "salesnav_etl_rows_loaded_total", 0, "stream", "activity")
+	want(run, "salesnav_etl_rows_loaded_total", 7, "stream", "seat")
+	want(run, "salesnav_etl_run_end_timestamp_seconds", 2000)
+	want(run, "salesnav_etl_run_duration_seconds", 1)
+	if v, ok := run.Value("salesnav_etl_api_calls_total", "status", "429"); ok {
+		t.Errorf("the first run's 429 count (%v) survived the second push: merged, not replaced", v)
+	}
+	if _, ok := run.Metrics["salesnav_etl_job_wait_seconds"]; ok {
+		t.Error("the first run's job waits survived the second push, which had none: merged (POST), not replaced (PUT)")
+	}
+	activity, _ = promtest.GroupWith(groups, streamKey("activity"))
+	want(activity, "salesnav_etl_last_success_timestamp_seconds", 1000)
+	seat, _ := promtest.GroupWith(groups, streamKey("seat"))
+	want(seat, "salesnav_etl_last_success_timestamp_seconds", 2000)
+
+	backfill := metrics.New([]string{"activity"})
+	backfill.Finish(&pipeline.Summary{Status: pipeline.StatusComplete, Streams: map[string]*pipeline.StreamSummary{
+		"activity": {Rows: 9}}}, 0, time.Second, time.Unix(3000, 0), true)
+	if err := backfill.Push(ctx, pg.URL, "prod", nil); err != nil {
+		t.Fatal(err)
+	}
+	groups = read()
+	bf, ok := promtest.GroupWith(groups, map[string]string{"job": "salesnav_etl", "instance": "prod", "mode": "backfill"})
+	want(bf, "salesnav_etl_rows_loaded_total", 9, "stream", "activity")
+	run, _ = promtest.GroupWith(groups, runKey)
+	want(run, "salesnav_etl_run_end_timestamp_seconds", 2000)
+	activity, _ = promtest.GroupWith(groups, streamKey("activity"))
+	want(activity, "salesnav_etl_last_success_timestamp_seconds", 1000)
+	if !ok || len(groups) != 4 {
+		t.Errorf("%d groups after a backfill, want 4 (scheduled, backfill, two streams): %v", len(groups), promtest.Keys(groups))
+	}
+
+	pg.Close()
+	u, _ := url.Parse(pg.URL)
 	u.User = url.UserPassword("user", "pushpw")
-	srv.Close()
-	if err := m.Push(context.Background(), u.String(), "", nil); err == nil || strings.Contains(err.Error(), "pushpw") {
-		t.Errorf("push to a closed gateway: %v", err)
+	if err := second.Push(ctx, u.String(), "", nil); err == nil || strings.Contains(err.Error(), "pushpw") {
+		t.Errorf("push to a gateway that is down: %v", err)
 	}
 }
 
-// A Pushgateway that refuses a push: the client library's error names the
-// full push URL, password included; Push masks it at the boundary.
+// pushHash is the bcrypt hash of pushPW, the password of the gateway's
+// user ops in TestPushRefusedHidesPassword.
+const (
+	pushPW   = "push-pw-7c1"
+	pushHash = "$2a$04$xP6Eoc8d4CkM/dvxurPd9e5I3P7/qaK.Sb3.y3Qg0PJ22/TEp1b2C"
+)
+
+// A real Pushgateway with basic authentication refuses a wrong password
+// (401): the client library's error names the full push URL, password
+// included; Push masks it at the boundary. The right password is let in.
 func TestPushRefusedHidesPassword(t *testing.T) {
 	const pw = "pg-Pa55word-81f"
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		http.Error(w, "refused: "+r.URL.String(), http.StatusForbidden)
-	}))
-	defer srv.Close()
-	gw := strings.Replace(srv.URL, "http://", "http://ops:"+pw+"@", 1)
+	pg := promtest.StartPushgateway(t, map[string]string{"ops": pushHash})
 	r := metrics.New([]string{"seat"})
 	r.Finish(nil, 0, time.Second, time.Unix(1e9, 0), false)
-	err := r.Push(context.Background(), gw, "", nil)
+	err := r.Push(context.Background(), strings.Replace(pg.URL, "http://", "http://ops:"+pw+"@", 1), "", nil)
 	if err == nil {
 		t.Fatal("a refused push returned no error")
 	}
-	if strings.Contains(err.Error(), pw) || !strings.Contains(err.Error(), "403") {
+	if strings.Contains(err.Error(), pw) || !strings.Contains(err.Error(), "401") {
 		t.Errorf("error text: %v", err)
+	}
+	if err := r.Push(context.Background(), strings.Replace(pg.URL, "http://", "http://ops:"+pushPW+"@", 1), "", nil); err != nil {
+		t.Errorf("the right password was refused: %v", err)
 	}
 }
