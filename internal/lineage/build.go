@@ -172,7 +172,7 @@ func (d *Description) event(typ string, at time.Time, sum *pipeline.Summary) Run
 			Run: ParentRun{RunID: p.Parent.RunID}, Job: ParentJob{Namespace: p.Parent.Namespace, Name: p.Parent.Job}}
 	}
 	for _, in := range d.inputs {
-		ev.Inputs = append(ev.Inputs, InputDataset{Namespace: in.Namespace, Name: in.Name})
+		ev.Inputs = append(ev.Inputs, InputDataset(in))
 	}
 	if sum == nil {
 		return ev

@@ -53,7 +53,7 @@ type Emitter struct {
 // an error (which never holds the URL's credentials).
 func NewEmitter(cfg EmitterConfig) (*Emitter, error) {
 	u, err := url.Parse(cfg.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
 		return nil, fmt.Errorf("lineage URL %s: not an http(s) URL", redactURL(cfg.URL))
 	}
 	if cfg.Timeout <= 0 {
