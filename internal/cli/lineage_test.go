@@ -1,12 +1,18 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/sethvargo/go-envconfig"
 
 	"github.com/salesnav-etl/salesnav-etl/fakeapi"
 	"github.com/salesnav-etl/salesnav-etl/internal/lineage"
@@ -253,5 +259,36 @@ func TestLineageConfig(t *testing.T) {
 		if strings.Contains(stderr, "ol-pw-x1") {
 			t.Errorf("the URL's password appears: %s", stderr)
 		}
+	}
+}
+
+// The FAIL event's message goes through the mask of the environment's
+// secrets, as everything the command line writes: an error that quotes a
+// credential reaches the lineage server masked.
+func TestLineageFailureMessageMasked(t *testing.T) {
+	srv := lineagetest.NewServer(t, lineagetest.Accept)
+	env := map[string]string{"SALESNAV_ACCESS_TOKEN": "member-token-4f1a", "SALESNAV_OPENLINEAGE_URL": srv.URL,
+		"SALESNAV_OPENLINEAGE_API_KEY": lineageKey, "SALESNAV_STREAMS": "activity", "SALESNAV_PARQUET_DIR": t.TempDir()}
+	e, err := LoadEnv(context.Background(), envconfig.MapLookuper(env))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := e.Resolve(time.Date(2026, 2, 11, 12, 0, 0, 0, time.UTC), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := func() time.Time { return time.Date(2026, 2, 11, 12, 0, 0, 0, time.UTC) }
+	lin := startLineage(context.Background(), cfg, envconfig.MapLookuper(env), now, slog.New(slog.DiscardHandler))
+	if lin == nil {
+		t.Fatal("no lineage run")
+	}
+	lin.finish(context.Background(), nil, ExitFailure, errors.New("listing contracts with member-token-4f1a and "+lineageKey+": 401"))
+	evs := events(t, srv)
+	if len(evs) != 2 || evs[1].Run.Facets.ErrorMessage == nil {
+		t.Fatalf("%d events, want START and FAIL with a message", len(evs))
+	}
+	msg := evs[1].Run.Facets.ErrorMessage.Message
+	if strings.Contains(msg, "member-token-4f1a") || strings.Contains(msg, lineageKey) || !strings.Contains(msg, "exit 1: listing contracts with xxxxx and xxxxx: 401") {
+		t.Errorf("message %q", msg)
 	}
 }
