@@ -12,6 +12,12 @@ later": the API quota is spent, LinkedIn's data is delayed, or the pod was
 stopped), and anything that is not salesnav-etl's answer (the pod never
 started, was evicted or killed for memory), fail the try: Airflow retries.
 
+OpenLineage: where Airflow's OpenLineage provider
+(apache-airflow-providers-openlineage) is installed, the pod gets this task's
+run as OPENLINEAGE_PARENT_ID, so that salesnav-etl's run (which sends events
+when SALESNAV_OPENLINEAGE_URL is set, in the Secret) is linked under the task
+in the lineage graph. Without the provider, the variable is not passed.
+
 Needs apache-airflow-providers-cncf-kubernetes, and the Secret of
 deploy/kubernetes/secret.example.yaml in the pod's namespace.
 """
@@ -37,6 +43,21 @@ EXIT_FINAL = frozenset({1, 2, 3})
 # which salesnav-etl reads as "not set" (an incremental run).
 FROM_ARG = "--from={{ data_interval_start | ds if dag_run.run_type == 'backfill' else '' }}"
 TO_ARG = "--to={{ data_interval_end | ds if dag_run.run_type == 'backfill' else '' }}"
+
+
+# The task's OpenLineage run, "namespace/dag_id.task_id/run_id", rendered by
+# the provider's macro: the parent of salesnav-etl's run.
+try:
+    import airflow.providers.openlineage  # noqa: F401
+
+    LINEAGE_ENV = [
+        k8s.V1EnvVar(
+            name="OPENLINEAGE_PARENT_ID",
+            value="{{ macros.OpenLineageProviderPlugin.lineage_parent_id(task_instance) }}",
+        )
+    ]
+except ImportError:  # no provider, no macro: the run has no parent
+    LINEAGE_ENV = []
 
 
 def container_exit_code(remote_pod, container: str = "base") -> int | None:
@@ -93,6 +114,7 @@ with DAG(
             k8s.V1EnvVar(name="SALESNAV_GRACE_PERIOD", value="25s"),
             k8s.V1EnvVar(name="SALESNAV_PUSHGATEWAY_URL", value="http://prometheus-pushgateway.monitoring:9091"),
             k8s.V1EnvVar(name="GOMEMLIMIT", value="450MiB"),
+            *LINEAGE_ENV,
         ],
         container_resources=k8s.V1ResourceRequirements(
             requests={"cpu": "500m", "memory": "256Mi"},

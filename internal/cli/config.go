@@ -79,6 +79,10 @@ type Env struct {
 	MetricsFile     string `env:"METRICS_FILE" doc:"write Prometheus metrics here at the end of a run (node_exporter textfile collector)"`
 	PushgatewayURL  string `env:"PUSHGATEWAY_URL" secret:"url" doc:"push Prometheus metrics to this Pushgateway at the end of a run"`
 	MetricsInstance string `env:"METRICS_INSTANCE" doc:"Pushgateway grouping key instance, to tell deployments apart"`
+	OpenLineageURL  string `env:"OPENLINEAGE_URL" secret:"url" doc:"OpenLineage server (HTTP transport, e.g. Marquez): a run POSTs START, then COMPLETE or FAIL, to <url>/api/v1/lineage, its parent run from OPENLINEAGE_PARENT_ID (namespace/job/runId, Airflow's lineage_parent_id); a server that fails or is slow never changes the run (default: no events)"`
+	OpenLineageKey  string `env:"OPENLINEAGE_API_KEY" secret:"value" doc:"API key sent as a bearer token to SALESNAV_OPENLINEAGE_URL; never logged"`
+	OpenLineageNS   string `env:"OPENLINEAGE_NAMESPACE, default=salesnav-etl" doc:"namespace of the events' job (salesnav-etl.run)"`
+	OpenLineageWait string `env:"OPENLINEAGE_TIMEOUT, default=2s" parse:"duration" doc:"longest wait for the lineage server per event, at most 10s (no retries): START is sent while the run works, the end event makes the run at most twice this late"`
 	MemoryLimit     string `env:"MEMORY_LIMIT, default=auto" doc:"the Go runtime's soft memory limit: auto (3/4 of the container's limit, at most 256MiB), off, or a size such as 512MiB; GOMEMLIMIT wins"`
 	Shard           string `env:"SHARD" flag:"shard" doc:"i/n: this run takes the contracts and CRM instances of shard i of n (a stable hash); shard 0 also loads contracts and profile_associations"`
 	Shards          string `env:"SHARDS" doc:"n, with Kubernetes' JOB_COMPLETION_INDEX as i (Indexed Jobs): the same as SALESNAV_SHARD=i/n"`
@@ -86,6 +90,9 @@ type Env struct {
 	// jobIndex is Kubernetes' JOB_COMPLETION_INDEX (no prefix), the
 	// shard of an Indexed Job's pod, with SALESNAV_SHARDS.
 	jobIndex string
+	// lineageParent is OPENLINEAGE_PARENT_ID (no prefix): the parent run
+	// of the OpenLineage events, as Airflow renders it.
+	lineageParent string
 
 	// names maps a field to where its value came from, for messages;
 	// decls to its declaration.
@@ -115,6 +122,8 @@ func LoadEnv(ctx context.Context, lookup envconfig.Lookuper) (*Env, error) {
 	}
 	e.jobIndex, _ = lookup.Lookup("JOB_COMPLETION_INDEX")
 	e.names[&e.jobIndex] = "JOB_COMPLETION_INDEX"
+	e.lineageParent, _ = lookup.Lookup(lineageParentVar)
+	e.names[&e.lineageParent] = lineageParentVar
 	return &e, nil
 }
 
@@ -155,6 +164,8 @@ type Config struct {
 	// StatePeers is the unsharded state path: the state files of the
 	// shards sit beside it (StatePath is this run's own file).
 	StatePeers string
+	// Lineage configures the OpenLineage events (URL empty: none).
+	Lineage lineageConfig
 }
 
 // Resolve parses and checks every value, reporting all problems at once,
@@ -371,26 +382,12 @@ func (e *Env) Resolve(now time.Time, requireToken bool) (*Config, error) {
 		}
 		c.PushgatewayURL = e.PushgatewayURL
 	}
+	e.resolveLineage(c, bad)
 	if len(errs) > 0 {
 		return nil, &ConfigError{Problems: errs}
 	}
 	return c, nil
 }
-
-// ConfigError lists every configuration problem.
-type ConfigError struct{ Problems []error }
-
-func (e *ConfigError) Error() string {
-	var b strings.Builder
-	b.WriteString("invalid configuration:")
-	for _, p := range e.Problems {
-		b.WriteString("\n  ")
-		b.WriteString(p.Error())
-	}
-	return b.String()
-}
-
-func (e *ConfigError) Unwrap() []error { return e.Problems }
 
 // shard resolves SALESNAV_SHARD ("i/n"), or SALESNAV_SHARDS with
 // Kubernetes' JOB_COMPLETION_INDEX; neither: the zero Shard (all).

@@ -336,6 +336,7 @@ assert kw["arguments"][2].startswith("--to={{") and "data_interval_end" in kw["a
 assert kw["env_from"][0].secret_ref.name == "salesnav-etl"
 names = {e.name for e in kw["env_vars"]}
 print("ENV", " ".join(sorted(names)))
+print("PARENT", next((e.value for e in kw["env_vars"] if e.name == "OPENLINEAGE_PARENT_ID"), "-"))
 def pod(code):
     if code is None:  # never started
         return types.SimpleNamespace(status=types.SimpleNamespace(container_statuses=[]))
@@ -353,14 +354,29 @@ for code, want in [(75, AirflowException), (137, AirflowException), (None, Airfl
             raise SystemExit(f"exit {code}: {type(e).__name__}, want {want.__name__}")
 print("OK")
 `
-	cmd := exec.Command(py, "-c", script, dag)
-	cmd.Env = append(os.Environ(), "PYTHONPATH="+stubs, "PYTHONDONTWRITEBYTECODE=1")
-	out, err := cmd.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "OK") {
-		t.Fatalf("DAG check: %v\n%s", err, out)
+	check := func() string {
+		cmd := exec.Command(py, "-c", script, dag)
+		cmd.Env = append(os.Environ(), "PYTHONPATH="+stubs, "PYTHONDONTWRITEBYTECODE=1")
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "OK") {
+			t.Fatalf("DAG check: %v\n%s", err, out)
+		}
+		return string(out)
+	}
+	// Without Airflow's OpenLineage provider, whose macro renders the
+	// parent, the pod gets no parent; with it, the task's run as the
+	// parent, in the variable salesnav-etl reads.
+	if out := check(); !strings.Contains(out, "PARENT -\n") {
+		t.Errorf("without the OpenLineage provider, the DAG passes a parent:\n%s", out)
+	}
+	write("airflow/providers/openlineage/__init__.py", "")
+	out := check()
+	if want := "PARENT {{ macros.OpenLineageProviderPlugin.lineage_parent_id(task_instance) }}\n"; !strings.Contains(out, want) ||
+		!strings.Contains(out, " "+lineageParentVar) {
+		t.Errorf("with the OpenLineage provider, the DAG does not pass %s as %q:\n%s", lineageParentVar, want, out)
 	}
 	known := envDefaults()
-	for _, line := range strings.Split(string(out), "\n") {
+	for _, line := range strings.Split(out, "\n") {
 		if rest, ok := strings.CutPrefix(line, "ENV "); ok {
 			for _, name := range strings.Fields(rest) {
 				if v, ok := strings.CutPrefix(name, envPrefix); ok {

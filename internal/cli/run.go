@@ -140,9 +140,11 @@ only then is its cursor saved: a re-run never duplicates or loses a row.
 				cfg.Auth = extract.AuthConfig{AccessToken: token}
 				log.Info("embedded fake Sales Navigator API started", "url", baseURL)
 			}
+			lin := startLineage(ctx, cfg, lookup, now, log)
 			sum, err := runPipeline(ctx, cfg, log)
 			prog.stop()
 			code, err := outcome(sum, err)
+			lin.finish(ctx, sum, code, err)
 			finishMetrics(ctx, cfg, m, sum, code, began, log)
 			if sum != nil {
 				sum.WriteTable(stdout)
