@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -25,7 +26,7 @@ func TestCachedDownloads(t *testing.T) {
 	}
 	ctx := context.Background()
 	start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
-	fetch := func() ([]byte, int64) {
+	fetch := func() ([]byte, int64, int64) {
 		job, err := c.CreateAnalyticsExport(ctx, extract.ActionActivity, extract.ExportRequest{Contract: "urn:li:salesContract:1001",
 			StartAt: extract.Millis(start), EndAt: extract.Millis(start.Add(24*time.Hour - time.Millisecond))})
 		if err != nil {
@@ -45,14 +46,26 @@ func TestCachedDownloads(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return body, dl.ContentLength
+		return body, dl.ContentLength, *job.RowCount
 	}
-	first, n1 := fetch()
-	second, n2 := fetch()
+	first, n1, rows := fetch()
+	second, n2, _ := fetch()
 	if len(first) < 10_000 || !bytes.Equal(first, second) || n1 != int64(len(first)) || n2 != n1 {
 		t.Errorf("cached downloads: %d and %d bytes, Content-Length %d and %d", len(first), len(second), n1, n2)
 	}
-	if entries, _ := os.ReadDir(cache); len(entries) != 1 {
-		t.Errorf("%d files in the cache, want 1", len(entries))
+	if lines := int64(bytes.Count(first, []byte("\n"))); rows != lines-1 {
+		t.Errorf("rowCount %d, the file has %d rows", rows, lines-1)
+	}
+	// The file and its row count, which a status poll then reads from the
+	// cache instead of generating every row again.
+	counts, _ := filepath.Glob(filepath.Join(cache, "*.rowcount"))
+	if entries, _ := os.ReadDir(cache); len(entries) != 2 || len(counts) != 1 {
+		t.Fatalf("%d files in the cache, %d row counts; want a file and its count", len(entries), len(counts))
+	}
+	if err := os.WriteFile(counts[0], []byte("7"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, got := fetch(); got != 7 {
+		t.Errorf("rowCount %d, want the cached 7", got)
 	}
 }
