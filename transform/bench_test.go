@@ -41,14 +41,15 @@ func activityCSV(b *testing.B) ([]byte, int) {
 }
 
 // BenchmarkReader is this package's reader: every column typed and
-// checked, lineage appended, rejects possible.
+// checked, lineage appended, rejects possible, as the pipeline reads an
+// export (WithDictionaries).
 func BenchmarkReader(b *testing.B) {
 	data, rows := activityCSV(b)
 	lin := transform.Lineage{Contract: "urn:li:salesContract:1001", JobID: 1, ExtractedAt: time.Now()}
 	b.SetBytes(int64(len(data)))
 	b.ResetTimer()
 	for range b.N {
-		r, err := transform.NewReader(bytes.NewReader(data), schema.Activity, transform.WithLineage(lin))
+		r, err := transform.NewReader(bytes.NewReader(data), schema.Activity, transform.WithLineage(lin), transform.WithDictionaries())
 		if err != nil {
 			b.Fatal(err)
 		}
