@@ -150,3 +150,42 @@ func TestPushRefusedHidesPassword(t *testing.T) {
 		t.Errorf("error text: %v", err)
 	}
 }
+
+// The refresh token's expiry is exported once a run learns it, exactly,
+// and pushed with the run's metrics; a run that does not learn it
+// exports no series (no guess).
+func TestRefreshTokenExpiry(t *testing.T) {
+	const name = "salesnav_etl_refresh_token_expiry_timestamp_seconds"
+	m := metrics.New([]string{"activity"})
+	if n, err := testutil.GatherAndCount(m.Registry(), name); err != nil || n != 0 {
+		t.Fatalf("%d series before the expiry is known (%v), want none", n, err)
+	}
+	m.SetRefreshTokenExpiry(time.Unix(1_800_000_000, 0))
+	m.SetRefreshTokenExpiry(time.Unix(1_800_000_100, 0)) // a later refresh: the last answer wins
+	want := `
+# HELP salesnav_etl_refresh_token_expiry_timestamp_seconds When the member's refresh token expires (Unix time: 365 days from consent, not extended by refreshing), from the token endpoint's answer to this run's refresh; absent when the run did not learn it.
+# TYPE salesnav_etl_refresh_token_expiry_timestamp_seconds gauge
+salesnav_etl_refresh_token_expiry_timestamp_seconds 1.8000001e+09
+`
+	if err := testutil.GatherAndCompare(m.Registry(), strings.NewReader(want), name); err != nil {
+		t.Error(err)
+	}
+	path := filepath.Join(t.TempDir(), "m.prom")
+	if err := m.WriteFile(path); err != nil {
+		t.Fatal(err)
+	}
+	if raw, _ := os.ReadFile(path); !strings.Contains(string(raw), name+" 1.8000001e+09") {
+		t.Errorf("metrics file lacks the expiry:\n%s", raw)
+	}
+	var pushed string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.Path, "/mode/") {
+			body, _ := io.ReadAll(r.Body)
+			pushed = string(body)
+		}
+	}))
+	defer srv.Close()
+	if err := m.Push(context.Background(), srv.URL, "", nil); err != nil || !strings.Contains(pushed, name) {
+		t.Errorf("push: %v; the run's group lacks %s", err, name)
+	}
+}
