@@ -1,0 +1,50 @@
+package auth_test
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/salesnav-etl/salesnav-etl/auth"
+)
+
+func TestHasDisplay(t *testing.T) {
+	env := func(kv ...string) func(string) string {
+		return func(k string) string {
+			if i := slices.Index(kv, k); i >= 0 {
+				return kv[i+1]
+			}
+			return ""
+		}
+	}
+	for _, tc := range []struct {
+		goos string
+		env  func(string) string
+		want bool
+	}{
+		{"linux", env(), false},
+		{"linux", env("DISPLAY", ":0"), true},
+		{"linux", env("WAYLAND_DISPLAY", "wayland-0"), true},
+		{"freebsd", env("DISPLAY", ""), false},
+		{"darwin", env(), true},
+		{"windows", env(), true},
+	} {
+		if got := auth.HasDisplay(tc.goos, tc.env); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.goos, got, tc.want)
+		}
+	}
+}
+
+func TestBrowserCommand(t *testing.T) {
+	const u = "https://www.linkedin.com/oauth/v2/authorization?a=1&b=2"
+	for goos, want := range map[string][]string{
+		"linux":   {"xdg-open", u},
+		"darwin":  {"open", u},
+		"windows": {"rundll32", "url.dll,FileProtocolHandler", u},
+		"plan9":   {""},
+	} {
+		name, args := auth.BrowserCommand(goos, u)
+		if got := append([]string{name}, args...); !slices.Equal(got, want) {
+			t.Errorf("%s: %q, want %q", goos, got, want)
+		}
+	}
+}
