@@ -135,7 +135,10 @@ func (c *Callback) serve(w http.ResponseWriter, r *http.Request, state string) {
 	if f, ok := w.(http.Flusher); ok {
 		f.Flush()
 	}
-	c.results <- callbackResult{code, err}
+	select { // the first callback's result; the channel holds one
+	case c.results <- callbackResult{code, err}:
+	default:
+	}
 }
 
 // Wait returns the first callback's code, or why there is none; when ctx
