@@ -3,6 +3,7 @@ package auth
 import (
 	"fmt"
 	"os/exec"
+	"strings"
 )
 
 // HasDisplay reports whether the system goos, with the environment
@@ -16,10 +17,23 @@ func HasDisplay(goos string, getenv func(string) string) bool {
 	return getenv("DISPLAY") != "" || getenv("WAYLAND_DISPLAY") != ""
 }
 
-// BrowserCommand is the command that opens url in the desktop's browser
-// on goos (xdg-open, open, rundll32), run without a shell; "" when goos
-// has none.
-func BrowserCommand(goos, url string) (name string, args []string) {
+// BrowserCommand is the command that opens url in the desktop's browser,
+// run without a shell: the BROWSER variable's command when it is set (its
+// words, "%s" replaced by the URL, or the URL after them), else xdg-open,
+// open or rundll32 by goos; "" when there is none.
+func BrowserCommand(goos, browser, url string) (name string, args []string) {
+	if words := strings.Fields(browser); len(words) > 0 {
+		args, placed := words[1:], false
+		for i, a := range args {
+			if strings.Contains(a, "%s") {
+				args[i], placed = strings.ReplaceAll(a, "%s", url), true
+			}
+		}
+		if !placed {
+			args = append(args, url)
+		}
+		return words[0], args
+	}
 	switch goos {
 	case "darwin":
 		return "open", []string{url}
@@ -31,12 +45,12 @@ func BrowserCommand(goos, url string) (name string, args []string) {
 	return "", nil
 }
 
-// OpenBrowser starts the browser of goos on url and does not wait for it
-// (its output is discarded, never mixed with ours).
-func OpenBrowser(goos, url string) error {
-	name, args := BrowserCommand(goos, url)
+// OpenBrowser starts the browser (BrowserCommand) on url and does not
+// wait for it; its output is discarded, never mixed with ours.
+func OpenBrowser(goos, browser, url string) error {
+	name, args := BrowserCommand(goos, browser, url)
 	if name == "" {
-		return fmt.Errorf("opening a browser: no command for %s", goos)
+		return fmt.Errorf("opening a browser: no command for %s (set BROWSER)", goos)
 	}
 	cmd := exec.Command(name, args...)
 	if err := cmd.Start(); err != nil {

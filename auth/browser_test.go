@@ -36,15 +36,21 @@ func TestHasDisplay(t *testing.T) {
 
 func TestBrowserCommand(t *testing.T) {
 	const u = "https://www.linkedin.com/oauth/v2/authorization?a=1&b=2"
-	for goos, want := range map[string][]string{
-		"linux":   {"xdg-open", u},
-		"darwin":  {"open", u},
-		"windows": {"rundll32", "url.dll,FileProtocolHandler", u},
-		"plan9":   {""},
+	for _, tc := range []struct {
+		goos, browser string
+		want          []string
+	}{
+		{"linux", "", []string{"xdg-open", u}},
+		{"darwin", "", []string{"open", u}},
+		{"windows", "", []string{"rundll32", "url.dll,FileProtocolHandler", u}},
+		{"plan9", "", []string{""}},
+		{"linux", "firefox", []string{"firefox", u}},
+		{"linux", " firefox  --new-window ", []string{"firefox", "--new-window", u}},
+		{"darwin", "chrome --app=%s --x", []string{"chrome", "--app=" + u, "--x"}},
 	} {
-		name, args := auth.BrowserCommand(goos, u)
-		if got := append([]string{name}, args...); !slices.Equal(got, want) {
-			t.Errorf("%s: %q, want %q", goos, got, want)
+		name, args := auth.BrowserCommand(tc.goos, tc.browser, u)
+		if got := append([]string{name}, args...); !slices.Equal(got, tc.want) {
+			t.Errorf("%s %q: %q, want %q", tc.goos, tc.browser, got, tc.want)
 		}
 	}
 }

@@ -27,9 +27,10 @@ func newAuthLoginCmd(lookup envconfig.Lookuper, stop <-chan struct{}, secrets *s
 		Short: "Sign the member in with LinkedIn (authorization code flow) and keep the tokens",
 		Long: `Sign the member in with LinkedIn's authorization code flow for a native app
 (RFC 8252): serve the callback on SALESNAV_REDIRECT_URL (the loopback URL
-registered for the app), open the browser at SALESNAV_AUTH_URL with a random
-state (with --no-browser, or without a display, print the URL alone on one line
-of standard output instead), and exchange the code at SALESNAV_TOKEN_URL.
+registered for the app), open the browser ($BROWSER, or xdg-open, open,
+rundll32) at SALESNAV_AUTH_URL with a random state (with --no-browser, or
+without a display, print the URL alone on one line of standard output instead),
+and exchange the code at SALESNAV_TOKEN_URL.
 
 The tokens go to --env-file (SALESNAV_ACCESS_TOKEN and SALESNAV_REFRESH_TOKEN
 lines replaced, every other line kept, mode 0600), or with --k8s-secret NAME
@@ -63,8 +64,9 @@ declined), ends the command with exit 1, as does --timeout.`,
 				}
 			}()
 			show := func(u string) error {
-				if !noBrowser && auth.HasDisplay(runtime.GOOS, func(k string) string { v, _ := lookup.Lookup(k); return v }) {
-					err := auth.OpenBrowser(runtime.GOOS, u)
+				getenv := func(k string) string { v, _ := lookup.Lookup(k); return v }
+				if !noBrowser && auth.HasDisplay(runtime.GOOS, getenv) {
+					err := auth.OpenBrowser(runtime.GOOS, getenv("BROWSER"), u)
 					if err == nil {
 						fmt.Fprintf(stderr, "Opened the browser at LinkedIn's authorization page; waiting up to %s for the callback on %s.\n", timeout, cfg.Login.RedirectURL)
 						return nil

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -459,5 +460,47 @@ func TestAuthStatus(t *testing.T) {
 	code, _, stderr := runCLIAt(authNow, map[string]string{"SALESNAV_ACCESS_TOKEN": "tok-1234"}, "auth", "status")
 	if code != ExitConfig || !strings.Contains(stderr, "SALESNAV_CLIENT_ID: not set: auth status needs it to introspect the tokens") {
 		t.Errorf("no client: %d\n%s", code, stderr)
+	}
+}
+
+// With a display, auth login opens the browser ($BROWSER here: a script
+// that hands the URL to the test through a FIFO) and prints nothing on
+// stdout; --no-browser prints the URL even then.
+func TestAuthLoginOpensTheBrowser(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "opened")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	script := filepath.Join(dir, "browser")
+	os.WriteFile(script, []byte("#!/bin/sh\nprintf '%s\\n' \"$1\" > '"+fifo+"'\n"), 0o700)
+	fake := newAuthFake(t, fakeapi.Config{})
+	env := fake.env("DISPLAY", ":0", "BROWSER", script)
+	r := startCLIAt(authNow, env, "auth", "login", "--env-file", filepath.Join(dir, "salesnav.env"), "--timeout", "30s")
+	opened := make(chan string, 1)
+	go func() {
+		raw, _ := os.ReadFile(fifo) // blocks until the browser writes
+		opened <- strings.TrimSpace(string(raw))
+	}()
+	t.Cleanup(func() { // unblock the reader if the browser never came
+		if f, err := os.OpenFile(fifo, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
+			f.Close()
+		}
+	})
+	select {
+	case u := <-opened:
+		follow(t, u)
+	case code := <-r.done:
+		t.Fatalf("auth login ended (exit %d) without opening the browser:\n%s\n%s", code, r.stdout.String(), r.stderr.String())
+	}
+	code, stdout, stderr := r.wait()
+	if code != ExitOK || stdout != "" || !strings.Contains(stderr, "Opened the browser at LinkedIn's authorization page") {
+		t.Errorf("exit %d, stdout %q (want none)\n%s", code, stdout, stderr)
+	}
+	// --no-browser: the URL on stdout, though a browser could open
+	// ("true" opens nothing, and would leave stdout empty).
+	env["BROWSER"] = "true"
+	if code, stdout, stderr := login(t, env, "--env-file", filepath.Join(dir, "salesnav.env"), "--timeout", "30s"); code != ExitOK || !strings.Contains(stdout, "/oauth/v2/authorization?") {
+		t.Errorf("--no-browser with a display: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 }
