@@ -361,9 +361,12 @@ func TestAuthLoginConfigErrors(t *testing.T) {
 			[]string{"SALESNAV_AUTH_URL", "not an https URL"}},
 		{"bad flags", fake.env(), []string{"--k8s-secret", "Bad_Name", "--env-file", "x.env", "--timeout", "0s"},
 			[]string{"--timeout: 0s", "--k8s-secret: give it or --env-file", `--k8s-secret: not a Kubernetes object name: "Bad_Name"`}},
+		{"a negative timeout", fake.env(), []string{"--timeout", "-1m"}, []string{"--timeout: -1m0s is not a positive duration"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			code, stdout, stderr := runCLIAt(authNow, tc.env, append([]string{"auth", "login", "--no-browser"}, tc.args...)...)
+			// A bounded wait: were the problem missed, the command would
+			// wait for a callback.
+			code, stdout, stderr := runCLIAt(authNow, tc.env, append([]string{"auth", "login", "--no-browser", "--timeout", "2s"}, tc.args...)...)
 			for _, want := range tc.want {
 				if code != ExitConfig || !strings.Contains(stderr, want) {
 					t.Errorf("exit %d, stderr lacks %q:\n%s\n%s", code, want, stdout, stderr)
