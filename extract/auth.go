@@ -2,10 +2,12 @@ package extract
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -35,6 +37,13 @@ type AuthConfig struct {
 	// Timeout bounds a token request (default 30s), so that a hung
 	// endpoint cannot hold every call forever.
 	Timeout time.Duration
+	// RefreshTokenExpiry, when set, is called with the refresh token's
+	// expiry each time a refresh grant's answer gives it
+	// (refresh_token_expires_in, counted from Now); an answer without it
+	// calls nothing.
+	RefreshTokenExpiry func(time.Time)
+	// Now is the clock of RefreshTokenExpiry (default time.Now).
+	Now func() time.Time
 }
 
 // Validate reports every problem of c.
@@ -75,6 +84,10 @@ func (c AuthConfig) TokenSources(hc *http.Client) (member, app TokenSource, err 
 	}
 	hc = guardRedirects(hc)
 	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, hc)
+	now := c.Now
+	if now == nil {
+		now = time.Now
+	}
 	// The endpoint's error description is its own text: it may echo what
 	// it was sent.
 	scrub := func(t *oauth2.Token, err error) (*oauth2.Token, error) {
@@ -85,7 +98,13 @@ func (c AuthConfig) TokenSources(hc *http.Client) (member, app TokenSource, err 
 			Endpoint: oauth2.Endpoint{TokenURL: url, AuthStyle: oauth2.AuthStyleInParams}}
 		// A fresh source per fetch: our cache decides when to refresh.
 		member = NewRefreshingSource(func() (*oauth2.Token, error) {
-			return scrub(conf.TokenSource(ctx, &oauth2.Token{RefreshToken: c.RefreshToken}).Token())
+			t, err := scrub(conf.TokenSource(ctx, &oauth2.Token{RefreshToken: c.RefreshToken}).Token())
+			if err == nil && c.RefreshTokenExpiry != nil {
+				if d, ok := ExpiresIn(t, "refresh_token_expires_in"); ok {
+					c.RefreshTokenExpiry(now().Add(d))
+				}
+			}
+			return t, err
 		})
 	} else if c.AccessToken != "" {
 		member = StaticToken(c.AccessToken)
@@ -160,6 +179,47 @@ func (r *refreshingSource) Invalidate(tok string) bool {
 	}
 	return true
 }
+
+// ExpiresIn reads a lifetime in seconds that a token endpoint's answer
+// gives under key (expires_in, refresh_token_expires_in), as a JSON
+// number or a string; ok is false when it is absent, not a number, or not
+// positive.
+func ExpiresIn(t *oauth2.Token, key string) (d time.Duration, ok bool) {
+	var secs float64
+	switch v := t.Extra(key).(type) {
+	case float64:
+		secs = v
+	case json.Number:
+		f, err := v.Float64()
+		if err != nil {
+			return 0, false
+		}
+		secs = f
+	case string:
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return 0, false
+		}
+		secs = f
+	default:
+		return 0, false
+	}
+	if secs <= 0 || secs > 100*365*24*3600 {
+		return 0, false
+	}
+	return time.Duration(secs) * time.Second, true
+}
+
+// TokenEndpointClient returns a copy of hc for requests that carry the
+// client secret or a token to LinkedIn's OAuth endpoints: a redirect to
+// another host, or from https to http, is refused (ErrTokenRedirect).
+func TokenEndpointClient(hc *http.Client) *http.Client { return guardRedirects(hc) }
+
+// RedactTokenError is what an OAuth endpoint's error may say: the HTTP
+// status, error code and description of an *oauth2.RetrieveError, never
+// its raw body, which could hold a token. Other errors are returned as
+// they are.
+func RedactTokenError(err error) error { return redactOAuth(err) }
 
 // redactOAuth keeps the token endpoint's error code and description but
 // not the raw body, which could hold a token.

@@ -2,6 +2,7 @@ package extract_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -9,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/oauth2"
 
 	"github.com/salesnav-etl/salesnav-etl/extract"
 	"github.com/salesnav-etl/salesnav-etl/fakeapi"
@@ -165,6 +168,67 @@ func TestTokenErrorEchoMasked(t *testing.T) {
 		_, err := src.Token()
 		if err == nil || strings.Contains(err.Error(), cs) || strings.Contains(err.Error(), rt) || !strings.Contains(err.Error(), "invalid_client") {
 			t.Errorf("error: %v", err)
+		}
+	}
+}
+
+// A run learns when the refresh token expires from the refresh grant's
+// answer (refresh_token_expires_in, counting down from the consent),
+// counted from its own clock; an answer without it reports nothing.
+func TestRefreshTokenExpiryReported(t *testing.T) {
+	fakeNow := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	fake := fakeapi.New(fakeapi.Config{Now: func() time.Time { return fakeNow }, RefreshTokenIssuedAt: fakeNow.AddDate(0, 0, -100)})
+	srv := httptest.NewServer(fake.Handler())
+	defer srv.Close()
+	runNow := time.Date(2026, 3, 10, 12, 0, 5, 0, time.UTC)
+	var got []time.Time
+	auth := extract.AuthConfig{ClientID: fakeapi.DefaultClientID, ClientSecret: fakeapi.DefaultClientSecret,
+		RefreshToken: fakeapi.DefaultRefreshToken, TokenURL: srv.URL + "/oauth/v2/accessToken",
+		Now: func() time.Time { return runNow }, RefreshTokenExpiry: func(t time.Time) { got = append(got, t) }}
+	member, app, err := auth.TokenSources(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := member.Token(); err != nil {
+		t.Fatal(err)
+	}
+	if want := runNow.Add(265 * 24 * time.Hour); len(got) != 1 || !got[0].Equal(want) {
+		t.Errorf("reported %v, want [%v]", got, want)
+	}
+	// The client-credentials grant has no refresh token to report.
+	if _, err := app.Token(); err != nil || len(got) != 1 {
+		t.Errorf("client credentials: %v, reported %v", err, got)
+	}
+	// A refresh answer without refresh_token_expires_in: nothing.
+	bare := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"access_token":"a-token","expires_in":3600,"token_type":"Bearer"}`)
+	}))
+	defer bare.Close()
+	auth.TokenURL = bare.URL
+	member, _, _ = auth.TokenSources(nil)
+	if _, err := member.Token(); err != nil || len(got) != 1 {
+		t.Errorf("answer without the refresh token's life: %v, reported %v", err, got)
+	}
+}
+
+func TestExpiresIn(t *testing.T) {
+	for _, tc := range []struct {
+		extra map[string]any
+		want  time.Duration
+		ok    bool
+	}{
+		{map[string]any{"expires_in": float64(3600)}, time.Hour, true},
+		{map[string]any{"expires_in": "5184000"}, 60 * 24 * time.Hour, true},
+		{map[string]any{"expires_in": json.Number("60")}, time.Minute, true},
+		{map[string]any{}, 0, false},
+		{map[string]any{"expires_in": "soon"}, 0, false},
+		{map[string]any{"expires_in": float64(-5)}, 0, false},
+		{map[string]any{"expires_in": true}, 0, false},
+	} {
+		d, ok := extract.ExpiresIn((&oauth2.Token{}).WithExtra(tc.extra), "expires_in")
+		if d != tc.want || ok != tc.ok {
+			t.Errorf("%v: %v %v, want %v %v", tc.extra, d, ok, tc.want, tc.ok)
 		}
 	}
 }

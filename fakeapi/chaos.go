@@ -109,9 +109,7 @@ func (s *Server) chaosLatency() {
 func (s *Server) chaosAPICall() int {
 	status, _ := chaosDraw(s, func(c *Chaos, r *rand.Rand) int {
 		if r.Float64() < c.ExpireToken {
-			for t := range s.issued {
-				s.issued[t] = time.Time{}
-			}
+			s.expireAccessTokens()
 			s.calls["chaosTokenExpired"]++
 		}
 		switch p := r.Float64(); {

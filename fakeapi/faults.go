@@ -2,10 +2,7 @@ package fakeapi
 
 import (
 	"bytes"
-	"crypto/hmac"
-	"crypto/rand"
 	"encoding/csv"
-	"encoding/hex"
 	"net/http"
 	"slices"
 	"strconv"
@@ -68,6 +65,18 @@ type Faults struct {
 	// column names LinkedIn does not give) they stay under other names
 	// (prefixed "linkedin_"), which the connector does not know.
 	DocumentedColumnsOnly bool
+	// DeclineAuthorization answers the authorization endpoint as if the
+	// member had declined: a redirect back with
+	// error=user_cancelled_authorize.
+	DeclineAuthorization bool
+	// NoRefreshToken leaves the refresh token out of the authorization
+	// code grant's answer, as LinkedIn does for apps that are not approved
+	// partners.
+	NoRefreshToken bool
+	// RevokedTokens revokes every token, issued or configured: the API
+	// refuses them (401), the token endpoint refuses the refresh tokens,
+	// and introspection answers status "revoked".
+	RevokedTokens bool
 	// Chaos, when set, mixes faults at random from a seed (see Chaos).
 	Chaos *Chaos
 }
@@ -211,84 +220,6 @@ func (s *Server) take(n *int) bool {
 		return true
 	}
 	return false
-}
-
-// Token endpoint defaults.
-const (
-	DefaultClientID     = "fake-client"
-	DefaultClientSecret = "fake-secret"
-	DefaultRefreshToken = "fake-refresh"
-)
-
-// ExpireTokens expires every access token the token endpoint issued, as if
-// their lifetime had run out.
-func (s *Server) ExpireTokens() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for t := range s.issued {
-		s.issued[t] = time.Time{}
-	}
-}
-
-// tokenValid accepts the configured static token and unexpired issued ones.
-func (s *Server) tokenValid(tok string) bool {
-	if hmac.Equal([]byte(tok), []byte(s.cfg.Token)) {
-		return true
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	exp, ok := s.issued[tok]
-	return ok && s.cfg.Now().Before(exp)
-}
-
-// token serves LinkedIn's OAuth 2.0 token endpoint for the refresh-token
-// grant (3-legged: 60-day tokens) and the client-credentials grant
-// (2-legged: 30-minute tokens).
-func (s *Server) token(w http.ResponseWriter, r *http.Request) {
-	s.count("token")
-	if err := r.ParseForm(); err != nil {
-		oauthError(w, http.StatusBadRequest, "invalid_request", err.Error())
-		return
-	}
-	id, secret, ok := r.BasicAuth()
-	if !ok {
-		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
-	}
-	if id != s.cfg.ClientID || !hmac.Equal([]byte(secret), []byte(s.cfg.ClientSecret)) {
-		oauthError(w, http.StatusUnauthorized, "invalid_client", "Client authentication failed")
-		return
-	}
-	var ttl time.Duration
-	out := map[string]any{}
-	switch r.PostForm.Get("grant_type") {
-	case "refresh_token":
-		if !hmac.Equal([]byte(r.PostForm.Get("refresh_token")), []byte(s.cfg.RefreshToken)) {
-			oauthError(w, http.StatusBadRequest, "invalid_grant", "The refresh token is invalid or expired")
-			return
-		}
-		ttl = s.cfg.MemberTokenTTL
-		out["refresh_token"] = s.cfg.RefreshToken
-		out["refresh_token_expires_in"] = 365 * 24 * 3600
-	case "client_credentials":
-		ttl = 30 * time.Minute
-	default:
-		oauthError(w, http.StatusBadRequest, "unsupported_grant_type", "grant_type must be refresh_token or client_credentials")
-		return
-	}
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	tok := "fake-issued-" + hex.EncodeToString(b)
-	s.mu.Lock()
-	s.issued[tok] = s.cfg.Now().Add(ttl)
-	s.mu.Unlock()
-	out["access_token"] = tok
-	out["expires_in"] = int(ttl.Seconds())
-	out["token_type"] = "Bearer"
-	writeJSON(w, http.StatusOK, out)
-}
-
-func oauthError(w http.ResponseWriter, status int, code, desc string) {
-	writeJSON(w, status, map[string]any{"error": code, "error_description": desc})
 }
 
 // bearer extracts the bearer token of a request.

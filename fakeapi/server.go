@@ -61,9 +61,19 @@ type Config struct {
 	// CRMFiles is the number of files per CRM validation export (default 3).
 	CRMFiles int
 	// ClientID, ClientSecret and RefreshToken are accepted by the token
-	// endpoint /oauth/v2/accessToken (defaults DefaultClientID, …).
+	// endpoint /oauth/v2/accessToken (defaults DefaultClientID, …), as are
+	// the refresh tokens it issues itself (authorization code grant).
 	ClientID, ClientSecret, RefreshToken string
-	// MemberTokenTTL is the life of refresh-grant tokens (default 60 days).
+	// RefreshTokenIssuedAt is when the member consented to the configured
+	// RefreshToken (default: Now when the server is made): it expires 365
+	// days later, and refreshing does not extend it.
+	RefreshTokenIssuedAt time.Time
+	// RedirectURLs are the redirect URLs registered for the application:
+	// the authorization endpoint redirects only to one of them, exactly
+	// (default DefaultRedirectURL).
+	RedirectURLs []string
+	// MemberTokenTTL is the life of the member's access tokens that the
+	// token endpoint issues (default 60 days).
 	MemberTokenTTL time.Duration
 	// Exports adds analytics exports, by action, to the built-in streams'
 	// (a stream a test declares in the registry; see RecordsExport).
@@ -93,7 +103,10 @@ type Server struct {
 	calls    map[string]int
 	faults   Faults
 	apiCalls int
-	issued   map[string]time.Time // access tokens issued, and their expiry
+	// grants are the tokens the fake knows (issued, and the configured
+	// ones), by token; codes the authorization codes not yet used.
+	grants map[string]*grant
+	codes  map[string]*authCode
 	// chaosRng draws the chaos faults; it is made anew when the seed
 	// changes.
 	chaosRng  *mrand.Rand
@@ -153,6 +166,12 @@ func New(cfg Config) *Server {
 	if cfg.MemberTokenTTL <= 0 {
 		cfg.MemberTokenTTL = 60 * 24 * time.Hour
 	}
+	if cfg.RefreshTokenIssuedAt.IsZero() {
+		cfg.RefreshTokenIssuedAt = cfg.Now()
+	}
+	if len(cfg.RedirectURLs) == 0 {
+		cfg.RedirectURLs = []string{DefaultRedirectURL}
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -162,7 +181,8 @@ func New(cfg Config) *Server {
 	exports := builtinExports()
 	maps.Copy(exports, cfg.Exports)
 	return &Server{cfg: cfg, data: Data{Seed: cfg.Seed, RowsPerDay: cfg.RowsPerDay}, key: key, log: log, exports: exports,
-		nextID: 900_000_001, jobs: map[int64]*job{}, calls: map[string]int{}, faults: cfg.Faults, issued: map[string]time.Time{}}
+		nextID: 900_000_001, jobs: map[int64]*job{}, calls: map[string]int{}, faults: cfg.Faults,
+		grants: configuredGrants(cfg), codes: map[string]*authCode{}}
 }
 
 // ForgetJobs drops every job, as if they had expired.
@@ -210,6 +230,8 @@ func (s *Server) Handler() http.Handler {
 	api("createCrmValidationExport", "POST /v2/crmDataValidationExportJobs", s.createCRM)
 	api("getCrmValidationExport", "GET /v2/crmDataValidationExportJobs/{id}", s.getCRM)
 	mux.HandleFunc("POST /oauth/v2/accessToken", s.token)
+	mux.HandleFunc("GET /oauth/v2/authorization", s.authorize)
+	mux.HandleFunc("POST /oauth/v2/introspectToken", s.introspect)
 	mux.HandleFunc("GET /downloads/{id}/{file}", func(w http.ResponseWriter, r *http.Request) {
 		s.count("download")
 		s.chaosLatency()

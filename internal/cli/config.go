@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"os"
 	"reflect"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"github.com/sethvargo/go-envconfig"
 	"github.com/spf13/pflag"
 
+	"github.com/salesnav-etl/salesnav-etl/auth"
 	"github.com/salesnav-etl/salesnav-etl/extract"
 	"github.com/salesnav-etl/salesnav-etl/internal/metrics"
 	"github.com/salesnav-etl/salesnav-etl/load"
@@ -39,7 +39,10 @@ type Env struct {
 	ClientID        string `env:"CLIENT_ID" doc:"LinkedIn application id: with the secret and a refresh token, member tokens are renewed; with the secret, CRM and profile calls use client credentials"`
 	ClientSecret    string `env:"CLIENT_SECRET" secret:"value" doc:"LinkedIn application secret; never logged"`
 	RefreshToken    string `env:"REFRESH_TOKEN" secret:"value" doc:"the member's refresh token (365 days); never logged"`
-	TokenURL        string `env:"TOKEN_URL, default=https://www.linkedin.com/oauth/v2/accessToken" doc:"OAuth2 token endpoint"`
+	TokenURL        string `env:"TOKEN_URL, default=https://www.linkedin.com/oauth/v2/accessToken" doc:"OAuth2 token endpoint (introspection, for auth status, is beside it: …/introspectToken)"`
+	AuthURL         string `env:"AUTH_URL, default=https://www.linkedin.com/oauth/v2/authorization" doc:"OAuth2 authorization endpoint, where auth login sends the member's browser"`
+	RedirectURL     string `env:"REDIRECT_URL, default=http://127.0.0.1:8765/callback" doc:"the redirect URL registered for the LinkedIn app, where auth login serves the callback: a loopback http or https URL with its port"`
+	Scopes          string `env:"SCOPES, default=r_sales_nav_analytics r_sales_nav_display" doc:"scopes auth login asks the member for, separated by spaces or commas"`
 	TokenHosts      string `env:"TOKEN_HOSTS" doc:"extra hosts that may receive the token on downloads (default: the API's and LinkedIn's)"`
 	Sink            string `env:"SINK, default=parquet" doc:"parquet or clickhouse"`
 	ParquetDir      string `env:"PARQUET_DIR, default=./out" flag:"parquet-dir" doc:"dataset root: a local directory, or s3://bucket/prefix, gs://bucket/prefix, azblob://container/prefix (credentials from the provider's standard chain)"`
@@ -149,7 +152,9 @@ type Config struct {
 	Pipeline   pipeline.Config
 	LogLevel   slog.Level
 	// Auth selects the token flow; GracePeriod bounds a graceful stop.
-	Auth        extract.AuthConfig
+	Auth extract.AuthConfig
+	// Login is the member's sign-in (auth login, auth status).
+	Login       auth.Config
 	GracePeriod time.Duration
 	// LogFormat is auto, json or text; ProgressEvery spaces progress log
 	// lines when stderr is not a terminal (0: none).
@@ -204,10 +209,8 @@ func (e *Env) Resolve(now time.Time, requireToken bool) (*Config, error) {
 		case e.RefreshToken != "" && e.ClientID == "":
 			bad(&e.RefreshToken, "needs SALESNAV_CLIENT_ID and SALESNAV_CLIENT_SECRET")
 		}
-		if u, err := url.Parse(e.TokenURL); err != nil || u.Scheme != "https" && !(u.Scheme == "http" && isLoopbackHost(u.Hostname())) {
-			bad(&e.TokenURL, "%q is not an https URL", e.TokenURL)
-		}
 	}
+	e.resolveOAuth(c, bad)
 	e.resolveGuards(c, now, bad)
 	if e.TokenHosts != "" {
 		c.API.TokenHosts = splitList(e.TokenHosts)
@@ -389,41 +392,6 @@ func (e *Env) Resolve(now time.Time, requireToken bool) (*Config, error) {
 	return c, nil
 }
 
-// shard resolves SALESNAV_SHARD ("i/n"), or SALESNAV_SHARDS with
-// Kubernetes' JOB_COMPLETION_INDEX; neither: the zero Shard (all).
-func (e *Env) shard(bad func(ptr *string, format string, args ...any)) pipeline.Shard {
-	switch {
-	case e.Shard != "" && e.Shards != "":
-		bad(&e.Shard, "set it or %s (with JOB_COMPLETION_INDEX), not both", e.names[&e.Shards])
-	case e.Shard != "":
-		sh, err := pipeline.ParseShard(e.Shard)
-		if err != nil {
-			bad(&e.Shard, "%v", err)
-		}
-		return sh
-	case e.Shards != "":
-		n, err := strconv.Atoi(e.Shards)
-		if err != nil || n < 1 || n > 1000 {
-			bad(&e.Shards, "%q is not a number of shards from 1 to 1000", e.Shards)
-			return pipeline.Shard{}
-		}
-		if e.jobIndex == "" {
-			bad(&e.Shards, "needs JOB_COMPLETION_INDEX, which Kubernetes sets in the pods of an Indexed Job; elsewhere set SALESNAV_SHARD=i/n")
-			return pipeline.Shard{}
-		}
-		i, err := strconv.Atoi(e.jobIndex)
-		if err != nil || i < 0 || i >= n {
-			bad(&e.jobIndex, "%q is not a shard index from 0 to %d (SALESNAV_SHARDS=%d)", e.jobIndex, n-1, n)
-			return pipeline.Shard{}
-		}
-		return pipeline.Shard{Index: i, Count: n}
-	}
-	return pipeline.Shard{}
-}
-
-// shardFile matches a shard's state file (out/_state.shard-2.json, or
-// out/state.shard-2 without an extension): the stem, index and extension.
-var shardFile = regexp.MustCompile(`^(.*)\.shard-([0-9]+)((?:\.[^./\\]*)?)$`)
 
 // layout is the ClickHouse table layout of the CLICKHOUSE_CLUSTER,
 // CLICKHOUSE_ZK_PATH and CLICKHOUSE_REPLICA variables, each problem

@@ -27,6 +27,7 @@ func newFakeAPICmd(stop <-chan struct{}, stderr io.Writer) *cobra.Command {
 		dataDelay   string
 		chaosSeed   int64
 		contracts   int
+		redirects   []string
 	)
 	cmd := &cobra.Command{
 		Use:   "fake-api",
@@ -34,7 +35,11 @@ func newFakeAPICmd(stop <-chan struct{}, stderr io.Writer) *cobra.Command {
 		Long: `Serve the embedded fake Sales Navigator API: every operation of the real API
 under /v2, deterministic data for a seed, jobs that complete on their second
 poll, and signed download URLs that expire after an hour. Point the connector
-at it with SALESNAV_API_URL=http://ADDR/v2 SALESNAV_ACCESS_TOKEN=TOKEN.`,
+at it with SALESNAV_API_URL=http://ADDR/v2 SALESNAV_ACCESS_TOKEN=TOKEN, or sign in
+through its OAuth endpoints (/oauth/v2/authorization, accessToken,
+introspectToken; client fake-client, secret fake-secret) with
+SALESNAV_AUTH_URL=http://ADDR/oauth/v2/authorization
+SALESNAV_TOKEN_URL=http://ADDR/oauth/v2/accessToken salesnav-etl auth login.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log := newLogger(stderr, slog.LevelInfo, "auto", isTerminal(stderr))
@@ -53,7 +58,8 @@ at it with SALESNAV_API_URL=http://ADDR/v2 SALESNAV_ACCESS_TOKEN=TOKEN.`,
 				cs = fakeapi.ManyContracts(contracts)
 			}
 			fake := fakeapi.New(fakeapi.Config{Token: token, Seed: seed, RowsPerDay: rows, PollsToComplete: polls, Contracts: cs,
-				Gzip: gz, CRMCreateBody: crmBody, URLTTL: urlTTL, MemberTokenTTL: tokenTTL, Faults: faults, Logger: log, CacheDir: cacheDir})
+				Gzip: gz, CRMCreateBody: crmBody, URLTTL: urlTTL, MemberTokenTTL: tokenTTL, Faults: faults, Logger: log, CacheDir: cacheDir,
+				RedirectURLs: redirects})
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return &exitError{ExitFailure, fmt.Errorf("listening on %s: %w", addr, err)}
@@ -83,7 +89,8 @@ at it with SALESNAV_API_URL=http://ADDR/v2 SALESNAV_ACCESS_TOKEN=TOKEN.`,
 	f.StringVar(&cacheDir, "cache-dir", "", "keep generated export files in this directory and serve the same export again from it (benchmarks)")
 	f.BoolVar(&crmBody, "crm-create-body", false, "answer CRM validation creates with a JSON body (the OpenAPI file's form)")
 	f.DurationVar(&urlTTL, "url-ttl", time.Hour, "life of download URLs")
-	f.DurationVar(&tokenTTL, "token-ttl", 60*24*time.Hour, "life of access tokens issued by /oauth/v2/accessToken for a refresh token")
+	f.DurationVar(&tokenTTL, "token-ttl", 60*24*time.Hour, "life of the member's access tokens issued by /oauth/v2/accessToken")
+	f.StringSliceVar(&redirects, "redirect-url", []string{fakeapi.DefaultRedirectURL}, "redirect URLs registered for the fake application (client "+fakeapi.DefaultClientID+"), for auth login")
 	f.IntVar(&faults.RateLimitEvery, "fault-429-every", 0, "answer every Nth API call with 429")
 	f.BoolVar(&faults.QuotaExhausted, "fault-quota-exhausted", false, "answer every API call with 429, like a spent daily quota")
 	f.IntVar(&faults.RetryAfterSeconds, "fault-retry-after", 0, "Retry-After seconds sent with injected 429s and 503s")
@@ -94,6 +101,9 @@ at it with SALESNAV_API_URL=http://ADDR/v2 SALESNAV_ACCESS_TOKEN=TOKEN.`,
 	f.IntVar(&faults.ExceedFileSizeDays, "fault-max-days", 0, "jobs over this many days fail with FAILED_DUE_TO_EXCEEDED_FILE_SIZE_ERROR")
 	f.StringVar(&dataDelay, "fault-data-delay-after", "", "jobs ending after this day (YYYY-MM-DD) fail with FAILED_DUE_TO_DATA_DELAY")
 	f.BoolVar(&faults.StuckJobs, "fault-stuck-jobs", false, "jobs never complete")
+	f.BoolVar(&faults.DeclineAuthorization, "fault-decline-authorization", false, "the member declines at the authorization endpoint (error=user_cancelled_authorize)")
+	f.BoolVar(&faults.NoRefreshToken, "fault-no-refresh-token", false, "the authorization code grant gives no refresh token (an app that is not an approved partner)")
+	f.BoolVar(&faults.RevokedTokens, "fault-revoked-tokens", false, "every token is revoked: the API and the token endpoint refuse them, introspection says revoked")
 	f.IntVar(&contracts, "contracts", 0, "serve this many contracts with reporting access, and one without (0: the default two and one)")
 	f.Int64Var(&chaosSeed, "chaos-seed", 0, "mix every fault at random, drawn from this seed (fakeapi.DefaultChaos; 0: off)")
 	return cmd

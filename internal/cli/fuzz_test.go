@@ -18,6 +18,7 @@ func FuzzConfig(f *testing.F) {
 	f.Add("STREAMS=crm_validation,profile_associations\nCLIENT_ID=a\nCLIENT_SECRET=b\nCRM_INSTANCES=urn:li:crmInstance:(SFDC,1) urn:li:crmInstance:(X,(y))")
 	f.Add("POLL_INTERVAL=1ns\nPOLL_MAX_INTERVAL=-5s\nMEMORY_LIMIT=12XiB\nSTART=2026-13-40\nASSOCIATION_BATCH_SIZE=0")
 	f.Add("MEMORY_LIMIT=off\nLOG_FORMAT=json\nPROGRESS_INTERVAL=0\nTOKEN_HOSTS=a,,b\nAPI_URL=http://[::1]:x/v2")
+	f.Add("ACCESS_TOKEN=t\nREDIRECT_URL=http://[::1]:0/x#y\nSCOPES=a,,b c\nAUTH_URL=http://localhost\nTOKEN_URL=https://h/p?q=1")
 	f.Fuzz(func(t *testing.T, in string) {
 		env := map[string]string{}
 		for _, line := range strings.Split(in, "\n") {

@@ -83,9 +83,14 @@ func execute(ctx context.Context, stop <-chan struct{}, args []string, lookup en
 		stop = make(chan struct{})
 	}
 	secrets := secretsOf(lookup)
+	// auth login --k8s-secret writes its manifest, the one output meant
+	// to hold the new tokens, to stdout itself.
+	rawStdout := stdout
 	stdout, stderr = secrets.Writer(stdout), secrets.Writer(stderr)
 	defer recoverMasked(secrets, stderr, &code)
 	root := newRootCmd(lookup, stop, stdout, stderr)
+	root.AddCommand(newAuthCmd(lookup, stop, secrets, rawStdout, stdout, stderr))
+	documentVariables(root)
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
@@ -117,8 +122,12 @@ func newRootCmd(lookup envconfig.Lookuper, stop <-chan struct{}, stdout, stderr 
 	root.AddCommand(newRunCmd(lookup, stop, stdout, stderr), newFakeAPICmd(stop, stderr), newSchemaCmd(lookup, stdout),
 		newStateCmd(lookup, stdout, stderr), newContractsCmd(lookup, stdout, stderr), newTokenCmd(lookup, stdout, stderr),
 		newAssociationsCmd(lookup, stdout, stderr), newVersionCmd(stdout), newConfigCmd(lookup, stdout, stderr))
-	// Every command that reads SALESNAV_* variables lists them, with their
-	// defaults, and the exit codes.
+	return root
+}
+
+// documentVariables adds the SALESNAV_* variables, with their defaults,
+// and the exit codes to the help of every command that reads them.
+func documentVariables(root *cobra.Command) {
 	var document func(c *cobra.Command)
 	document = func(c *cobra.Command) {
 		for _, sub := range c.Commands() {
@@ -137,5 +146,4 @@ func newRootCmd(lookup envconfig.Lookuper, stop <-chan struct{}, stdout, stderr 
 		}
 	}
 	document(root)
-	return root
 }

@@ -50,7 +50,8 @@ func TestHelpListsEveryVariableAndCommand(t *testing.T) {
 		}
 	}
 	for _, args := range [][]string{{"--help"}, {"run", "--help"}, {"config", "check", "--help"}, {"contracts", "--help"}, {"token", "--help"},
-		{"state", "show", "--help"}, {"state", "reset", "--help"}, {"associations", "--help"}, {"schema", "--help"}} {
+		{"state", "show", "--help"}, {"state", "reset", "--help"}, {"associations", "--help"}, {"schema", "--help"},
+		{"auth", "login", "--help"}, {"auth", "status", "--help"}} {
 		code, stdout, _ := runCLI(t, nil, args...)
 		if code != ExitOK {
 			t.Fatalf("%v: exit %d", args, code)
@@ -68,7 +69,7 @@ func TestHelpListsEveryVariableAndCommand(t *testing.T) {
 		}
 	}
 	_, root, _ := runCLI(t, nil, "--help")
-	for _, c := range []string{"run", "fake-api", "schema", "state", "contracts", "token", "associations", "version", "config"} {
+	for _, c := range []string{"run", "fake-api", "schema", "state", "contracts", "token", "associations", "version", "config", "auth"} {
 		if !regexp.MustCompile(`(?m)^  ` + c + `\s`).MatchString(root) {
 			t.Errorf("--help does not list the %s command", c)
 		}

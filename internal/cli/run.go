@@ -123,6 +123,8 @@ only then is its cursor saved: a re-run never duplicates or loses a row.
 			names := schema.Names(cfg.Pipeline.Streams)
 			m := metrics.New(names)
 			cfg.API.OnCall, cfg.Pipeline.Observer = m.OnCall, m
+			// The refresh grant's answer tells when the refresh token expires.
+			cfg.Auth.RefreshTokenExpiry, cfg.Auth.Now = m.SetRefreshTokenExpiry, clockOf(ctx)
 			terminal := isTerminal(stderr)
 			prog, log := startProgress(stderr, terminal, cfg.ProgressEvery, names, m, func(w io.Writer) *slog.Logger {
 				return newLogger(w, cfg.LogLevel, cfg.LogFormat, terminal)

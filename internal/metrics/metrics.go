@@ -46,6 +46,10 @@ type Run struct {
 	lastSuccess   *prometheus.GaugeVec
 	exitCode      prometheus.Gauge
 	runEnd        prometheus.Gauge
+	// refreshExpiry is registered by its first Set: absent when a run
+	// does not learn it.
+	refreshExpiry     prometheus.Gauge
+	refreshExpiryOnce sync.Once
 
 	mu     sync.Mutex
 	totals map[string]Totals
@@ -83,6 +87,8 @@ func New(streams []string) *Run {
 		Help: "When a run last loaded the stream for every contract without an error (Unix time); absent when this run did not."}, []string{"stream"})
 	r.exitCode = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: Namespace, Name: "exit_code", Help: "The run's exit code (0 complete, 1 failed, 2 configuration, 3 partial, 75 retry later)."})
 	r.runEnd = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: Namespace, Name: "run_end_timestamp_seconds", Help: "When the run ended (Unix time)."})
+	r.refreshExpiry = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: Namespace, Name: "refresh_token_expiry_timestamp_seconds",
+		Help: "When the member's refresh token expires (Unix time: 365 days from consent, not extended by refreshing), from the token endpoint's answer to this run's refresh; absent when the run did not learn it."})
 	r.register(r.jobWait, r.runDuration, r.lastSuccess, r.exitCode, r.runEnd)
 	for _, s := range streams {
 		r.rowsExtracted.WithLabelValues(s)
@@ -124,6 +130,16 @@ func (r *Run) JobWaited(stream string, d time.Duration) {
 // OnCall counts an API attempt.
 func (r *Run) OnCall(op string, status int, _ time.Duration) {
 	r.apiCalls.WithLabelValues(op, strconv.Itoa(status)).Inc()
+}
+
+// SetRefreshTokenExpiry records when the member's refresh token expires,
+// as the token endpoint's last refresh answer gave it. Until it is
+// called, the metric is absent (a run with a static access token, or
+// whose refreshes did not say, exports no guess). It is
+// extract.AuthConfig.RefreshTokenExpiry.
+func (r *Run) SetRefreshTokenExpiry(t time.Time) {
+	r.refreshExpiryOnce.Do(func() { r.register(r.refreshExpiry) })
+	r.refreshExpiry.Set(float64(t.Unix()))
 }
 
 // Totals returns each stream's running totals.

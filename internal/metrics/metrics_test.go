@@ -227,3 +227,46 @@ func TestPushRefusedHidesPassword(t *testing.T) {
 		t.Errorf("the right password was refused: %v", err)
 	}
 }
+
+// The refresh token's expiry is exported once a run learns it, exactly,
+// and pushed with the run's metrics; a run that does not learn it
+// exports no series (no guess).
+func TestRefreshTokenExpiry(t *testing.T) {
+	const name = "salesnav_etl_refresh_token_expiry_timestamp_seconds"
+	m := metrics.New([]string{"activity"})
+	if n, err := testutil.GatherAndCount(m.Registry(), name); err != nil || n != 0 {
+		t.Fatalf("%d series before the expiry is known (%v), want none", n, err)
+	}
+	m.SetRefreshTokenExpiry(time.Unix(1_800_000_000, 0))
+	m.SetRefreshTokenExpiry(time.Unix(1_800_000_100, 0)) // a later refresh: the last answer wins
+	want := `
+# HELP salesnav_etl_refresh_token_expiry_timestamp_seconds When the member's refresh token expires (Unix time: 365 days from consent, not extended by refreshing), from the token endpoint's answer to this run's refresh; absent when the run did not learn it.
+# TYPE salesnav_etl_refresh_token_expiry_timestamp_seconds gauge
+salesnav_etl_refresh_token_expiry_timestamp_seconds 1.8000001e+09
+`
+	if err := testutil.GatherAndCompare(m.Registry(), strings.NewReader(want), name); err != nil {
+		t.Error(err)
+	}
+	path := filepath.Join(t.TempDir(), "m.prom")
+	if err := m.WriteFile(path); err != nil {
+		t.Fatal(err)
+	}
+	if raw, _ := os.ReadFile(path); !strings.Contains(string(raw), name+" 1.8000001e+09") {
+		t.Errorf("metrics file lacks the expiry:\n%s", raw)
+	}
+	if testing.Short() {
+		return // the push needs Debian's Pushgateway (slow tier)
+	}
+	pg := promtest.StartPushgateway(t, nil)
+	if err := m.Push(context.Background(), pg.URL, "prod", nil); err != nil {
+		t.Fatal(err)
+	}
+	groups, err := pg.Groups(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, ok := promtest.GroupWith(groups, map[string]string{"job": "salesnav_etl", "instance": "prod", "mode": "scheduled"})
+	if v, found := run.Value(name); !ok || !found || v != 1_800_000_100 {
+		t.Errorf("the run's group on the Pushgateway: %s = %v (found %v, group %v), want 1800000100", name, v, found, ok)
+	}
+}

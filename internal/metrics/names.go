@@ -25,13 +25,15 @@ func Names() ([]string, error) {
 }
 
 // exercised returns a run in which every metric has a series: a stream
-// downloaded, waited for, loaded with a reject and succeeded, an API call.
+// downloaded, waited for, loaded with a reject and succeeded, an API call,
+// the refresh token's expiry learnt.
 func exercised() *Run {
 	const stream = "activity"
 	r := New([]string{stream})
 	r.Progress(stream, 1, 1)
 	r.JobWaited(stream, time.Second)
 	r.OnCall("getContracts", 200, time.Millisecond)
+	r.SetRefreshTokenExpiry(time.Unix(0, 0))
 	sum := &pipeline.Summary{Status: pipeline.StatusComplete, Streams: map[string]*pipeline.StreamSummary{stream: {Rows: 1, Rejected: 1}}}
 	r.Finish(sum, 0, time.Second, time.Unix(0, 0), false)
 	return r

@@ -31,3 +31,22 @@ func READMEQueries(t testing.TB) []string {
 	}
 	return qs
 }
+
+// READMEShell returns the lines of the first sh block of the README's
+// section "## heading" (call it before a t.Chdir: it finds the README
+// from the working directory).
+func READMEShell(t testing.TB, heading string) []string {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(repoRoot(t), "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(raw), "\n## "+heading+"\n")
+	section, _, _ = strings.Cut(section, "\n## ")
+	_, block, ok2 := strings.Cut(section, "```sh\n")
+	block, _, ok3 := strings.Cut(block, "```")
+	if !ok || !ok2 || !ok3 {
+		t.Fatalf("README has no sh block under ## %s", heading)
+	}
+	return strings.Split(strings.TrimSuffix(block, "\n"), "\n")
+}
