@@ -392,7 +392,6 @@ func (e *Env) Resolve(now time.Time, requireToken bool) (*Config, error) {
 	return c, nil
 }
 
-
 // layout is the ClickHouse table layout of the CLICKHOUSE_CLUSTER,
 // CLICKHOUSE_ZK_PATH and CLICKHOUSE_REPLICA variables, each problem
 // reported against its variable.

@@ -168,7 +168,7 @@ func TestRunMetricsProgressAndNoSecrets(t *testing.T) {
 		"SALESNAV_START": pipeline.Day(time.Now()).AddDate(0, 0, -4).Format(time.DateOnly), "SALESNAV_POLL_INTERVAL": "5ms",
 		"SALESNAV_STREAMS":       "contracts,seat,activity,activity_outcome,crm_validation,profile_associations",
 		"SALESNAV_CRM_INSTANCES": "urn:li:crmInstance:(SFDC,00D1)",
-		"SALESNAV_METRICS_FILE": metricsFile, "SALESNAV_PROGRESS_INTERVAL": "1ms"}
+		"SALESNAV_METRICS_FILE":  metricsFile, "SALESNAV_PROGRESS_INTERVAL": "1ms"}
 	code, stdout, stderr := runCLI(t, env, "run", "--summary", summary)
 	if code != ExitOK {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
