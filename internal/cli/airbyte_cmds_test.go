@@ -3,14 +3,18 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/salesnav-etl/salesnav-etl/connector"
 	"github.com/salesnav-etl/salesnav-etl/connector/airbyte"
 	"github.com/salesnav-etl/salesnav-etl/connector/protocoltest"
 	"github.com/salesnav-etl/salesnav-etl/internal/testkit"
+	"github.com/salesnav-etl/salesnav-etl/schema"
 )
 
 // messageText gathers the text of an output's messages of one kind: a
@@ -313,6 +317,36 @@ func TestCommandArgs(t *testing.T) {
 	} {
 		if got := commandArgs(tc.argv); !slices.Equal(got, tc.want) {
 			t.Errorf("%v: %v, want %v", tc.argv, got, tc.want)
+		}
+	}
+}
+
+// docs/integrations.md documents every field of the configuration and
+// every stream of the catalog, with its modes, cursor and key as
+// discovered.
+func TestIntegrationsDoc(t *testing.T) {
+	raw, err := os.ReadFile("../../docs/integrations.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(raw)
+	for field := range connector.ConfigSchema()["properties"].(map[string]any) {
+		if !strings.Contains(doc, "| `"+field+"` |") {
+			t.Errorf("the configuration table lacks %s", field)
+		}
+	}
+	for _, s := range airbyte.CatalogOf(schema.All()).Streams {
+		var key []string
+		for _, k := range s.SourceDefinedPrimaryKey {
+			key = append(key, "`"+k[0]+"`")
+		}
+		cursor := "—"
+		if len(s.DefaultCursorField) > 0 {
+			cursor = "`" + s.DefaultCursorField[0] + "`"
+		}
+		row := fmt.Sprintf("| `%s` | %s | %s | %s |", s.Name, strings.Join(s.SupportedSyncModes, ", "), cursor, strings.Join(key, ", "))
+		if !strings.Contains(doc, row) {
+			t.Errorf("the streams table lacks the row %s", row)
 		}
 	}
 }
