@@ -4,16 +4,21 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/salesnav-etl/salesnav-etl/connector"
 	"github.com/salesnav-etl/salesnav-etl/connector/airbyte"
 	"github.com/salesnav-etl/salesnav-etl/connector/protocoltest"
+	"github.com/salesnav-etl/salesnav-etl/extract"
 	"github.com/salesnav-etl/salesnav-etl/internal/testkit"
+	"github.com/salesnav-etl/salesnav-etl/pipeline"
 	"github.com/salesnav-etl/salesnav-etl/schema"
 )
 
@@ -107,7 +112,12 @@ func TestAirbyteCheck(t *testing.T) {
 // config_error trace and exit 2.
 func TestAirbyteDiscover(t *testing.T) {
 	dir := t.TempDir()
-	cfg := connectorConfigFile(t, dir, "https://api.linkedin.com/v2", func(c map[string]any) { delete(c, "streams") })
+	// The real clock: dates it cannot be before.
+	cfg := connectorConfigFile(t, dir, "https://api.linkedin.com/v2", func(c map[string]any) {
+		delete(c, "streams")
+		delete(c, "end_date")
+		c["start_date"] = "2020-01-01"
+	})
 	code, stdout, _ := runCLI(t, nil, "airbyte", "discover", "--config", cfg)
 	out := airbyteOut(t, stdout)
 	if code != ExitOK || len(out.Of(airbyte.TypeCatalog)) != 1 {
@@ -347,6 +357,68 @@ func TestIntegrationsDoc(t *testing.T) {
 		row := fmt.Sprintf("| `%s` | %s | %s | %s |", s.Name, strings.Join(s.SupportedSyncModes, ", "), cursor, strings.Join(key, ", "))
 		if !strings.Contains(doc, row) {
 			t.Errorf("the streams table lacks the row %s", row)
+		}
+	}
+}
+
+// The configuration's secrets are masked in all output, even where a
+// server echoes them: an API that answers 401 quoting the bearer token it
+// was sent. The Airbyte check and read, and the Singer sync, each print
+// that answer; none shows the token.
+func TestConnectorSecretsMasked(t *testing.T) {
+	const token = "echoed-t0ken-\"quoted\"-9b2"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		json.NewEncoder(w).Encode(map[string]any{"status": 401, "message": "token " + strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ") + " is invalid"})
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	cfg := connectorConfigFile(t, dir, srv.URL+"/v2", func(c map[string]any) {
+		c["credentials"] = map[string]any{"auth_type": "access_token", "access_token": token}
+		c["streams"] = []string{"contracts"}
+	})
+	cat := configuredCatalog(t, filepath.Join(dir, "catalog.json"), false, "contracts")
+	for _, args := range [][]string{
+		{"airbyte", "check", "--config", cfg, "--fake-now", connectorNow},
+		{"airbyte", "read", "--config", cfg, "--catalog", cat, "--fake-now", connectorNow},
+		{"singer", "--config", cfg, "--fake-now", connectorNow},
+	} {
+		_, stdout, stderr := runCLI(t, connectorEnv(), args...)
+		if !strings.Contains(stdout+stderr, "token xxxxx is invalid") {
+			t.Errorf("%s: the server's answer is not in the output, masked:\n%s\n%s", args[:2], stdout, stderr)
+		}
+		for _, form := range []string{token, `echoed-t0ken-\"quoted\"-9b2`, "echoed-t0ken"} {
+			if strings.Contains(stdout+stderr, form) {
+				t.Errorf("%s: the token shows as %s", args[:2], form)
+			}
+		}
+	}
+}
+
+// A sync's exit code is run's, but LinkedIn's late data alone is no
+// failure; refused credentials are named.
+func TestConnectorOutcome(t *testing.T) {
+	reset := time.Date(2026, 2, 12, 0, 0, 0, 0, time.UTC)
+	refused := fmt.Errorf("listing contracts: %w", &extract.APIError{Op: "getContracts", StatusCode: 401})
+	for _, tc := range []struct {
+		name string
+		sum  *pipeline.Summary
+		err  error
+		code int
+		msg  string
+	}{
+		{"complete", &pipeline.Summary{Status: pipeline.StatusComplete}, nil, ExitOK, ""},
+		{"deferred only", &pipeline.Summary{Status: pipeline.StatusTemporary, Deferred: []pipeline.UnitError{{Stream: "activity"}}}, nil, ExitOK, ""},
+		{"quota", &pipeline.Summary{Status: pipeline.StatusTemporary, QuotaResetAt: &reset}, extract.ErrQuotaExhausted, ExitTemporary, "quota"},
+		{"stopped", &pipeline.Summary{Status: pipeline.StatusTemporary, Stopped: true}, nil, ExitTemporary, "stopped"},
+		{"partial", &pipeline.Summary{Status: pipeline.StatusPartial, Errors: []pipeline.UnitError{{Error: "x"}}}, nil, ExitPartial, "partial"},
+		{"refused", &pipeline.Summary{Status: pipeline.StatusFailed, Errors: []pipeline.UnitError{{Error: refused.Error()}}}, refused, ExitFailure,
+			"the API refused the credentials of --config (credentials): listing contracts"},
+	} {
+		code, err := connectorOutcome(tc.sum, tc.err)
+		if code != tc.code || (tc.msg == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.msg)) {
+			t.Errorf("%s: exit %d, %v; want %d, %q", tc.name, code, err, tc.code, tc.msg)
 		}
 	}
 }
