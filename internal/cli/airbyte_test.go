@@ -266,3 +266,37 @@ func first(xs []string) string {
 	}
 	return xs[0]
 }
+
+// OAuth: check refreshes the member token and fetches the application's
+// (client credentials) for the CRM streams; a wrong client secret fails
+// both, each named; a read with OAuth reads.
+func TestAirbyteOAuth(t *testing.T) {
+	dir := t.TempDir()
+	fake := connectorFake(t)
+	env := connectorEnv()
+	env["SALESNAV_TOKEN_URL"] = strings.TrimSuffix(fake.URL, "/v2") + "/oauth/v2/accessToken"
+	oauth := func(secret string) func(map[string]any) {
+		return func(c map[string]any) {
+			c["credentials"] = map[string]any{"auth_type": "oauth2.0", "client_id": fakeapi.DefaultClientID,
+				"client_secret": secret, "refresh_token": fakeapi.DefaultRefreshToken}
+		}
+	}
+	good := connectorConfigFile(t, dir, fake.URL, oauth(fakeapi.DefaultClientSecret))
+	code, stdout, _ := runCLI(t, env, "airbyte", "check", "--config", good, "--fake-now", connectorNow)
+	if got := messageText(airbyteOut(t, stdout), "status"); code != ExitOK || got != "SUCCEEDED \n" {
+		t.Errorf("OAuth check: exit %d, %q", code, got)
+	}
+	bad := connectorConfigFile(t, t.TempDir(), fake.URL, oauth("wrong-secret-51c"))
+	_, stdout, stderr := runCLI(t, env, "airbyte", "check", "--config", bad, "--fake-now", connectorNow)
+	got := messageText(airbyteOut(t, stdout), "status")
+	if !strings.HasPrefix(got, "FAILED token: ") || !strings.Contains(got, "CRM scope: fetching an application token (client credentials)") ||
+		strings.Contains(stdout+stderr, "wrong-secret-51c") {
+		t.Errorf("wrong client secret: %q", got)
+	}
+	cat := configuredCatalog(t, filepath.Join(dir, "catalog.json"), false, "activity", "crm_validation")
+	code, stdout, stderr = runCLI(t, env, "airbyte", "read", "--config", good, "--catalog", cat, "--fake-now", connectorNow)
+	out := airbyteOut(t, stdout)
+	if code != ExitOK || len(out.RecordsOf("activity")) == 0 || len(out.RecordsOf("crm_validation")) == 0 {
+		t.Errorf("OAuth read: exit %d, %d activity and %d CRM records\n%s", code, len(out.RecordsOf("activity")), len(out.RecordsOf("crm_validation")), stderr)
+	}
+}
