@@ -117,7 +117,7 @@ func (r *Read) finish(log *slog.Logger, state *connector.State, names []string, 
 	}
 	for _, n := range names {
 		status := Complete
-		if Unfinished(sum, n) {
+		if unfinished(sum, n) {
 			status = Incomplete
 		}
 		errs = append(errs, r.W.Status(n, status))
@@ -128,7 +128,7 @@ func (r *Read) finish(log *slog.Logger, state *connector.State, names []string, 
 // Incomplete_ reports whether stream did not read everything up to the
 // end: the run did not start, met a spent quota or a stop, or failed for
 // the stream (or as a whole).
-func Unfinished(sum *pipeline.Summary, stream string) bool {
+func unfinished(sum *pipeline.Summary, stream string) bool {
 	if sum == nil || sum.QuotaResetAt != nil || sum.Stopped {
 		return true
 	}
