@@ -39,7 +39,7 @@ staticcheck:
 # duration run with a spurious "context deadline exceeded" as it ends
 # (golang/go#75804, fixed in Go 1.27); a count has no deadline to race.
 FUZZTIME ?= 30000x
-FUZZ_TARGETS = ./extract:FuzzAssociationKeys ./extract:FuzzAPIAnswers ./transform:FuzzReader ./transform:FuzzCSVScanner ./internal/cli:FuzzConfig
+FUZZ_TARGETS = ./extract:FuzzAssociationKeys ./extract:FuzzAPIAnswers ./transform:FuzzReader ./transform:FuzzCSVScanner ./internal/cli:FuzzConfig ./connector:FuzzJSONRows
 
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \

@@ -231,6 +231,10 @@ func CheckCursor(t time.Time) error {
 	return nil
 }
 
+// ParseCursor reads a cursor as FormatCursor writes it: a date, or an
+// RFC 3339 time (UTC).
+func ParseCursor(s string) (time.Time, error) { return parseCursor(s) }
+
 func parseCursor(s string) (time.Time, error) {
 	if t, err := time.Parse(time.DateOnly, s); err == nil {
 		return t, nil

@@ -84,6 +84,9 @@ type UnitError struct {
 	Contract string `json:"contract"`
 	Window   string `json:"window,omitempty"`
 	Error    string `json:"error"`
+	// Cause is the error itself, for callers that classify it
+	// (errors.Is); it is not written out.
+	Cause error `json:"-"`
 }
 
 func newSummary(streams []string, now time.Time, end time.Time) *Summary {
@@ -135,7 +138,7 @@ func (s *Summary) addUnloadedRejects(stream string, rejected int64, path string)
 func (s *Summary) unitDone(stream, contract string, span *Span, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ue := UnitError{Stream: stream, Contract: contract}
+	ue := UnitError{Stream: stream, Contract: contract, Cause: err}
 	if err != nil {
 		ue.Error = err.Error()
 	}
@@ -170,7 +173,7 @@ func (s *Summary) dimensionDone(stream string, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.Streams[stream].Failed++
-	s.Errors = append(s.Errors, UnitError{Stream: stream, Error: err.Error()})
+	s.Errors = append(s.Errors, UnitError{Stream: stream, Error: err.Error(), Cause: err})
 }
 
 // quota records a spent API quota.
@@ -197,7 +200,7 @@ func (s *Summary) fail(err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.runError = err.Error()
-	s.Errors = append(s.Errors, UnitError{Error: err.Error()})
+	s.Errors = append(s.Errors, UnitError{Error: err.Error(), Cause: err})
 }
 
 func (s *Summary) finish(now time.Time) {

@@ -6,6 +6,7 @@ package cli
 import (
 	"context"
 	"debug/elf"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/salesnav-etl/salesnav-etl/connector/protocoltest"
 	"github.com/salesnav-etl/salesnav-etl/internal/chtest"
 	"github.com/salesnav-etl/salesnav-etl/pipeline"
 	"github.com/sethvargo/go-envconfig"
@@ -213,14 +215,25 @@ func TestDockerfile(t *testing.T) {
 	}
 	var froms []string
 	var user, entry string
+	env, labels := map[string]string{}, map[string]string{}
 	for _, line := range strings.Split(string(raw), "\n") {
 		switch f := strings.Fields(line); {
 		case len(f) > 1 && f[0] == "FROM":
 			froms = append(froms, f[1])
+			env, labels = map[string]string{}, map[string]string{} // the final stage's count
 		case len(f) > 1 && f[0] == "USER":
 			user = f[1]
 		case len(f) > 1 && f[0] == "ENTRYPOINT":
 			entry = strings.Join(f[1:], " ")
+		case len(f) > 1 && (f[0] == "ENV" || f[0] == "LABEL"):
+			for _, kv := range f[1:] {
+				k, v, _ := strings.Cut(kv, "=")
+				if f[0] == "ENV" {
+					env[k] = strings.Trim(v, `"`)
+				} else {
+					labels[k] = strings.Trim(v, `"`)
+				}
+			}
 		}
 	}
 	if len(froms) < 2 || !strings.HasPrefix(froms[0], "golang:1.26.8") || !strings.HasPrefix(froms[len(froms)-1], "gcr.io/distroless/static") {
@@ -231,6 +244,21 @@ func TestDockerfile(t *testing.T) {
 	}
 	if entry != `["/usr/local/bin/salesnav-etl"]` || !strings.Contains(string(raw), "CGO_ENABLED=0 go build") {
 		t.Errorf("ENTRYPOINT %s, or the build is not static", entry)
+	}
+	// Issue 20: the image is an Airbyte source. AIRBYTE_ENTRYPOINT is the
+	// image's entrypoint (the protocol's rule), an absolute path; the
+	// platform runs it through sh, which the final stage must have (the
+	// debug variant of distroless: busybox).
+	var argv []string
+	if err := json.Unmarshal([]byte(entry), &argv); err != nil || env["AIRBYTE_ENTRYPOINT"] != strings.Join(argv, " ") ||
+		!strings.HasPrefix(env["AIRBYTE_ENTRYPOINT"], "/") {
+		t.Errorf("ENV AIRBYTE_ENTRYPOINT=%q, ENTRYPOINT %s: want the same absolute command", env["AIRBYTE_ENTRYPOINT"], entry)
+	}
+	if !strings.Contains(froms[len(froms)-1], ":debug") {
+		t.Errorf("final stage %s has no shell for Airbyte's launcher (want a distroless :debug variant)", froms[len(froms)-1])
+	}
+	if labels["io.airbyte.name"] == "" || labels["io.airbyte.version"] != "${VERSION}" {
+		t.Errorf("labels %v: want io.airbyte.name and io.airbyte.version=${VERSION}", labels)
 	}
 	chtest.SkipIfShort(t) // the static build
 	bin := filepath.Join(t.TempDir(), "salesnav-etl")
@@ -251,6 +279,25 @@ func TestDockerfile(t *testing.T) {
 	}
 	if out, err := exec.Command(bin, "version").Output(); err != nil || !strings.HasPrefix(string(out), "salesnav-etl test\ncommit abc123\n") {
 		t.Errorf("version of the image's binary: %q %v", out, err)
+	}
+	// As Airbyte's launcher runs the image: through sh, with the image's
+	// AIRBYTE_ENTRYPOINT, nothing but messages on stdout.
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Fatal("sh is missing")
+	}
+	cfg := connectorConfigFile(t, t.TempDir(), "https://api.linkedin.com/v2", func(c map[string]any) {
+		delete(c, "end_date") // the real clock: dates it cannot be before
+		c["start_date"] = "2020-01-01"
+	})
+	for _, args := range []string{"spec", "discover --config " + cfg} {
+		cmd := exec.Command(sh, "-c", `eval "$AIRBYTE_ENTRYPOINT `+args+`"`)
+		cmd.Env = append(os.Environ(), "AIRBYTE_ENTRYPOINT="+bin)
+		out, err := cmd.Output()
+		msgs, verr := protocoltest.Airbyte(out, nil)
+		if err != nil || verr != nil || len(msgs.Messages) != 1 {
+			t.Errorf("%s through sh: %v %v %s", args, err, verr, out)
+		}
 	}
 }
 

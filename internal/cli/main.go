@@ -15,6 +15,8 @@ import (
 
 	"github.com/sethvargo/go-envconfig"
 	"github.com/spf13/cobra"
+
+	"github.com/salesnav-etl/salesnav-etl/internal/secret"
 )
 
 // Exit codes.
@@ -67,9 +69,24 @@ func Main(ver, com string) {
 		cancel()
 	}()
 	applyMemoryLimit(os.Getenv(envPrefix + "MEMORY_LIMIT"))
-	code := execute(ctx, stop, os.Args[1:], envconfig.OsLookuper(), os.Stdout, os.Stderr)
+	code := execute(ctx, stop, commandArgs(os.Args), envconfig.OsLookuper(), os.Stdout, os.Stderr)
 	cancel()
 	os.Exit(code)
+}
+
+// commandArgs are the command line's arguments: those after the
+// program's name, after "singer" when the program is named tap-salesnav
+// (the Singer tap, as Meltano runs it).
+func commandArgs(argv []string) []string {
+	if len(argv) == 0 {
+		return nil
+	}
+	args := argv[1:]
+	name := argv[0][strings.LastIndexAny(argv[0], `/\`)+1:]
+	if strings.TrimSuffix(name, ".exe") == singerTap {
+		return append([]string{"singer"}, args...)
+	}
+	return args
 }
 
 // execute runs the CLI and returns the exit code. Closing stop asks for a
@@ -88,7 +105,7 @@ func execute(ctx context.Context, stop <-chan struct{}, args []string, lookup en
 	rawStdout := stdout
 	stdout, stderr = secrets.Writer(stdout), secrets.Writer(stderr)
 	defer recoverMasked(secrets, stderr, &code)
-	root := newRootCmd(lookup, stop, stdout, stderr)
+	root := newRootCmd(lookup, stop, stdout, stderr, secrets)
 	root.AddCommand(newAuthCmd(lookup, stop, secrets, rawStdout, stdout, stderr))
 	documentVariables(root)
 	root.SetArgs(args)
@@ -111,7 +128,7 @@ func execute(ctx context.Context, stop <-chan struct{}, args []string, lookup en
 	return ExitConfig
 }
 
-func newRootCmd(lookup envconfig.Lookuper, stop <-chan struct{}, stdout, stderr io.Writer) *cobra.Command {
+func newRootCmd(lookup envconfig.Lookuper, stop <-chan struct{}, stdout, stderr io.Writer, secrets *secret.Set) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "salesnav-etl",
 		Short:         "Load LinkedIn Sales Navigator exports into Parquet or ClickHouse, incrementally",
@@ -121,12 +138,19 @@ func newRootCmd(lookup envconfig.Lookuper, stop <-chan struct{}, stdout, stderr 
 	}
 	root.AddCommand(newRunCmd(lookup, stop, stdout, stderr), newFakeAPICmd(stop, stderr), newSchemaCmd(lookup, stdout),
 		newStateCmd(lookup, stdout, stderr), newContractsCmd(lookup, stdout, stderr), newTokenCmd(lookup, stdout, stderr),
-		newAssociationsCmd(lookup, stdout, stderr), newVersionCmd(stdout), newConfigCmd(lookup, stdout, stderr))
+		newAssociationsCmd(lookup, stdout, stderr), newVersionCmd(stdout), newConfigCmd(lookup, stdout, stderr),
+		newSingerCmd(lookup, stop, stdout, stderr, secrets))
+	// The Airbyte commands, under airbyte and, hidden, at the top, where
+	// the platform runs them (the image's entrypoint is the binary).
+	ab := airbyteCmds{lookup: lookup, stop: stop, stdout: stdout, stderr: stderr, secrets: secrets}
+	root.AddCommand(newAirbyteCmd(ab))
+	root.AddCommand(ab.commands(true)...)
 	return root
 }
 
 // documentVariables adds the SALESNAV_* variables, with their defaults,
-// and the exit codes to the help of every command that reads them.
+// and the exit codes to the help of every command that reads them; the
+// Singer and Airbyte commands are configured by a JSON file instead.
 func documentVariables(root *cobra.Command) {
 	var document func(c *cobra.Command)
 	document = func(c *cobra.Command) {
@@ -135,6 +159,10 @@ func documentVariables(root *cobra.Command) {
 		}
 		switch c.Name() {
 		case "fake-api", "version", "help", "completion":
+			return
+		}
+		if c.Name() == "singer" || c.Hidden || (c.HasParent() && c.Parent().Name() == "airbyte") {
+			// Configured by a JSON file, not the variables.
 			return
 		}
 		if !strings.Contains(c.Long, "Configuration (environment") && c.Runnable() {

@@ -93,21 +93,8 @@ only then is its cursor saved: a re-run never duplicates or loses a row.
 			cfg.Pipeline.Stop = stop
 			// After a graceful stop is asked for, the window being loaded
 			// has the grace period to finish; then it is abandoned.
-			runCtx, cancel := context.WithCancel(ctx)
+			ctx, cancel := graceContext(ctx, stop, cfg.GracePeriod)
 			defer cancel()
-			go func() {
-				select {
-				case <-stop:
-				case <-runCtx.Done():
-					return
-				}
-				select {
-				case <-time.After(cfg.GracePeriod):
-					cancel()
-				case <-runCtx.Done():
-				}
-			}()
-			ctx = runCtx
 			if cpuProfile != "" {
 				f, err := os.Create(cpuProfile)
 				if err != nil {

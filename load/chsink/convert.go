@@ -2,12 +2,12 @@ package chsink
 
 import (
 	"fmt"
-	"hash/fnv"
-	"slices"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/salesnav-etl/salesnav-etl/schema"
 )
 
 // columnValues converts an Arrow array into the slice clickhouse-go appends
@@ -95,30 +95,8 @@ func nullables[T any](n int, isNull func(int) bool, value func(int) T) []*T {
 	return out
 }
 
-// rowHashes hashes each row (FNV-64a of the text forms of its columns,
-// with a separator and a null marker): its identity columns when it has
-// them all, else all its data columns.
+// rowHashes is schema.RowHashes: the hash of each row, as every sink
+// computes it.
 func rowHashes(rec arrow.RecordBatch, identity, data []int) []uint64 {
-	n := int(rec.NumRows())
-	out := make([]uint64, n)
-	h := fnv.New64a()
-	for r := range n {
-		h.Reset()
-		cols := data
-		if len(identity) > 0 && !slices.ContainsFunc(identity, func(c int) bool { return rec.Column(c).IsNull(r) }) {
-			cols = identity
-			h.Write([]byte("id\x1f"))
-		}
-		for _, c := range cols {
-			a := rec.Column(c)
-			if a.IsNull(r) {
-				h.Write([]byte{0})
-			} else {
-				h.Write([]byte(a.ValueStr(r)))
-			}
-			h.Write([]byte{0x1f})
-		}
-		out[r] = h.Sum64()
-	}
-	return out
+	return schema.RowHashes(rec, identity, data)
 }

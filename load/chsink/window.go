@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"slices"
 	"strings"
 	"time"
 
@@ -113,20 +112,7 @@ func (s *Sink) OpenWindow(ctx context.Context, w load.Window, sc *arrow.Schema) 
 	}
 	cw := &window{sink: s, conn: conn, stream: w.Stream, insert: ins, move: move, stage: qstage, stageName: stage, cols: cols, missing: missing,
 		hash: needsRowHash(w.Stream), replace: replace}
-	identity := map[string]int{}
-	for i, f := range sc.Fields() {
-		if !schema.IsLineage(f.Name) {
-			cw.dataCols = append(cw.dataCols, i)
-		}
-		if slices.Contains(w.Stream.Identity, f.Name) {
-			identity[f.Name] = i
-		}
-	}
-	if len(identity) == len(w.Stream.Identity) {
-		for _, n := range w.Stream.Identity {
-			cw.identityCols = append(cw.identityCols, identity[n])
-		}
-	}
+	cw.identityCols, cw.dataCols = w.Stream.HashColumns(sc)
 	return cw, nil
 }
 
