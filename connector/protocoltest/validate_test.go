@@ -13,11 +13,11 @@ func TestSchemas(t *testing.T) {
 		ok       bool
 	}{
 		{"AirbyteMessage", `{"type":"RECORD","record":{"stream":"users","data":{"id":1},"emitted_at":1}}`, true},
-		{"AirbyteMessage", `{"type":"RECORD","record":{"stream":"users","data":{"id":1}}}`, false},                  // no emitted_at
-		{"AirbyteMessage", `{"type":"RECORD","log":{"level":"INFO","message":"x"}}`, false},                        // no record
-		{"AirbyteMessage", `{"type":"LOG","log":{"level":"NOTICE","message":"x"}}`, false},                         // no such level
-		{"AirbyteMessage", `{"type":"STATE","state":{"type":"STREAM","stream":{"stream_state":{}}}}`, false},       // no descriptor
-		{"AirbyteMessage", `{"type":"TRACE","trace":{"type":"STREAM_STATUS","emitted_at":1}}`, false},              // no stream_status
+		{"AirbyteMessage", `{"type":"RECORD","record":{"stream":"users","data":{"id":1}}}`, false},           // no emitted_at
+		{"AirbyteMessage", `{"type":"RECORD","log":{"level":"INFO","message":"x"}}`, false},                  // no record
+		{"AirbyteMessage", `{"type":"LOG","log":{"level":"NOTICE","message":"x"}}`, false},                   // no such level
+		{"AirbyteMessage", `{"type":"STATE","state":{"type":"STREAM","stream":{"stream_state":{}}}}`, false}, // no descriptor
+		{"AirbyteMessage", `{"type":"TRACE","trace":{"type":"STREAM_STATUS","emitted_at":1}}`, false},        // no stream_status
 		{"AirbyteMessage", `{"type":"TRACE","trace":{"type":"ERROR","emitted_at":1,"error":{"message":"m","failure_type":"oops"}}}`, false},
 		{"AirbyteMessage", `{"type":"SPEC","spec":{"documentationUrl":"not a uri","connectionSpecification":{}}}`, false},
 		{"AirbyteMessage", `{"type":"CONNECTION_STATUS","connectionStatus":{"status":"SUCCEEDED"}}`, true},

@@ -2,6 +2,7 @@ package parquet
 
 import (
 	"encoding/base64"
+	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/flight"
@@ -35,8 +36,9 @@ func fileSchema(s *arrow.Schema, mem memory.Allocator) (*arrow.Schema, pqarrow.A
 		return s, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema(), pqarrow.WithAllocator(mem))
 	}
 	md := s.Metadata()
-	keys := append(md.Keys(), arrowSchemaKey)
-	vals := append(md.Values(), base64.StdEncoding.EncodeToString(flight.SerializeSchema(dense, mem)))
+	// Copies: appending to the schema's own slices could write into them.
+	keys := append(slices.Clone(md.Keys()), arrowSchemaKey)
+	vals := append(slices.Clone(md.Values()), base64.StdEncoding.EncodeToString(flight.SerializeSchema(dense, mem)))
 	meta := arrow.NewMetadata(keys, vals)
 	return arrow.NewSchema(s.Fields(), &meta), pqarrow.NewArrowWriterProperties(pqarrow.WithAllocator(mem))
 }
