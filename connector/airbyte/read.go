@@ -125,7 +125,7 @@ func (r *Read) finish(log *slog.Logger, state *connector.State, names []string, 
 	return errors.Join(errs...)
 }
 
-// Incomplete_ reports whether stream did not read everything up to the
+// unfinished reports whether stream did not read everything up to the
 // end: the run did not start, met a spent quota or a stop, or failed for
 // the stream (or as a whole).
 func unfinished(sum *pipeline.Summary, stream string) bool {

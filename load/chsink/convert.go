@@ -6,8 +6,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-
-	"github.com/salesnav-etl/salesnav-etl/schema"
 )
 
 // columnValues converts an Arrow array into the slice clickhouse-go appends
@@ -93,10 +91,4 @@ func nullables[T any](n int, isNull func(int) bool, value func(int) T) []*T {
 		}
 	}
 	return out
-}
-
-// rowHashes is schema.RowHashes: the hash of each row, as every sink
-// computes it.
-func rowHashes(rec arrow.RecordBatch, identity, data []int) []uint64 {
-	return schema.RowHashes(rec, identity, data)
 }

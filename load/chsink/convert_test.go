@@ -64,7 +64,7 @@ func TestDictionaryColumnsConvertAsDense(t *testing.T) {
 	for i := range all {
 		all[i] = i
 	}
-	if got, want := rowHashes(dict, []int{0}, all), rowHashes(dense, []int{0}, all); !reflect.DeepEqual(got, want) {
+	if got, want := schema.RowHashes(dict, []int{0}, all), schema.RowHashes(dense, []int{0}, all); !reflect.DeepEqual(got, want) {
 		t.Errorf("row hashes %v, want %v", got, want)
 	}
 	dc, err := TableColumns(schema.Activity, dict.Schema())

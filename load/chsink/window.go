@@ -234,7 +234,7 @@ func (w *window) Write(ctx context.Context, rec arrow.RecordBatch) error {
 		}
 	}
 	if w.hash {
-		if err := w.batch.Column(int(rec.NumCols())).Append(rowHashes(rec, w.identityCols, w.dataCols)); err != nil {
+		if err := w.batch.Column(int(rec.NumCols())).Append(schema.RowHashes(rec, w.identityCols, w.dataCols)); err != nil {
 			w.Abort()
 			return fmt.Errorf("loading %s.%s: %w", w.stream.Name, RowHashColumn, err)
 		}
